@@ -1,0 +1,10 @@
+using GptSharp.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+TorchRuntime.Initialize();
+foreach (var kv in TorchRuntime.Report) Console.WriteLine($"{kv.Key}: {kv.Value}");
+var a = randn(2048, 2048); var b = randn(2048, 2048);
+for (int i = 0; i < 3; i++) a.matmul(b).Dispose();
+var sw = System.Diagnostics.Stopwatch.StartNew();
+for (int i = 0; i < 10; i++) a.matmul(b).Dispose();
+Console.WriteLine($"fp32 GFLOP/s {2.0*2048*2048*2048*10/sw.Elapsed.TotalSeconds/1e9:F0}");
