@@ -1,1 +1,5 @@
-return 0;
+using GptSharp.Cli;
+using GptSharp.Native;
+
+if (Allocator.RelaunchWithTcmalloc(args) is int code) return code;
+return await CliApp.RunAsync(args, Console.Out, Console.Error);

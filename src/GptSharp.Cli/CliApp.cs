@@ -1,0 +1,41 @@
+using System.CommandLine;
+using GptSharp.Cli.Commands;
+
+namespace GptSharp.Cli;
+
+/// <summary>The `gptsharp` command tree. A thin shell: parse, call the library, present the result.</summary>
+public static class CliApp
+{
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces and native runtime details.", Recursive = true };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("GptSharp: build, train, fine-tune and run GPT chat models on .NET.") { Verbose };
+        foreach (var c in CommandCatalog.All()) root.Subcommands.Add(c);
+        return root;
+    }
+
+    /// <summary>Runs one command line; returns the process exit code. Errors are printed, never thrown.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct = default)
+    {
+        var parse = Build().Parse(args);
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await parse.InvokeAsync(config, ct);
+        }
+        catch (Exception e) when (e is GptSharpException or OperationCanceledException or IOException or UnauthorizedAccessException
+                                      or System.Text.Json.JsonException or InvalidDataException)
+        {
+            await error.WriteLineAsync(e is OperationCanceledException ? "cancelled" : $"error: {e.Message}");
+            if (parse.GetValue(Verbose)) await error.WriteLineAsync(e.ToString());
+            return e is OperationCanceledException ? 130 : 1;
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"internal error: {e.Message} (run with --verbose for details)");
+            if (parse.GetValue(Verbose)) await error.WriteLineAsync(e.ToString());
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace GptSharp.Cli.Commands;
+
+/// <summary>Every top-level command, in the order `--help` lists them. Each lives in its own file.</summary>
+static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+        // quickstart, tokenizer, tokenize, data, train, score, generate are added here by their files' owners.
+    ];
+}
