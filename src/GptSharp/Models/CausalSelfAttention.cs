@@ -1,0 +1,52 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GptSharp.Models;
+
+/// <summary>Multi-head masked self-attention: one fused q/k/v projection, scaled dot-product attention, output projection.</summary>
+public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+{
+    // Field names are the GPT-2 parameter names (h.N.attn.c_attn.weight, …).
+    readonly nn.Module<Tensor, Tensor> c_attn, c_proj, resid_dropout;
+    readonly GptConfig _config;
+    readonly MatmulPrecision _precision;
+
+    public CausalSelfAttention(GptConfig config, MatmulPrecision precision) : base(nameof(CausalSelfAttention))
+    {
+        _config = config;
+        _precision = precision;
+        c_attn = nn.Linear(config.NEmbd, 3 * config.NEmbd);
+        c_proj = nn.Linear(config.NEmbd, config.NEmbd);
+        resid_dropout = nn.Dropout(config.Dropout);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => Forward(x, null, 0);
+
+    internal Tensor Forward(Tensor x, KvCache? cache, int layer)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        int h = _config.NHead, d = _config.HeadSize;
+        var qkv = _precision.Linear(x, c_attn).split(_config.NEmbd, dim: 2);
+        Tensor Heads(Tensor a) => a.view(b, t, h, d).transpose(1, 2); // [B, H, T, D]
+        Tensor q = Heads(qkv[0]), k = Heads(qkv[1]), v = Heads(qkv[2]);
+
+        int past = cache?.Length ?? 0;
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+
+        double p = training ? _config.Dropout : 0.0;
+        Tensor y;
+        if (past == 0)
+            y = nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: t > 1);
+        else if (t == 1)
+            y = nn.functional.scaled_dot_product_attention(q, k, v, p: p); // one new query sees every past position
+        else
+        {
+            // New queries sit at positions past..past+t-1: query i may see keys 0..past+i.
+            using var mask = ones(t, past + t, ScalarType.Bool, x.device).tril(past);
+            y = nn.functional.scaled_dot_product_attention(q, k, v, mask, p);
+        }
+        y = y.transpose(1, 2).contiguous().view(b, t, _config.NEmbd);
+        return resid_dropout.forward(_precision.Linear(y, c_proj));
+    }
+}

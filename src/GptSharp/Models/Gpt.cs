@@ -1,0 +1,91 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GptSharp.Models;
+
+/// <summary>
+/// GPT-2: token + learned position embeddings, a stack of pre-LayerNorm blocks, a final LayerNorm and an LM head
+/// tied to the token embedding. Parameter names match Hugging Face's GPT-2 (wte, wpe, h.N.…, ln_f).
+/// </summary>
+public sealed class Gpt : nn.Module<Tensor, Tensor>
+{
+    readonly TorchSharp.Modules.Embedding wte, wpe;
+    readonly nn.Module<Tensor, Tensor> drop, ln_f;
+    readonly TorchSharp.Modules.ModuleList<Block> h;
+
+    public GptConfig Config { get; }
+    /// <summary>Set <see cref="MatmulPrecision.ComputeType"/> to bfloat16 for mixed-precision training or inference.</summary>
+    public MatmulPrecision Precision { get; } = new();
+
+    public Gpt(GptConfig config) : base(nameof(Gpt))
+    {
+        Config = config.Validate();
+        wte = nn.Embedding(config.VocabSize, config.NEmbd);
+        wpe = nn.Embedding(config.BlockSize, config.NEmbd);
+        drop = nn.Dropout(config.Dropout);
+        h = new TorchSharp.Modules.ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(_ => new Block(config, Precision)).ToArray());
+        ln_f = nn.LayerNorm(config.NEmbd, config.LayerNormEpsilon);
+        RegisterComponents();
+        InitWeights();
+    }
+
+    /// <summary>A freshly initialised model; the same seed gives the same weights.</summary>
+    public static Gpt Create(GptConfig config, long seed = 1337, Device? device = null)
+    {
+        torch.random.manual_seed(seed);
+        var model = new Gpt(config);
+        if (device is not null && device.type != DeviceType.CPU) model.to(device);
+        return model;
+    }
+
+    /// <summary>GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/√(2·n_layer), zero biases.</summary>
+    void InitWeights()
+    {
+        using var _ = no_grad();
+        double residualStd = 0.02 / Math.Sqrt(2.0 * Config.NLayer);
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith(".bias")) nn.init.zeros_(p);
+            else if (name.StartsWith("ln_") || name.Contains(".ln_")) nn.init.ones_(p);
+            else nn.init.normal_(p, 0, name.EndsWith("c_proj.weight") ? residualStd : 0.02);
+        }
+    }
+
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    public Device Device => wte.weight!.device;
+
+    /// <summary>Logits [B, T, vocab] for token ids [B, T].</summary>
+    public override Tensor forward(Tensor idx) => Forward(idx);
+
+    /// <summary>
+    /// Logits for <paramref name="idx"/> ([B, T]). With a <paramref name="cache"/>, the ids continue the cached positions
+    /// and their keys/values are appended to it.
+    /// </summary>
+    public Tensor Forward(Tensor idx, KvCache? cache = null)
+    {
+        long t = idx.shape[1];
+        int past = cache?.Length ?? 0;
+        if (past + t > Config.BlockSize)
+            throw new GptSharpException($"sequence of {past + t} tokens is longer than the model's context ({Config.BlockSize})");
+        try
+        {
+            using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
+            var x = drop.forward(wte.forward(idx) + wpe.forward(pos));
+            for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
+            x = ln_f.forward(x);
+            // Tied LM head: logits = x · wteᵀ.
+            var logits = nn.functional.linear(Precision.Input(x), Precision.Cast(wte.weight!));
+            cache?.Advance((int)t);
+            return logits;
+        }
+        finally
+        {
+            Precision.EndPass();
+        }
+    }
+
+    /// <summary>Mean next-token cross-entropy of logits [B, T, V] against targets [B, T]; targets of -100 are ignored.</summary>
+    public static Tensor Loss(Tensor logits, Tensor targets) =>
+        nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to(ScalarType.Float32), targets.view(-1), ignore_index: -100);
+}

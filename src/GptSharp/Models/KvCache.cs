@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace GptSharp.Models;
+
+/// <summary>
+/// Keys and values of past positions, per layer, so decoding one token costs one position of work.
+/// Storage is allocated once for <see cref="Capacity"/> positions; appends write into it in place.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    readonly Tensor?[] _keys, _values;
+
+    public KvCache(int layers, int capacity)
+    {
+        _keys = new Tensor?[layers];
+        _values = new Tensor?[layers];
+        Capacity = capacity;
+    }
+
+    public int Capacity { get; }
+    /// <summary>Positions already stored (the same for every layer once a forward pass completes).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Stores <paramref name="k"/>, <paramref name="v"/> ([B, H, T, D]) after the past and returns all keys and values so far.</summary>
+    internal (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
+    {
+        long t = k.shape[2];
+        if (Length + t > Capacity)
+            throw new GptSharpException($"the KV cache holds {Capacity} positions; {Length} used, {t} more asked");
+        if (_keys[layer] is null)
+        {
+            _keys[layer] = zeros([k.shape[0], k.shape[1], Capacity, k.shape[3]], k.dtype, k.device).DetachFromDisposeScope();
+            _values[layer] = zeros([v.shape[0], v.shape[1], Capacity, v.shape[3]], v.dtype, v.device).DetachFromDisposeScope();
+        }
+        var keys = _keys[layer]!;
+        var values = _values[layer]!;
+        using (no_grad())
+        {
+            keys.narrow(2, Length, t).copy_(k);
+            values.narrow(2, Length, t).copy_(v);
+        }
+        return (keys.narrow(2, 0, Length + t), values.narrow(2, 0, Length + t));
+    }
+
+    internal void Advance(int positions) => Length += positions;
+
+    /// <summary>Keeps only the first <paramref name="length"/> positions (e.g. to reuse a shared prompt).</summary>
+    public void Truncate(int length) => Length = Math.Clamp(length, 0, Length);
+
+    public void Dispose()
+    {
+        foreach (var t in _keys.Concat(_values)) t?.Dispose();
+        Array.Clear(_keys);
+        Array.Clear(_values);
+    }
+}
