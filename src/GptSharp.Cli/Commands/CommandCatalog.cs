@@ -7,6 +7,8 @@ static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        TokenizerCommand.Create(),
+        TokenizeCommand.Create(),
         // quickstart, tokenizer, tokenize, data, train, score, generate are added here by their files' owners.
     ];
 }
