@@ -8,6 +8,9 @@ namespace GptSharp.Cli;
 /// <summary>Line-by-line JSONL rewriting that never leaves a half-written output: any bad line aborts before the rename.</summary>
 static class JsonlFile
 {
+    // Keep non-ASCII text readable in the output (System.Text.Json escapes it by default).
+    static readonly JsonSerializerOptions JsonOut = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>
     /// Calls <paramref name="edit"/> on each non-blank line's object (with "FILE:LINE" for messages) and writes the edited
     /// objects, other fields kept in order. Returns the number of lines written.
@@ -33,9 +36,9 @@ static class JsonlFile
                 string where = $"{input}:{lineNo}";
                 JsonObject obj;
                 try { obj = JsonNode.Parse(line) as JsonObject ?? throw new GptSharpException($"{where}: expected a JSON object"); }
-                catch (JsonException e) { throw new GptSharpException($"{where}: invalid JSON ({e.Message})"); }
+                catch (JsonException e) { throw new GptSharpException($"{where}: not valid JSON ({e.Message})"); }
                 edit(obj, where);
-                writer.WriteLine(obj.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                writer.WriteLine(obj.ToJsonString(JsonOut));
                 count++;
             }
         });

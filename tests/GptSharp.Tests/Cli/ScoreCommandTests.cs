@@ -36,7 +36,7 @@ public class ScoreCommandTests
 
     [Theory]
     [InlineData("{\"ids\": [1, 2]}\n{\"ids\": [1, 99999]}\n", "in.jsonl:2", "outside the model's vocabulary")]
-    [InlineData("{\"ids\": [1, 2]}\nnot json\n", "in.jsonl:2", "invalid JSON")]
+    [InlineData("{\"ids\": [1, 2]}\nnot json\n", "in.jsonl:2", "not valid JSON")]
     [InlineData("{\"text\": \"hi\"}\n", "in.jsonl:1", "\"ids\"")]
     [InlineData("{\"ids\": [1, \"a\"]}\n", "in.jsonl:1", "ids[1]")]
     public async Task BadLinesFailWithFileAndLineAndWriteNothing(string content, string where, string what)
