@@ -17,7 +17,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <summary>Set <see cref="MatmulPrecision.ComputeType"/> to bfloat16 for mixed-precision training or inference.</summary>
     public MatmulPrecision Precision { get; } = new();
 
-    public Gpt(GptConfig config) : base(nameof(Gpt))
+    /// <summary>A freshly initialised model; the same seed gives the same weights, whatever else uses torch's global RNG.</summary>
+    public Gpt(GptConfig config, long seed = 1337) : base(nameof(Gpt))
     {
         Config = config.Validate();
         wte = nn.Embedding(config.VocabSize, config.NEmbd);
@@ -26,28 +27,28 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         h = new TorchSharp.Modules.ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(_ => new Block(config, Precision)).ToArray());
         ln_f = nn.LayerNorm(config.NEmbd, config.LayerNormEpsilon);
         RegisterComponents();
-        InitWeights();
+        InitWeights(seed);
     }
 
-    /// <summary>A freshly initialised model; the same seed gives the same weights.</summary>
+    /// <summary>A freshly initialised model on <paramref name="device"/>.</summary>
     public static Gpt Create(GptConfig config, long seed = 1337, Device? device = null)
     {
-        torch.random.manual_seed(seed);
-        var model = new Gpt(config);
+        var model = new Gpt(config, seed);
         if (device is not null && device.type != DeviceType.CPU) model.to(device);
         return model;
     }
 
     /// <summary>GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/√(2·n_layer), zero biases.</summary>
-    void InitWeights()
+    void InitWeights(long seed)
     {
         using var _ = no_grad();
+        using var generator = new Generator((ulong)seed);
         double residualStd = 0.02 / Math.Sqrt(2.0 * Config.NLayer);
         foreach (var (name, p) in named_parameters())
         {
             if (name.EndsWith(".bias")) nn.init.zeros_(p);
             else if (name.StartsWith("ln_") || name.Contains(".ln_")) nn.init.ones_(p);
-            else nn.init.normal_(p, 0, name.EndsWith("c_proj.weight") ? residualStd : 0.02);
+            else p.normal_(0, name.EndsWith("c_proj.weight") ? residualStd : 0.02, generator); // nn.init.normal_ ignores its generator
         }
     }
 
