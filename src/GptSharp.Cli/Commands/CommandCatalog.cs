@@ -8,5 +8,7 @@ static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         // quickstart, tokenizer, tokenize, data, train, score, generate are added here by their files' owners.
+        DataCommand.Create(),
+        TrainCommand.Create(),
     ];
 }

@@ -1,0 +1,33 @@
+using System.Text;
+using GptSharp.Data;
+
+namespace GptSharp.Tests.Data;
+
+public class TextDocumentReaderTests
+{
+    [Fact]
+    public void LongDocumentsArriveInPiecesCutAfterAWordAndANewline()
+    {
+        using var dir = new TempDir();
+        var sb = new StringBuilder();
+        for (int i = 0; sb.Length < 5 * TextDocumentReader.TargetPieceChars; i++) sb.Append(i % 7 == 0 ? "\n" : i % 3 == 0 ? $"line {i} ends in a word\n" : $"line {i} ends with a space \n");
+        string text = sb.ToString();
+        string path = dir.WriteText("a.txt", "first\n" + text);
+
+        var pieces = TextDocumentReader.Read(path, DocumentBoundary.File).ToList();
+        Assert.True(pieces.Count >= 4);
+        Assert.Equal("first\n" + text, string.Concat(pieces.Select(p => p.Text)));
+        Assert.All(pieces[..^1], p => { Assert.False(p.EndsDocument); Assert.Matches(@"\S\n$", p.Text); });
+        Assert.True(pieces[^1].EndsDocument);
+    }
+
+    [Fact]
+    public void AHugeLineIsCutBeforeASpace()
+    {
+        using var dir = new TempDir();
+        string line = string.Concat(Enumerable.Repeat("wörd ", TextDocumentReader.MaxLineBytes / 3)) + "end\n";
+        string path = dir.WriteText("a.txt", line);
+        var pieces = TextDocumentReader.Read(path, DocumentBoundary.File).ToList();
+        Assert.Equal(line, string.Concat(pieces.Select(p => p.Text)));
+    }
+}
