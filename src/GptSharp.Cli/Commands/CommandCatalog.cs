@@ -7,8 +7,10 @@ static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
-        // quickstart, tokenizer, tokenize, data, train, score, generate are added here by their files' owners.
+        TokenizerCommand.Create(),
+        TokenizeCommand.Create(),
         DataCommand.Create(),
         TrainCommand.Create(),
+        ScoreCommand.Create(),
     ];
 }
