@@ -1,7 +1,6 @@
 using System.CommandLine;
 using GptSharp.Cli.Progress;
 using GptSharp.Data;
-using GptSharp.Tokenization;
 
 namespace GptSharp.Cli.Commands;
 
@@ -11,7 +10,11 @@ static class DataCommand
 
     static Command Prepare()
     {
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer directory (vocab.json + merges.txt).", Required = true };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = "A tokenizer directory (vocab.json, merges.txt, tokenizer_config.json) or \"gpt2\" for the built-in GPT-2 vocabulary.",
+            Required = true,
+        };
         var input = new Option<string[]>("--input") { Description = "UTF-8 text files (any size; streamed).", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--output") { Description = "Data directory to write: token shards and meta.json.", Required = true };
         var valFraction = new Option<double>("--val-fraction") { Description = "Fraction of documents held out for validation (every 1/f-th).", DefaultValueFactory = _ => 0.05 };
@@ -34,9 +37,9 @@ static class DataCommand
                 DocumentBoundary = DocumentBoundaries.Parse(p.GetValue(boundary)!),
                 ShardTokens = p.GetValue(shardTokens),
                 Overwrite = p.GetValue(overwrite),
-                TokenizerPath = p.GetValue(tokenizer),
+                Tokenizer = p.GetValue(tokenizer),
             }.Validate();
-            var tok = LoadTokenizer(p.GetValue(tokenizer)!);
+            var tok = TokenizerSource.Load(p.GetValue(tokenizer)!);
             string outDir = p.GetValue(output)!;
             var writer = p.InvocationConfiguration.Output;
             var meta = await PrepareProgressView.RunAsync(progress => DataPreparer.PrepareAsync(p.GetValue(input)!, tok, outDir, options, progress, ct), writer);
@@ -46,8 +49,4 @@ static class DataCommand
         });
         return cmd;
     }
-
-    // TODO(tokenization): return GptSharp.Tokenization.BpeTokenizer.Load(dir) once the BPE tokenizer is merged into main.
-    static ITokenizer LoadTokenizer(string dir) =>
-        throw new GptSharpException($"cannot load the tokenizer in '{dir}': the BPE tokenizer is not part of this build yet");
 }

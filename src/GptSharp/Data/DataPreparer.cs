@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using GptSharp.Interop;
 using GptSharp.Tokenization;
 
@@ -33,6 +32,7 @@ public static class DataPreparer
         var inputs = files.Select(f => new DatasetMeta.InputInfo(Path.GetFullPath(f), new FileInfo(f).Length)).ToArray();
         long totalBytes = inputs.Sum(i => i.Bytes), bytesRead = 0;
         int vocab = tokenizer.VocabSize, eot = tokenizer.EndOfTextId;
+        var tokenizerInfo = options.Tokenizer is { } source ? TokenizerSource.Describe(source) : null;
         DatasetMeta? meta = null;
 
         AtomicFile.WriteDirectory(outputDir, tmp =>
@@ -82,7 +82,7 @@ public static class DataPreparer
                 Dtype = TokenShard.BytesPerTokenFor(vocab) == 2 ? "uint16" : "uint32",
                 ValFraction = options.ValFraction,
                 DocumentBoundary = options.DocumentBoundary.Name(),
-                Tokenizer = options.TokenizerPath is { } tp ? new DatasetMeta.TokenizerInfo(Path.GetFullPath(tp), HashTokenizer(tp)) : null,
+                Tokenizer = tokenizerInfo,
                 Train = train.Info,
                 Val = val.Info,
                 Inputs = inputs,
@@ -93,20 +93,5 @@ public static class DataPreparer
             meta.Write(tmp);
         });
         return meta!;
-    }
-
-    /// <summary>SHA-256 over a tokenizer file, or over a directory's files (names and contents, in name order).</summary>
-    static string? HashTokenizer(string path)
-    {
-        string[] files = File.Exists(path) ? [path]
-            : Directory.Exists(path) ? Directory.GetFiles(path).Order(StringComparer.Ordinal).ToArray()
-            : throw new GptSharpException($"{path}: tokenizer not found");
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var f in files)
-        {
-            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(f) + "\n"));
-            sha.AppendData(File.ReadAllBytes(f));
-        }
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

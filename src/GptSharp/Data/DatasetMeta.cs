@@ -28,8 +28,8 @@ public sealed record DatasetMeta
     public DateTime CreatedUtc { get; init; }
 
     public sealed record SplitInfo(long Tokens, long Documents, IReadOnlyList<string> Shards);
-    /// <summary>Where the tokenizer came from and a SHA-256 over its files, to tell tokenizers apart.</summary>
-    public sealed record TokenizerInfo(string? Path, string? Sha256);
+    /// <summary>The tokenizer's directory (or "gpt2") and a SHA-256 over its files, to tell tokenizers apart.</summary>
+    public sealed record TokenizerInfo(string Path, string? Sha256);
     public sealed record InputInfo(string Path, long Bytes);
 
     public SplitInfo Split(string name) => name switch

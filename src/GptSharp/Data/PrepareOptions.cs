@@ -10,8 +10,11 @@ public sealed record PrepareOptions
     public long ShardTokens { get; init; } = 100_000_000;
     /// <summary>Replace an existing data directory (it is only replaced once the new one is complete).</summary>
     public bool Overwrite { get; init; }
-    /// <summary>The tokenizer's directory, recorded in meta.json with a hash of its files; training copies its files into checkpoints.</summary>
-    public string? TokenizerPath { get; init; }
+    /// <summary>
+    /// Where the tokenizer came from (see <see cref="TokenizerSource"/>): recorded in meta.json so that training can
+    /// put the tokenizer files into its checkpoints.
+    /// </summary>
+    public string? Tokenizer { get; init; }
 
     public PrepareOptions Validate()
     {

@@ -1,6 +1,7 @@
 using GptSharp.Data;
 using GptSharp.Interop;
 using GptSharp.Models;
+using GptSharp.Tokenization;
 using TorchSharp;
 
 namespace GptSharp.Training;
@@ -12,7 +13,8 @@ namespace GptSharp.Training;
 public static class Pretraining
 {
     /// <summary>A plan whose every input has been checked; nothing has been trained or written yet.</summary>
-    public sealed record Plan(TrainingOptions Options, DatasetMeta Data, GptConfig Model, torch.Device Device);
+    /// <summary><see cref="Tokenizer"/> is the data's tokenizer, saved into checkpoints; null when meta.json names none that can be found.</summary>
+    public sealed record Plan(TrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device);
 
     /// <summary>
     /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
@@ -30,10 +32,9 @@ public static class Pretraining
             throw new GptSharpException($"vocab_size ({model.VocabSize}) is smaller than the data's vocabulary ({data.VocabSize} in {options.DataDir})");
         if (data.Train.Tokens < options.BlockSize + 1)
             throw new GptSharpException($"{options.DataDir}: the train split has {data.Train.Tokens} tokens, fewer than block_size + 1 = {options.BlockSize + 1}");
-        var device = torch.device(options.Device);
-        if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
-            throw new GptSharpException($"device '{options.Device}' is not available (this TorchSharp build has no CUDA or no GPU was found)");
-        return new Plan(options, data, model, device);
+        var tokenizer = TokenizerSource.ForDataset(data);
+        if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
+        return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
     }
 
     static GptConfig ModelConfig(TrainingOptions o, DatasetMeta data)
@@ -58,6 +59,9 @@ public static class Pretraining
         var plan = Check(options);
         using var train = TokenDataset.Open(options.DataDir, "train");
         using var val = plan.Data.Val.Tokens >= options.BlockSize + 1 ? TokenDataset.Open(options.DataDir, "val") : null;
+        if (plan.Tokenizer is null)
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+                Message = "the data's tokenizer was not found; checkpoints will hold no tokenizer files" });
         if (val is null)
             progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
                 Message = $"no evaluation: the val split has fewer than block_size + 1 = {options.BlockSize + 1} tokens" });
@@ -72,7 +76,7 @@ public static class Pretraining
             new BatchSampler(train, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed),
             val is null ? null : new BatchSampler(val, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed + 1))
         {
-            TokenizerDir = plan.Data.Tokenizer?.Path,
+            Tokenizer = plan.Tokenizer,
             EosTokenId = plan.Data.EndOfTextId,
         };
         return await trainer.TrainAsync(progress, ct);

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using GptSharp.Data;
 using GptSharp.Interop;
 using GptSharp.Models;
+using GptSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,14 +17,14 @@ namespace GptSharp.Training;
 /// The output directory gets <c>run.json</c> (the options), <c>metrics.jsonl</c>, <c>checkpoint-N/</c> (a model
 /// directory + <c>optimizer.safetensors</c> + <c>trainer_state.json</c>, rotated by save_total_limit) and <c>final/</c>.
 /// </para>
+/// <para>
+/// Exact resume with dropout &gt; 0 relies on torch's process-wide CPU generator, which the checkpoint saves: it holds
+/// only while nothing else in the process draws from or reseeds it (e.g. another model being created or trained).
+/// </para>
 /// </summary>
 public sealed class Trainer
 {
     public const string RunFile = "run.json", FinalDir = "final";
-
-    /// <summary>Tokenizer files copied into each checkpoint and final/ so they are complete model directories.</summary>
-    static readonly string[] TokenizerFiles =
-        ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"];
 
     readonly Gpt _model;
     readonly TrainingOptions _o;
@@ -32,9 +33,9 @@ public sealed class Trainer
     readonly ILearningRateSchedule _schedule;
     readonly Device _device;
 
-    /// <summary>A tokenizer directory whose files are copied into checkpoints and final/.</summary>
-    public string? TokenizerDir { get; init; }
-    /// <summary>Written to config.json as eos_token_id / bos_token_id.</summary>
+    /// <summary>Saved into every checkpoint and final/, making them complete model directories.</summary>
+    public BpeTokenizer? Tokenizer { get; init; }
+    /// <summary>Written to config.json as eos_token_id when there is no <see cref="Tokenizer"/> to say it.</summary>
     public int? EosTokenId { get; init; }
 
     public Trainer(Gpt model, TrainingOptions options, IBatchSource train, IBatchSource? eval = null, ILearningRateSchedule? schedule = null)
@@ -232,13 +233,8 @@ public sealed class Trainer
 
     void WriteModelDir(string dir)
     {
-        HfCheckpoint.Save(_model, dir, eosTokenId: EosTokenId);
-        if (TokenizerDir is null || !Directory.Exists(TokenizerDir)) return;
-        foreach (var name in TokenizerFiles)
-        {
-            string source = Path.Combine(TokenizerDir, name);
-            if (File.Exists(source)) File.Copy(source, Path.Combine(dir, name), overwrite: true);
-        }
+        HfCheckpoint.Save(_model, dir, eosTokenId: Tokenizer?.EndOfTextId ?? EosTokenId);
+        Tokenizer?.Save(dir);
     }
 
     static byte[] RngState()

@@ -53,8 +53,8 @@ public sealed record TrainingOptions
     public bool Bf16 { get; init; }
     /// <summary>Tokens per training window (the context the model is trained on); at most the model's n_positions.</summary>
     public int BlockSize { get; init; } = 256;
-    /// <summary>"cpu", "cuda" or "cuda:N".</summary>
-    public string Device { get; init; } = "cpu";
+    /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
+    public string Device { get; init; } = "auto";
 
     // Model: a preset, a preset with overrides, explicit sizes, or an existing model directory.
     /// <summary>One of <see cref="GptPresets.All"/>; "tiny" when neither it, the sizes nor <see cref="InitFrom"/> are given.</summary>
@@ -130,7 +130,7 @@ public sealed record TrainingOptions
         Need(SaveSteps >= 0, $"save_steps must be 0 (only final/) or positive (got {SaveSteps})");
         Need(SaveTotalLimit is null or >= 1, $"save_total_limit must be null (keep all) or at least 1 (got {SaveTotalLimit})");
         Need(BlockSize >= 1, $"block_size must be at least 1 (got {BlockSize})");
-        Need(System.Text.RegularExpressions.Regex.IsMatch(Device, @"^(cpu|cuda(:\d+)?)$"), $"device must be cpu, cuda or cuda:N (got '{Device}')");
+        Need(System.Text.RegularExpressions.Regex.IsMatch(Device, @"^(auto|cpu|cuda(:\d+)?)$"), $"device must be auto, cpu, cuda or cuda:N (got '{Device}')");
         Need(Preset is null || GptPresets.All.ContainsKey(Preset), $"preset must be one of: {string.Join(", ", GptPresets.All.Keys)} (got '{Preset}')");
         foreach (var (key, value) in new[] { ("n_layer", NLayer), ("n_head", NHead), ("n_embd", NEmbd), ("n_positions", NPositions), ("vocab_size", VocabSize) })
             Need(value is null or >= 1, $"{key} must be at least 1 (got {value})");

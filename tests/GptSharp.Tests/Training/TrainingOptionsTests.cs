@@ -83,7 +83,7 @@ public class TrainingOptionsTests
         Assert.Contains("learning_rate must be in (0, 1] (got -0.001)", e.Message);
         Assert.Contains("adam_beta1 must be in [0, 1) (got 1)", e.Message);
         Assert.Contains("dropout must be in [0, 1) (got 1.5)", e.Message);
-        Assert.Contains("device must be cpu, cuda or cuda:N", e.Message);
+        Assert.Contains("device must be auto, cpu, cuda or cuda:N (got 'tpu')", e.Message);
 
         e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, []));
         Assert.Contains("output_dir is required", e.Message);
