@@ -22,8 +22,8 @@ static class TrainCommand
         {
             var output = p.InvocationConfiguration.Output;
             var options = TrainingOptions.Load(p.GetValue(config), p.GetValue(set) ?? []);
-            Pretraining.Check(options); // every input checked before any work
-            var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(options, progress, ct), options.MaxSteps, output);
+            var plan = Pretraining.Check(options); // every input checked before any work or progress display
+            var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), options.MaxSteps, output);
 
             if (result.Cancelled)
             {

@@ -54,9 +54,13 @@ public static class Pretraining
         }).Validate();
     }
 
-    public static async Task<TrainingResult> RunAsync(TrainingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    public static Task<TrainingResult> RunAsync(TrainingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
+        RunAsync(Check(options), progress, ct);
+
+    /// <summary>Runs a plan from <see cref="Check"/> (for callers that check before showing progress).</summary>
+    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
-        var plan = Check(options);
+        var options = plan.Options;
         using var train = TokenDataset.Open(options.DataDir, "train");
         using var val = plan.Data.Val.Tokens >= options.BlockSize + 1 ? TokenDataset.Open(options.DataDir, "val") : null;
         if (plan.Tokenizer is null)

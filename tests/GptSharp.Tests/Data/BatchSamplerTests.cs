@@ -5,7 +5,7 @@ namespace GptSharp.Tests.Data;
 
 public class BatchSamplerTests : IDisposable
 {
-    readonly TempDir _dir = new();
+    readonly Fixture.TempDir _dir = new();
     readonly TokenDataset _data;
 
     public BatchSamplerTests()

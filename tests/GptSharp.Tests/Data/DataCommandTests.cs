@@ -1,4 +1,4 @@
-using GptSharp.Cli;
+using GptSharp.Tests.Cli;
 using GptSharp.Data;
 using GptSharp.Tokenization;
 
@@ -6,22 +6,14 @@ namespace GptSharp.Tests.Data;
 
 public class DataCommandTests
 {
-    static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = await CliApp.RunAsync(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public async Task PreparesWithTheBuiltInGpt2Tokenizer()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string a = dir.WriteText("a.txt", string.Concat(Enumerable.Range(0, 10).Select(i => $"Hello world number {i}.\n<|endoftext|>\n")));
         string b = dir.WriteText("b.txt", "Second file.\n");
 
-        var (code, stdout, stderr) = await Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, b, "--output", dir["data"], "--val-fraction", "0.2");
+        var (code, stdout, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, b, "--output", dir["data"], "--val-fraction", "0.2");
         Assert.True(code == 0, stderr);
         Assert.Contains($"{a}: done", stdout);
         Assert.Contains($"wrote {dir["data"]}: train", stdout);
@@ -38,17 +30,17 @@ public class DataCommandTests
     [Fact]
     public async Task BadInputsAreErrors()
     {
-        using var dir = new TempDir();
-        var (code, _, stderr) = await Run("data", "prepare", "--tokenizer", "gpt2", "--input", dir["nope.txt"], "--output", dir["data"]);
+        using var dir = new Fixture.TempDir();
+        var (code, _, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", "gpt2", "--input", dir["nope.txt"], "--output", dir["data"]);
         Assert.Equal(1, code);
         Assert.Contains("nope.txt: input file not found", stderr);
 
         string a = dir.WriteText("a.txt", "text\n");
-        (code, _, stderr) = await Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, "--output", dir["data"], "--val-fraction", "0.9");
+        (code, _, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, "--output", dir["data"], "--val-fraction", "0.9");
         Assert.Equal(1, code);
         Assert.Contains("val_fraction must be in [0, 0.5]", stderr);
 
-        (code, _, stderr) = await Run("data", "prepare", "--tokenizer", dir["no-tokenizer"], "--input", a, "--output", dir["data"]);
+        (code, _, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", dir["no-tokenizer"], "--input", a, "--output", dir["data"]);
         Assert.Equal(1, code);
         Assert.Contains("no-tokenizer", stderr);
     }

@@ -21,7 +21,7 @@ public class DataPreparerTests
     [Fact]
     public async Task DocumentsAreSeparatedByEndOfTextAndSplitEveryKth()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string a = dir.WriteText("a.txt", Documents(25));
         string b = dir.WriteText("b.txt", "last file, one document\n");
         var meta = await DataPreparer.PrepareAsync([a, b], Tok, dir["data"], new PrepareOptions { ValFraction = 0.1 });
@@ -55,7 +55,7 @@ public class DataPreparerTests
     [Fact]
     public async Task ShardsRollOverAndReadAcrossBoundaries()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string text = string.Concat(Enumerable.Range(0, 300).Select(i => $"line number {i} of a longer document\n"));
         string a = dir.WriteText("a.txt", text);
         var meta = await DataPreparer.PrepareAsync([a], Tok, dir["data"], new PrepareOptions { ValFraction = 0, ShardTokens = 1024 });
@@ -67,7 +67,7 @@ public class DataPreparerTests
     [Fact]
     public async Task BlankLineAndLineBoundaries()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string a = dir.WriteText("a.txt", "\n\npara one\nstill one\n\n\npara two\n   \npara three");
         var meta = await DataPreparer.PrepareAsync([a], Tok, dir["p"], new PrepareOptions { ValFraction = 0, DocumentBoundary = DocumentBoundary.BlankLine });
         Assert.Equal("|para one\nstill one\n|para two\n|para three", ReadSplit(dir["p"], "train"));
@@ -81,7 +81,7 @@ public class DataPreparerTests
     [Fact]
     public async Task CrLfAndByteOrderMarkAreNormalised()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string a = dir["a.txt"];
         File.WriteAllBytes(a, [.. Encoding.UTF8.GetPreamble(), .. "héllo\r\nworld\r\n"u8]);
         await DataPreparer.PrepareAsync([a], Tok, dir["data"], new PrepareOptions { ValFraction = 0 });
@@ -91,20 +91,20 @@ public class DataPreparerTests
     [Fact]
     public async Task InvalidUtf8NamesFileAndLine()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string a = dir["bad.txt"];
         File.WriteAllBytes(a, [.. "fine\nalso fine\nbroken "u8, 0xC3, 0x28, .. "\n"u8]);
         var e = await Assert.ThrowsAsync<GptSharpException>(() => DataPreparer.PrepareAsync([a], Tok, dir["data"], new PrepareOptions { ValFraction = 0 }));
         Assert.Contains("bad.txt:3", e.Message);
         Assert.Contains("UTF-8", e.Message);
         Assert.False(Directory.Exists(dir["data"]));
-        Assert.Single(Directory.GetFileSystemEntries(dir.Path)); // no temporary left behind
+        Assert.Single(Directory.GetFileSystemEntries(dir.Root)); // no temporary left behind
     }
 
     [Fact]
     public async Task EmptyCorpusAndEmptyValidationAreClearErrors()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string empty = dir.WriteText("empty.txt", "\n  \n<|endoftext|>\n");
         var e = await Assert.ThrowsAsync<GptSharpException>(() => DataPreparer.PrepareAsync([empty], Tok, dir["d1"]));
         Assert.Contains("empty", e.Message);
@@ -120,7 +120,7 @@ public class DataPreparerTests
     [Fact]
     public async Task ExistingOutputIsReplacedOnlyWhenAsked()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string a = dir.WriteText("a.txt", Documents(20));
         await DataPreparer.PrepareAsync([a], Tok, dir["data"]);
         await Assert.ThrowsAsync<GptSharpException>(() => DataPreparer.PrepareAsync([a], Tok, dir["data"]));

@@ -8,7 +8,7 @@ public class TextDocumentReaderTests
     [Fact]
     public void LongDocumentsArriveInPiecesCutAfterAWordAndANewline()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         var sb = new StringBuilder();
         for (int i = 0; sb.Length < 5 * TextDocumentReader.TargetPieceChars; i++) sb.Append(i % 7 == 0 ? "\n" : i % 3 == 0 ? $"line {i} ends in a word\n" : $"line {i} ends with a space \n");
         string text = sb.ToString();
@@ -24,7 +24,7 @@ public class TextDocumentReaderTests
     [Fact]
     public void AHugeLineIsCutBeforeASpace()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string line = string.Concat(Enumerable.Repeat("wörd ", TextDocumentReader.MaxLineBytes / 3)) + "end\n";
         string path = dir.WriteText("a.txt", line);
         var pieces = TextDocumentReader.Read(path, DocumentBoundary.File).ToList();

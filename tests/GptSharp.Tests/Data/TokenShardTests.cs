@@ -10,7 +10,7 @@ public class TokenShardTests
     [InlineData(100_000, 4)]  // needs uint32
     public void WrittenTokensReadBackExactly(int vocab, int width)
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         var ids = Enumerable.Range(0, 5000).Select(i => (int)((i * 7919L) % vocab)).ToArray();
         using (var w = new TokenShardWriter(dir["a.bin"], vocab))
         {
@@ -31,7 +31,7 @@ public class TokenShardTests
     [Fact]
     public void IdsOutsideTheVocabularyAreRefused()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         using var w = new TokenShardWriter(dir["a.bin"], 100);
         Assert.Throws<GptSharpException>(() => w.Write(100));
     }
@@ -39,7 +39,7 @@ public class TokenShardTests
     [Fact]
     public void CorruptShardsAreNamedInTheError()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         File.WriteAllBytes(dir["bad.bin"], new byte[40]);
         var e = Assert.Throws<GptSharpException>(() => TokenShard.Open(dir["bad.bin"]));
         Assert.Contains("bad.bin", e.Message);

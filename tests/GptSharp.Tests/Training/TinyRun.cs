@@ -7,7 +7,7 @@ namespace GptSharp.Tests.Training;
 /// <summary>A prepared repetitive corpus (byte-level tokens) shared by a test class, and tiny-model options for it.</summary>
 public sealed class TinyCorpus : IDisposable
 {
-    internal TempDir Dir { get; } = new();
+    internal Fixture.TempDir Dir { get; } = new();
     public string DataDir => Dir["data"];
 
     public TinyCorpus()

@@ -11,7 +11,7 @@ public class TokenizerInCheckpointTests
     [Fact]
     public async Task CheckpointsAreCompleteModelDirectories()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         BpeTokenizer.Gpt2().Save(dir["tok"]);
         string text = dir.WriteText("a.txt", string.Concat(Enumerable.Range(0, 20).Select(i => $"The cat number {i} sat on the mat.\n<|endoftext|>\n")));
         await DataPreparer.PrepareAsync([text], TokenizerSource.Load(dir["tok"]), dir["data"], new PrepareOptions { ValFraction = 0.1, Tokenizer = dir["tok"] });

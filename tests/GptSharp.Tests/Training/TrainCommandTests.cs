@@ -1,24 +1,17 @@
-using GptSharp.Cli;
+using GptSharp.Tests.Cli;
+using GptSharp.Tests.Data;
 
 namespace GptSharp.Tests.Training;
 
 public class TrainCommandTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
 {
-    static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = await CliApp.RunAsync(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public async Task TrainsFromAConfigFileWithOverridesAndLogsPlainLines()
     {
         var options = corpus.Options("cli") with { MaxSteps = 100 };
         string config = corpus.Dir.WriteText("cli.json", options.ToJson());
 
-        var (code, stdout, stderr) = await Run("train", "--config", config, "--set", "max_steps=6", "--set", "logging_steps=3", "eval_steps=3");
+        var (code, stdout, stderr) = await CliRunner.Run("train", "--config", config, "--set", "max_steps=6", "--set", "logging_steps=3", "eval_steps=3");
         Assert.True(code == 0, stderr);
         Assert.Contains("model: ", stdout);
         Assert.Matches(@"step 3/6 \| loss \d+\.\d{4} \| lr 3\.00e-03 \| \d+ tok/s", stdout);
@@ -36,14 +29,14 @@ public class TrainCommandTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
     [Fact]
     public async Task BadOptionsFailBeforeAnyWork()
     {
-        var (code, _, stderr) = await Run("train", "--set", $"data_dir={corpus.DataDir}", "--set", $"output_dir={corpus.Dir["never"]}",
+        var (code, _, stderr) = await CliRunner.Run("train", "--set", $"data_dir={corpus.DataDir}", "--set", $"output_dir={corpus.Dir["never"]}",
             "--set", "learning_rate=-1", "--set", "per_device_train_batch_size=0");
         Assert.Equal(1, code);
         Assert.Contains("learning_rate must be in (0, 1]", stderr);
         Assert.Contains("per_device_train_batch_size must be at least 1", stderr);
         Assert.False(Directory.Exists(corpus.Dir["never"]));
 
-        (code, _, stderr) = await Run("train", "--set", "max_stepz=3");
+        (code, _, stderr) = await CliRunner.Run("train", "--set", "max_stepz=3");
         Assert.Equal(1, code);
         Assert.Contains("did you mean max_steps", stderr);
     }

@@ -8,7 +8,7 @@ public class TrainingOptionsTests
     [Fact]
     public void ConfigFileThenOverrides()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string config = dir.WriteText("c.json", """
             {
               // comments are fine
@@ -42,7 +42,7 @@ public class TrainingOptionsTests
     [Fact]
     public void UnknownKeysListTheValidOnes()
     {
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string config = dir.WriteText("c.json", """{ "output_dir": "o", "data_dir": "d", "lerning_rate": 0.1 }""");
         var e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(config));
         Assert.Contains("c.json", e.Message);
@@ -65,7 +65,7 @@ public class TrainingOptionsTests
         e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["nokey"]));
         Assert.Contains("key=value", e.Message);
 
-        using var dir = new TempDir();
+        using var dir = new Fixture.TempDir();
         string config = dir.WriteText("c.json", """{ "max_steps": "many" }""");
         e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(config));
         Assert.Contains("max_steps: expected an integer", e.Message);
