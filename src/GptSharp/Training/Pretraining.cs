@@ -23,6 +23,7 @@ public static class Pretraining
     public static Plan Check(TrainingOptions options)
     {
         options.Validate();
+        if (string.IsNullOrWhiteSpace(options.DataDir)) throw new GptSharpException("invalid option: data_dir is required");
         var data = DatasetMeta.Read(options.DataDir);
         var model = ModelConfig(options, data);
         if (options.BlockSize > model.BlockSize)

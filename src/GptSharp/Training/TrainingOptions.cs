@@ -18,7 +18,7 @@ public sealed record TrainingOptions
     public bool OverwriteOutputDir { get; init; }
     /// <summary>A checkpoint directory, or "latest" for the newest <c>checkpoint-N</c> in <see cref="OutputDir"/> (a fresh start if none).</summary>
     public string? ResumeFromCheckpoint { get; init; }
-    /// <summary>A directory made by <c>gptsharp data prepare</c>.</summary>
+    /// <summary>A directory made by <c>gptsharp data prepare</c> (required for pretraining).</summary>
     public string DataDir { get; init; } = "";
 
     // Optimisation
@@ -110,7 +110,6 @@ public sealed record TrainingOptions
         static bool In(double v, double lo, double hi) => v >= lo && v <= hi; // false for NaN
 
         Need(!string.IsNullOrWhiteSpace(OutputDir), "output_dir is required");
-        Need(!string.IsNullOrWhiteSpace(DataDir), "data_dir is required");
         Need(MaxSteps >= 1, $"max_steps must be at least 1 (got {MaxSteps})");
         Need(PerDeviceTrainBatchSize >= 1, $"per_device_train_batch_size must be at least 1 (got {PerDeviceTrainBatchSize})");
         Need(GradientAccumulationSteps >= 1, $"gradient_accumulation_steps must be at least 1 (got {GradientAccumulationSteps})");
