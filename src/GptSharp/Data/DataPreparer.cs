@@ -15,9 +15,8 @@ public static class DataPreparer
         PrepareOptions? options = null, IProgress<PrepareProgress>? progress = null, CancellationToken ct = default)
     {
         var files = inputFiles.ToList();
-        options = (options ?? new PrepareOptions()).Validate();
-        var o = options;
-        return Task.Run(() => Prepare(files, tokenizer, outputDir, o, progress, ct), ct);
+        var checkedOptions = (options ?? new PrepareOptions()).Validate();
+        return Task.Run(() => Prepare(files, tokenizer, outputDir, checkedOptions, progress, ct), ct);
     }
 
     static DatasetMeta Prepare(List<string> files, ITokenizer tokenizer, string outputDir, PrepareOptions options,
@@ -73,7 +72,7 @@ public static class DataPreparer
             if (options.ValFraction > 0 && val.Documents == 0)
                 throw new GptSharpException($"no document fell into the validation split: the corpus has {documents} document(s) " +
                     $"and val_fraction {options.ValFraction} holds out every {Math.Round(1 / options.ValFraction)}th; split the text into " +
-                    $"more documents (more files, {TextDocumentReader.EndOfTextMarker} lines, or the blank-line/line document boundary) or use val_fraction 0");
+                    $"more documents (more files, {SpecialTokens.EndOfText} lines, or the blank-line/line document boundary) or use val_fraction 0");
 
             meta = new DatasetMeta
             {

@@ -1,4 +1,5 @@
 using System.Text;
+using GptSharp.Tokenization;
 
 namespace GptSharp.Data;
 
@@ -12,7 +13,6 @@ internal readonly record struct TextPiece(string Text, bool EndsDocument);
 /// </summary>
 internal static class TextDocumentReader
 {
-    public const string EndOfTextMarker = "<|endoftext|>";
     public const int TargetPieceChars = 1 << 16;
     /// <summary>A longer line is cut (before a space where possible) so one huge line cannot exhaust memory.</summary>
     public const int MaxLineBytes = 1 << 20;
@@ -30,7 +30,7 @@ internal static class TextDocumentReader
             bool blank = string.IsNullOrWhiteSpace(line);
             bool endsDocument = boundary switch
             {
-                DocumentBoundary.Marker => complete && line.Trim() == EndOfTextMarker,
+                DocumentBoundary.Marker => complete && line.Trim() == SpecialTokens.EndOfText,
                 DocumentBoundary.BlankLine => complete && blank,
                 _ => false,
             };

@@ -30,4 +30,21 @@ public class TextDocumentReaderTests
         var pieces = TextDocumentReader.Read(path, DocumentBoundary.File).ToList();
         Assert.Equal(line, string.Concat(pieces.Select(p => p.Text)));
     }
+
+    [Fact]
+    public void PiecesTokenizeExactlyLikeTheWholeDocumentWithGpt2()
+    {
+        using var dir = new Fixture.TempDir();
+        var rnd = new Random(5);
+        string[] lines = ["Hello world.", "  indented line", "trailing spaces   ", "", "", "\ttab\tseparated", "数字 123 and 4567!", "end"];
+        var sb = new StringBuilder();
+        while (sb.Length < 3 * TextDocumentReader.TargetPieceChars) sb.Append(lines[rnd.Next(lines.Length)]).Append('\n');
+        string text = sb.ToString();
+        string path = dir.WriteText("a.txt", text);
+
+        var pieces = TextDocumentReader.Read(path, DocumentBoundary.File).ToList();
+        Assert.True(pieces.Count >= 3);
+        var tok = GptSharp.Tokenization.BpeTokenizer.Gpt2();
+        Assert.Equal(tok.Encode(text), pieces.SelectMany(p => tok.Encode(p.Text)));
+    }
 }
