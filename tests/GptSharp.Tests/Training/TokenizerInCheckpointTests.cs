@@ -6,6 +6,7 @@ using GptSharp.Training;
 
 namespace GptSharp.Tests.Training;
 
+[Collection(nameof(GlobalTorchRng))]
 public class TokenizerInCheckpointTests
 {
     [Fact]

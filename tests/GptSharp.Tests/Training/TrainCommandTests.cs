@@ -3,6 +3,7 @@ using GptSharp.Tests.Data;
 
 namespace GptSharp.Tests.Training;
 
+[Collection(nameof(GlobalTorchRng))]
 public class TrainCommandTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
 {
     [Fact]

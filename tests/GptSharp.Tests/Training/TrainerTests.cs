@@ -2,13 +2,6 @@ using GptSharp.Training;
 
 namespace GptSharp.Tests.Training;
 
-/// <summary>
-/// Dropout draws from torch's process-wide generator, which any test creating a model reseeds: exact-resume checks
-/// run alone, after the parallel tests.
-/// </summary>
-[CollectionDefinition(nameof(GlobalTorchRng), DisableParallelization = true)]
-public class GlobalTorchRng;
-
 [Collection(nameof(GlobalTorchRng))]
 public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
 {
