@@ -9,6 +9,8 @@ static class CommandCatalog
     [
         TokenizerCommand.Create(),
         TokenizeCommand.Create(),
+        DataCommand.Create(),
+        TrainCommand.Create(),
         ScoreCommand.Create(),
     ];
 }

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Globalization;
+using GptSharp.Cli.Progress;
+using GptSharp.Training;
+
+namespace GptSharp.Cli.Commands;
+
+static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "JSON file of training options (Hugging Face TrainingArguments names, e.g. learning_rate)." };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override one option: --set key=value (repeatable), e.g. --set max_steps=2000 --set bf16=true.",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [],
+        };
+        var cmd = new Command("train", "Pretrain a GPT model on a data directory from `gptsharp data prepare`. Ctrl+C saves a checkpoint and stops; " +
+                                       "rerun with --set resume_from_checkpoint=latest to continue.") { config, set };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var output = p.InvocationConfiguration.Output;
+            var options = TrainingOptions.Load(p.GetValue(config), p.GetValue(set) ?? []);
+            var plan = Pretraining.Check(options); // every input checked before any work or progress display
+            var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), options.MaxSteps, output);
+
+            if (result.Cancelled)
+            {
+                output.WriteLine(result.LastCheckpoint is { } ckpt
+                    ? $"stopped at step {result.Step}; saved {ckpt}. Continue with: --set resume_from_checkpoint=latest"
+                    : "stopped before the first step; nothing saved");
+                return 130;
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4} (ppl {Math.Exp(v):F2})" : "")}; model in {result.FinalDir}"));
+            return 0;
+        });
+        return cmd;
+    }
+}

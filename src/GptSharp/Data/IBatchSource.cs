@@ -1,0 +1,23 @@
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace GptSharp.Data;
+
+/// <summary>
+/// Where a trainer gets its batches. Pretraining samples windows of token shards; fine-tuning will feed examples with
+/// loss masks. The state must capture everything that decides the next batches, so a resumed run sees the same ones.
+/// </summary>
+public interface IBatchSource
+{
+    /// <summary>The next batch, its tensors created on <paramref name="device"/> (in the caller's dispose scope).</summary>
+    Batch Next(Device device);
+
+    JsonNode GetState();
+    void SetState(JsonNode state);
+}
+
+/// <summary>
+/// Inputs and next-token targets, both [B, T] int64. Targets of -100 are ignored by the loss; a <see cref="LossMask"/>
+/// ([B, T] bool, true = counts) is another way to say the same.
+/// </summary>
+public sealed record Batch(Tensor Input, Tensor Targets, Tensor? LossMask = null);

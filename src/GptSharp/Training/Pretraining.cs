@@ -1,0 +1,100 @@
+using GptSharp.Data;
+using GptSharp.Interop;
+using GptSharp.Models;
+using GptSharp.Tokenization;
+using TorchSharp;
+
+namespace GptSharp.Training;
+
+/// <summary>
+/// Pretraining from a prepared data directory: resolves the model (a preset, explicit sizes or init_from), samples random
+/// windows of the train split, evaluates on the val split and runs a <see cref="Trainer"/>.
+/// </summary>
+public static class Pretraining
+{
+    /// <summary>A plan whose every input has been checked; nothing has been trained or written yet.</summary>
+    /// <summary><see cref="Tokenizer"/> is the data's tokenizer, saved into checkpoints; null when meta.json names none that can be found.</summary>
+    public sealed record Plan(TrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device);
+
+    /// <summary>
+    /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
+    /// against the data's vocabulary and block_size, and the device.
+    /// </summary>
+    public static Plan Check(TrainingOptions options)
+    {
+        options.Validate();
+        if (string.IsNullOrWhiteSpace(options.DataDir)) throw new GptSharpException("invalid option: data_dir is required");
+        var data = DatasetMeta.Read(options.DataDir);
+        var model = ModelConfig(options, data);
+        if (options.BlockSize > model.BlockSize)
+            throw new GptSharpException($"block_size ({options.BlockSize}) exceeds the model's n_positions ({model.BlockSize})" +
+                (options.InitFrom is null ? "; raise n_positions or lower block_size" : $" from {options.InitFrom}; lower block_size"));
+        if (data.VocabSize > model.VocabSize)
+            throw new GptSharpException($"vocab_size ({model.VocabSize}) is smaller than the data's vocabulary ({data.VocabSize} in {options.DataDir})");
+        if (data.Train.Tokens < options.BlockSize + 1)
+            throw new GptSharpException($"{options.DataDir}: the train split has {data.Train.Tokens} tokens, fewer than block_size + 1 = {options.BlockSize + 1}");
+        var tokenizer = TokenizerSource.ForDataset(data);
+        if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
+        return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
+    }
+
+    static GptConfig ModelConfig(TrainingOptions o, DatasetMeta data)
+    {
+        if (o.InitFrom is { } dir)
+            return HfCheckpoint.ReadConfig(dir) with { Dropout = o.Dropout };
+        bool explicitShape = o.Preset is null && (o.NLayer, o.NHead, o.NEmbd) != (null, null, null);
+        var baseConfig = GptPresets.Get(o.Preset ?? "tiny");
+        return (baseConfig with
+        {
+            NLayer = o.NLayer ?? baseConfig.NLayer,
+            NHead = o.NHead ?? baseConfig.NHead,
+            NEmbd = o.NEmbd ?? baseConfig.NEmbd,
+            BlockSize = o.NPositions ?? (explicitShape ? o.BlockSize : baseConfig.BlockSize),
+            VocabSize = o.VocabSize ?? data.VocabSize,
+            Dropout = o.Dropout,
+        }).Validate();
+    }
+
+    public static Task<TrainingResult> RunAsync(TrainingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
+        RunAsync(Check(options), progress, ct);
+
+    /// <summary>Runs a plan from <see cref="Check"/> (for callers that check before showing progress).</summary>
+    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    {
+        var options = plan.Options;
+        using var train = TokenDataset.Open(options.DataDir, "train");
+        using var val = plan.Data.Val.Tokens >= options.BlockSize + 1 ? TokenDataset.Open(options.DataDir, "val") : null;
+        if (plan.Tokenizer is null)
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+                Message = "the data's tokenizer was not found; checkpoints will hold no tokenizer files" });
+        if (val is null)
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+                Message = $"no evaluation: the val split has fewer than block_size + 1 = {options.BlockSize + 1} tokens" });
+
+        using var model = CreateModel(plan);
+        var m = plan.Model;
+        progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+            Message = $"model: {model.ParameterCount:N0} parameters (n_layer {m.NLayer}, n_head {m.NHead}, n_embd {m.NEmbd}, n_positions {m.BlockSize}, " +
+                      $"vocab {m.VocabSize}) on {plan.Device.type.ToString().ToLowerInvariant()}; data: {plan.Data.Train.Tokens:N0} train / {plan.Data.Val.Tokens:N0} val tokens" });
+        var trainer = new Trainer(
+            model, options,
+            new BatchSampler(train, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed),
+            val is null ? null : new BatchSampler(val, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed + 1))
+        {
+            Tokenizer = plan.Tokenizer,
+            EosTokenId = plan.Data.EndOfTextId,
+        };
+        return await trainer.TrainAsync(progress, ct);
+    }
+
+    static Gpt CreateModel(Plan plan)
+    {
+        var model = Gpt.Create(plan.Model, plan.Options.Seed, plan.Device);
+        if (plan.Options.InitFrom is { } dir)
+        {
+            using var pretrained = HfCheckpoint.Load(dir);
+            ModelWeights.Copy(pretrained, model);
+        }
+        return model;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Interop;
+
+namespace GptSharp.Training;
+
+/// <summary>
+/// <c>trainer_state.json</c> in a checkpoint: where the run was and every random state needed to continue it exactly.
+/// (The optimizer's moments are in <c>optimizer.safetensors</c>, the weights in <c>model.safetensors</c>.)
+/// </summary>
+public sealed record TrainerState
+{
+    public const string FileName = "trainer_state.json";
+
+    public int FormatVersion { get; init; } = 1;
+    /// <summary>Optimizer steps completed (Hugging Face's name).</summary>
+    public int GlobalStep { get; init; }
+    public int MaxSteps { get; init; }
+    public double? BestValLoss { get; init; }
+    public long TokensSeen { get; init; }
+    public double ElapsedSeconds { get; init; }
+    /// <summary>SHA-256 of <see cref="RunOptions"/>: resuming with different ones is refused.</summary>
+    public string OptionsHash { get; init; } = "";
+    /// <summary>The options that decide the trajectory (<see cref="TrainingOptions.TrajectoryOptions"/>).</summary>
+    public JsonObject RunOptions { get; init; } = [];
+    /// <summary>torch's default CPU generator (dropout), base64.</summary>
+    public string? TorchRngState { get; init; }
+    public JsonNode? TrainSampler { get; init; }
+
+    static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public void Write(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
+
+    public static TrainerState Read(string path)
+    {
+        if (!File.Exists(path)) throw new GptSharpException($"{path}: not found; is this a checkpoint directory?");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json) ?? throw new GptSharpException($"{path}: empty trainer state");
+        }
+        catch (JsonException e)
+        {
+            throw new GptSharpException($"{path}: invalid trainer state ({e.Message})");
+        }
+    }
+}

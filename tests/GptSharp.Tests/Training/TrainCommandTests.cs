@@ -1,0 +1,44 @@
+using GptSharp.Tests.Cli;
+using GptSharp.Tests.Data;
+
+namespace GptSharp.Tests.Training;
+
+[Collection(nameof(GlobalTorchRng))]
+public class TrainCommandTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
+{
+    [Fact]
+    public async Task TrainsFromAConfigFileWithOverridesAndLogsPlainLines()
+    {
+        var options = corpus.Options("cli") with { MaxSteps = 100 };
+        string config = corpus.Dir.WriteText("cli.json", options.ToJson());
+
+        var (code, stdout, stderr) = await CliRunner.Run("train", "--config", config, "--set", "max_steps=6", "--set", "logging_steps=3", "eval_steps=3");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("model: ", stdout);
+        Assert.Matches(@"step 3/6 \| loss \d+\.\d{4} \| lr 3\.00e-03 \| \d+ tok/s", stdout);
+        Assert.Contains("step 6/6 | loss", stdout);
+        Assert.Contains("step 6 | val_loss", stdout);
+        Assert.Contains($"saved {Path.Combine(options.OutputDir, "final")}", stdout);
+        Assert.Contains("done: 6 steps", stdout);
+        Assert.DoesNotContain("step 4/6", stdout); // only logging steps are printed
+
+        // The run recorded its resolved options.
+        var run = GptSharp.Training.TrainingOptions.Load(Path.Combine(options.OutputDir, "run.json"));
+        Assert.Equal(6, run.MaxSteps);
+    }
+
+    [Fact]
+    public async Task BadOptionsFailBeforeAnyWork()
+    {
+        var (code, _, stderr) = await CliRunner.Run("train", "--set", $"data_dir={corpus.DataDir}", "--set", $"output_dir={corpus.Dir["never"]}",
+            "--set", "learning_rate=-1", "--set", "per_device_train_batch_size=0");
+        Assert.Equal(1, code);
+        Assert.Contains("learning_rate must be in (0, 1]", stderr);
+        Assert.Contains("per_device_train_batch_size must be at least 1", stderr);
+        Assert.False(Directory.Exists(corpus.Dir["never"]));
+
+        (code, _, stderr) = await CliRunner.Run("train", "--set", "max_stepz=3");
+        Assert.Equal(1, code);
+        Assert.Contains("did you mean max_steps", stderr);
+    }
+}

@@ -1,0 +1,120 @@
+using GptSharp.Tests.Data;
+using GptSharp.Training;
+
+namespace GptSharp.Tests.Training;
+
+public class TrainingOptionsTests
+{
+    [Fact]
+    public void ConfigFileThenOverrides()
+    {
+        using var dir = new Fixture.TempDir();
+        string config = dir.WriteText("c.json", """
+            {
+              // comments are fine
+              "output_dir": "out", "data_dir": "data",
+              "max_steps": 50, "learning_rate": 1e-3, "save_total_limit": 4, "preset": "tiny"
+            }
+            """);
+        var o = TrainingOptions.Load(config, ["max_steps=60", "bf16=true", "save_total_limit=null", "adam_beta2=0.99", "preset=small", "seed=-3"]);
+        Assert.Equal(60, o.MaxSteps);
+        Assert.Equal(1e-3, o.LearningRate);
+        Assert.True(o.Bf16);
+        Assert.Null(o.SaveTotalLimit);
+        Assert.Equal(0.99, o.AdamBeta2);
+        Assert.Equal("small", o.Preset);
+        Assert.Equal(-3, o.Seed);
+        Assert.Equal(8, o.PerDeviceTrainBatchSize); // default kept
+    }
+
+    [Fact]
+    public void JsonNamesAreHuggingFaceSnakeCase()
+    {
+        string json = new TrainingOptions().ToJson();
+        foreach (var key in new[] { "output_dir", "overwrite_output_dir", "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps",
+                     "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "max_grad_norm", "lr_scheduler_type",
+                     "warmup_steps", "min_lr_ratio", "logging_steps", "eval_steps", "eval_iters", "save_steps", "save_total_limit", "seed",
+                     "bf16", "block_size", "device", "preset", "n_layer", "n_head", "n_embd", "n_positions", "vocab_size", "dropout",
+                     "init_from", "data_dir", "resume_from_checkpoint" })
+            Assert.Contains($"\"{key}\":", json);
+    }
+
+    [Fact]
+    public void UnknownKeysListTheValidOnes()
+    {
+        using var dir = new Fixture.TempDir();
+        string config = dir.WriteText("c.json", """{ "output_dir": "o", "data_dir": "d", "lerning_rate": 0.1 }""");
+        var e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(config));
+        Assert.Contains("c.json", e.Message);
+        Assert.Contains("unknown option 'lerning_rate'", e.Message);
+        Assert.Contains("did you mean learning_rate", e.Message);
+        Assert.Contains("per_device_train_batch_size", e.Message);
+
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["batch_size=3"]));
+        Assert.Contains("unknown option 'batch_size'", e.Message);
+        Assert.Contains("valid keys:", e.Message);
+    }
+
+    [Fact]
+    public void BadValuesNameTheKey()
+    {
+        var e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["max_steps=abc"]));
+        Assert.Equal("--set max_steps=abc: expected an integer", e.Message);
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["bf16=yes"]));
+        Assert.Contains("true or false", e.Message);
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["nokey"]));
+        Assert.Contains("key=value", e.Message);
+
+        using var dir = new Fixture.TempDir();
+        string config = dir.WriteText("c.json", """{ "max_steps": "many" }""");
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(config));
+        Assert.Contains("max_steps: expected an integer", e.Message);
+        string broken = dir.WriteText("b.json", "{\n  \"max_steps\": 3,,\n}");
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(broken));
+        Assert.Contains("b.json:2", e.Message);
+    }
+
+    [Fact]
+    public void ValidationListsEveryProblemWithItsRange()
+    {
+        var e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null,
+            ["output_dir=o", "data_dir=d", "per_device_train_batch_size=0", "learning_rate=-0.001", "adam_beta1=1", "dropout=1.5", "device=tpu"]));
+        Assert.Contains("per_device_train_batch_size must be at least 1 (got 0)", e.Message);
+        Assert.Contains("learning_rate must be in (0, 1] (got -0.001)", e.Message);
+        Assert.Contains("adam_beta1 must be in [0, 1) (got 1)", e.Message);
+        Assert.Contains("dropout must be in [0, 1) (got 1.5)", e.Message);
+        Assert.Contains("device must be auto, cpu, cuda or cuda:N (got 'tpu')", e.Message);
+
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, []));
+        Assert.Contains("output_dir is required", e.Message);
+        e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["output_dir=o", "data_dir=d", "init_from=m", "n_layer=2"]));
+        Assert.Contains("init_from", e.Message);
+    }
+
+    [Fact]
+    public void ModelShapeIsCheckedAgainstBlockSizeAndData()
+    {
+        using var corpus = new TinyCorpus();
+        var o = corpus.Options("x");
+        var plan = Pretraining.Check(o);
+        Assert.Equal(257, plan.Model.VocabSize);
+        Assert.Equal(32, plan.Model.BlockSize); // explicit sizes: n_positions defaults to block_size
+
+        var e = Assert.Throws<GptSharpException>(() => Pretraining.Check(o with { NLayer = null, NHead = null, NEmbd = null, Preset = "tiny", BlockSize = 512 }));
+        Assert.Contains("block_size (512) exceeds the model's n_positions (256)", e.Message);
+        e = Assert.Throws<GptSharpException>(() => Pretraining.Check(o with { VocabSize = 100 }));
+        Assert.Contains("vocab_size (100)", e.Message);
+        e = Assert.Throws<GptSharpException>(() => Pretraining.Check(o with { NHead = 3 }));
+        Assert.Contains("n_head", e.Message);
+        e = Assert.Throws<GptSharpException>(() => Pretraining.Check(o with { DataDir = corpus.Dir["nowhere"] }));
+        Assert.Contains("data prepare", e.Message);
+    }
+
+    [Fact]
+    public void TheSampleConfigIsValid()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "samples", "configs", "pretrain-tiny.json");
+        var o = TrainingOptions.Load(path);
+        Assert.Equal("tiny", o.Preset);
+    }
+}
