@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GptSharp.Data;
 using GptSharp.Tokenization;
 
 namespace GptSharp.Cli.Commands;
@@ -27,7 +28,7 @@ static class TokenizeCommand
             if (inputPath is not null && outputPath is null) throw new GptSharpException("--input needs --output");
             if (textValue is not null && outputPath is not null) throw new GptSharpException("--output goes with --input, not --text");
 
-            var tokenizer = LoadTokenizer(parse.GetValue(tokenizerOption)!);
+            var tokenizer = TokenizerSource.Load(parse.GetValue(tokenizerOption)!);
             Func<string, int[]> encode = parse.GetValue(allowSpecial) ? tokenizer.EncodeWithSpecialTokens : tokenizer.Encode;
             if (textValue is not null)
             {
@@ -40,9 +41,6 @@ static class TokenizeCommand
         });
         return command;
     }
-
-    static BpeTokenizer LoadTokenizer(string value) =>
-        string.Equals(value, "gpt2", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(value) ? BpeTokenizer.Gpt2() : BpeTokenizer.Load(value);
 
     static int TokenizeFile(string inputPath, string outputPath, Func<string, int[]> encode, CancellationToken ct) =>
         JsonlFile.Transform(inputPath, outputPath, (record, where) =>

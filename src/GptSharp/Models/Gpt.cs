@@ -88,5 +88,5 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     /// <summary>Mean next-token cross-entropy of logits [B, T, V] against targets [B, T]; targets of -100 are ignored.</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>
-        nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to(ScalarType.Float32), targets.view(-1), ignore_index: -100);
+        nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1), ignore_index: -100);
 }
