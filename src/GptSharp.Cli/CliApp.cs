@@ -19,7 +19,11 @@ public static class CliApp
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct = default)
     {
         var parse = Build().Parse(args);
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // Ctrl+C cancels the action's token; give it time to save a checkpoint before the process is ended.
+        var config = new InvocationConfiguration
+        {
+            Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(2),
+        };
         try
         {
             return await parse.InvokeAsync(config, ct);

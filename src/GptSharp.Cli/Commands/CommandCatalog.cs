@@ -7,6 +7,6 @@ static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
-        // quickstart, tokenizer, tokenize, data, train, score, generate are added here by their files' owners.
+        ScoreCommand.Create(),
     ];
 }
