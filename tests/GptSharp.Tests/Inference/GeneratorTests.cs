@@ -164,3 +164,21 @@ public class GeneratorTests
     /// <summary>Tensors alive on this thread; every step above runs on the test's thread.</summary>
     static long LiveTensors() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 }
+
+public class GeneratorReferenceTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GreedyMatchesTheHuggingFaceReference(bool useCache)
+    {
+        var greedy = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Fixture.Path("gpt2-tiny-hf", "expected.json")))
+            .RootElement.GetProperty("greedy");
+        int[] Ids(string name) => greedy.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        using var m = GptSharp.Interop.HfCheckpoint.Load(Fixture.Path("gpt2-tiny-hf"));
+        // The reference does not stop at end-of-text; ours would, had the model produced 50256.
+        var g = new Generator(m, endOfTextId: 50256);
+        var got = g.Generate(Ids("prompt_ids"), new GenerationOptions { DoSample = false, MaxNewTokens = 20, UseCache = useCache });
+        Assert.Equal(Ids("generated_ids"), got);
+    }
+}
