@@ -7,6 +7,8 @@ static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        TokenizerCommand.Create(),
+        TokenizeCommand.Create(),
         ScoreCommand.Create(),
     ];
 }

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using GptSharp.Cli;
+using GptSharp.Tokenization;
+
+namespace GptSharp.Tests.Tokenization;
+
+public class TokenizeCommandTests
+{
+    static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        int code = await CliApp.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Text_prints_ids_as_json_array()
+    {
+        var (code, output, _) = await Run("tokenize", "--text", "Hello, world!<|endoftext|>");
+        Assert.Equal(0, code);
+        Assert.Equal("[15496,11,995,0,27,91,437,1659,5239,91,29]", output.Trim());
+        (code, output, _) = await Run("tokenize", "--text", "Hello, world!<|endoftext|>", "--allow-special");
+        Assert.Equal("[15496,11,995,0,50256]", output.Trim());
+    }
+
+    [Fact]
+    public async Task Jsonl_keeps_every_field_in_order_and_adds_ids()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllLines(dir.File("in.jsonl"),
+        [
+            """{"id": 7, "text": "Hello, world!", "meta": {"lang": "en", "tags": [1, 2.50]}}""",
+            "",
+            """{"text": "客服：您好<|endoftext|>", "score": null}""",
+        ]);
+        var (code, output, error) = await Run("tokenize", "--input", dir.File("in.jsonl"), "--output", dir.File("out.jsonl"));
+        Assert.True(code == 0, error);
+        Assert.Contains("2 lines", output);
+        var lines = File.ReadAllLines(dir.File("out.jsonl"));
+        Assert.Equal(2, lines.Length);
+        Assert.Equal("""{"id":7,"text":"Hello, world!","meta":{"lang":"en","tags":[1,2.50]},"ids":[15496,11,995,0]}""", lines[0]);
+        var second = JsonNode.Parse(lines[1])!.AsObject();
+        Assert.Equal(["text", "score", "ids"], second.Select(p => p.Key));
+        Assert.Equal("客服：您好<|endoftext|>", (string)second["text"]!);
+        Assert.Equal(BpeTokenizer.Gpt2().Encode("客服：您好<|endoftext|>"), second["ids"]!.AsArray().Select(v => (int)v!));
+
+        (code, _, _) = await Run("tokenize", "--input", dir.File("in.jsonl"), "--output", dir.File("out.jsonl"), "--allow-special");
+        Assert.Equal(0, code);
+        Assert.Equal(50256, (int)JsonNode.Parse(File.ReadAllLines(dir.File("out.jsonl"))[1])!["ids"]!.AsArray()[^1]!);
+    }
+
+    [Theory]
+    [InlineData("not json at all", "not valid JSON")]
+    [InlineData("""{"title": "no text"}""", "missing a string \"text\" field")]
+    [InlineData("""{"text": 42}""", "missing a string \"text\" field")]
+    [InlineData("[1, 2]", "expected a JSON object")]
+    public async Task Bad_line_fails_naming_file_and_line_and_writes_nothing(string badLine, string expected)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllLines(dir.File("in.jsonl"), ["""{"text": "fine"}""", "", badLine, """{"text": "never reached"}"""]);
+        var (code, _, error) = await Run("tokenize", "--input", dir.File("in.jsonl"), "--output", dir.File("out.jsonl"));
+        Assert.Equal(1, code);
+        Assert.Contains($"{dir.File("in.jsonl")}:3", error);
+        Assert.Contains(expected, error);
+        Assert.Equal(["in.jsonl"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Tokenizer_train_writes_a_directory_that_tokenize_can_use()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllLines(dir.File("corpus.txt"), Gpt2Cases.Texts);
+        string model = dir.File("tok");
+        var (code, output, error) = await Run("tokenizer", "train", "--input", dir.File("corpus.txt"), "--vocab-size", "400", "--output", model);
+        Assert.True(code == 0, error);
+        Assert.Contains("counting words", output);
+        Assert.Contains("merging", output);
+        Assert.Contains("vocabulary 400", output);
+        Assert.Equal(["merges.txt", "tokenizer_config.json", "vocab.json"], Directory.GetFiles(model).Select(Path.GetFileName).Order());
+        Assert.Equal(["corpus.txt", "tok"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order()); // no temp dir left
+
+        (code, output, _) = await Run("tokenize", "--tokenizer", model, "--text", "<|user|>hi", "--allow-special");
+        Assert.Equal(0, code);
+        Assert.StartsWith("[397,", output.Trim()); // vocab 400: <|endoftext|> 395, <|system|> 396, <|user|> 397
+    }
+
+    [Fact]
+    public async Task Usage_errors_exit_1()
+    {
+        Assert.Equal(1, (await Run("tokenize")).Code);
+        Assert.Equal(1, (await Run("tokenize", "--text", "a", "--tokenizer", "/no/such/dir")).Code);
+        var (code, _, error) = await Run("tokenizer", "train", "--input", "/no/such/file.txt", "--output", "/tmp/never");
+        Assert.Equal(1, code);
+        Assert.Contains("not found", error);
+    }
+}
