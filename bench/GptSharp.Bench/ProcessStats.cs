@@ -21,6 +21,15 @@ static class ProcessStats
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
+    /// <summary>Minor page faults of this process so far (/proc/self/stat field 10): memory handed back and faulted in again shows here.</summary>
+    public static long? MinorFaults()
+    {
+        if (!File.Exists("/proc/self/stat")) return null;
+        string stat = File.ReadAllText("/proc/self/stat");
+        // Fields after the command name, which is in parentheses and may contain spaces; minflt is the 8th of them.
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7]);
+    }
+
     /// <summary>CPU busy time of the whole machine in seconds (all cores), from /proc/stat.</summary>
     static double? MachineBusySeconds()
     {

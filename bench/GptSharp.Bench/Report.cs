@@ -39,6 +39,7 @@ static class Report
                 ["median"] = Math.Round(median, 1), ["min"] = Math.Round(ms[0], 1), ["max"] = Math.Round(ms[^1], 1),
                 ["spread_pct"] = Math.Round((ms[^1] - ms[0]) / median * 100, 1),
             },
+            ["minor_faults_per_step"] = r.StepMinorFaults.Length > 0 ? (long)Median(r.StepMinorFaults.Select(f => (double)f).Order().ToArray()) : null,
             ["loss_first"] = Math.Round(r.FirstLoss, 4),
             ["loss_last"] = Math.Round(r.LastLoss, 4),
             ["peak_rss_mib"] = r.PeakRssMiB is { } p ? Math.Round(p) : null,

@@ -9,7 +9,7 @@ namespace GptSharp.Bench;
 /// <summary>What one preset × precision measured.</summary>
 sealed record CaseResult(
     string Preset, string Precision, GptConfig Config, int BatchSize, long Parameters, int Warmup,
-    double[] StepSeconds, float FirstLoss, float LastLoss, double? PeakRssMiB, double? RssMiB, double OwnCores, double? OtherCores)
+    double[] StepSeconds, long[] StepMinorFaults, float FirstLoss, float LastLoss, double? PeakRssMiB, double? RssMiB, double OwnCores, double? OtherCores)
 {
     public int TokensPerStep => BatchSize * Config.BlockSize;
 }
@@ -35,21 +35,27 @@ static class TrainingBenchmark
 
         ProcessStats.ResetPeakRss();
         var times = new List<double>();
+        var faults = new List<long>();
         float first = float.NaN, last = float.NaN;
         ProcessStats.CpuMeter? cpu = null;
         for (int i = 0; i < warmup + steps; i++)
         {
             if (i == warmup) cpu = new ProcessStats.CpuMeter();
+            long? faultsBefore = ProcessStats.MinorFaults();
             var clock = Stopwatch.StartNew();
             float loss = Step(model, optimizer, x, y);
             double s = clock.Elapsed.TotalSeconds;
-            if (i >= warmup) times.Add(s);
+            if (i >= warmup)
+            {
+                times.Add(s);
+                if (faultsBefore is { } f0 && ProcessStats.MinorFaults() is { } f1) faults.Add(f1 - f0);
+            }
             if (i == 0) first = loss;
             last = loss;
             log($"{preset} {precision} step {i + 1}/{warmup + steps}{(i < warmup ? " (warmup)" : "")}: {s * 1000:F0} ms, loss {loss:F3}");
         }
         var (own, others) = cpu!.Stop();
-        return new CaseResult(preset, precision, config, shape.BatchSize, model.ParameterCount, warmup, [.. times], first, last,
+        return new CaseResult(preset, precision, config, shape.BatchSize, model.ParameterCount, warmup, [.. times], [.. faults], first, last,
             ProcessStats.StatusMiB("VmHWM"), ProcessStats.StatusMiB("VmRSS"), own, others);
     }
 

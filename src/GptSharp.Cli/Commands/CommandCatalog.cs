@@ -10,5 +10,6 @@ static class CommandCatalog
         TokenizerCommand.Create(),
         TokenizeCommand.Create(),
         ScoreCommand.Create(),
+        GenerateCommand.Create(),
     ];
 }

@@ -31,49 +31,25 @@ static class GenerateCommand
                 TopP = p.GetValue(topP), Seed = p.GetValue(seed), DoSample = !p.GetValue(greedy),
             }.Validate();
             string dir = p.GetValue(model)!;
-            ITokenizer tokenizer = BpeTokenizer.Load(dir);
+            var tokenizer = BpeTokenizer.Load(dir);
             using var gpt = HfCheckpoint.Load(dir);
             var generator = new Generator(gpt, tokenizer.EndOfTextId);
 
-            var output = p.InvocationConfiguration.Output;
             string text = p.GetValue(prompt) ?? "";
+            var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now
+            var output = p.InvocationConfiguration.Output;
             await output.WriteAsync(text);
             await output.FlushAsync(ct);
-            var stream = new StreamingText(tokenizer);
-            await foreach (int id in generator.StreamAsync(tokenizer.Encode(text), options, ct))
+            // A token can end inside a UTF-8 character: the stream decoder holds such bytes back until it is complete.
+            var continuation = tokenizer.CreateStreamDecoder();
+            await foreach (int id in tokens)
             {
-                await output.WriteAsync(stream.Append(id));
+                await output.WriteAsync(continuation.Append(id));
                 await output.FlushAsync(ct);
             }
-            await output.WriteLineAsync(stream.Flush());
+            await output.WriteLineAsync(continuation.Flush());
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>
-    /// Text of a growing token sequence, piece by piece. A byte-level token can end inside a UTF-8 character, which
-    /// then decodes as U+FFFD until the tokens that complete it arrive, so such a tail is held back.
-    /// </summary>
-    sealed class StreamingText(ITokenizer tokenizer)
-    {
-        readonly List<int> _ids = [];
-        string _shown = "";
-
-        public string Append(int id)
-        {
-            _ids.Add(id);
-            string text = tokenizer.Decode(_ids);
-            return text.EndsWith('\uFFFD') ? "" : Show(text);
-        }
-
-        public string Flush() => Show(tokenizer.Decode(_ids));
-
-        string Show(string text)
-        {
-            string fresh = text.StartsWith(_shown, StringComparison.Ordinal) ? text[_shown.Length..] : "";
-            _shown = text;
-            return fresh;
-        }
     }
 }
