@@ -27,19 +27,29 @@ if (options.Gemm)
 }
 
 var cases = new JsonArray();
-foreach (var preset in options.Presets)
+if (options.Decode)
+{
     foreach (var precision in options.Precisions)
-    {
-        var r = TrainingBenchmark.Run(preset, precision, options.Warmup, options.Steps, Log);
-        cases.Add(Report.Case(r));
-        Log($"{preset} {precision}: {cases[^1]!["tokens_per_s"]} tokens/s, vs PyTorch {cases[^1]!["peer"]!["ratio"]}×");
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-    }
+        cases.Add(Report.Decode(DecodeBenchmark.Run(precision, options.Steps, Log)));
+}
+else
+{
+    foreach (var preset in options.Presets)
+        foreach (var precision in options.Precisions)
+        {
+            var r = TrainingBenchmark.Run(preset, precision, options.Warmup, options.Steps, Log);
+            cases.Add(Report.Case(r));
+            Log($"{preset} {precision}: {cases[^1]!["tokens_per_s"]} tokens/s, vs PyTorch {cases[^1]!["peer"]!["ratio"]}×");
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+}
 
 var doc = new JsonObject
 {
-    ["benchmark"] = "training throughput: forward + cross-entropy + backward + AdamW(lr 3e-4, betas 0.9/0.95, wd 0.1 on 2-D params) + zero_grad(set_to_none)",
+    ["benchmark"] = options.Decode
+        ? $"generation: GPT-2 124M, batch 1, prompt {DecodeBenchmark.PromptTokens} (pp) and greedy decoding of {DecodeBenchmark.NewTokens} tokens (tg) with the KV cache"
+        : "training throughput: forward + cross-entropy + backward + AdamW(lr 3e-4, betas 0.9/0.95, wd 0.1 on 2-D params) + zero_grad(set_to_none)",
     ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
     ["machine"] = new JsonObject
     {
@@ -58,9 +68,9 @@ var doc = new JsonObject
         ["threads"] = torch.get_num_threads(),
     },
     ["gemm_gflops_2048"] = options.Gemm ? gemm : null,
-    ["warmup"] = options.Warmup,
+    ["warmup"] = options.Decode ? null : options.Warmup,
     ["steps"] = options.Steps,
-    ["peer"] = PeerFigures.Source,
+    ["peer"] = options.Decode ? PeerFigures.DecodingSource : PeerFigures.Source,
     ["cases"] = cases,
 };
 string json = doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

@@ -57,6 +57,31 @@ static class Report
         };
     }
 
+    public static JsonObject Decode(DecodeBenchmark.Result r)
+    {
+        double pp = DecodeBenchmark.PromptTokens / Median([.. r.PrefillSeconds.Order()]);
+        double tg = DecodeBenchmark.NewTokens / Median([.. r.DecodeSeconds.Order()]);
+        var peer = PeerFigures.LlamaCpp[r.Precision];
+        return new JsonObject
+        {
+            ["precision"] = r.Precision == "bf16" ? "bf16 matmuls (weights cast from fp32 each forward)" : "fp32",
+            ["parameters"] = r.Parameters,
+            ["reps"] = r.PrefillSeconds.Length,
+            ["pp256_tokens_per_s"] = Math.Round(pp, 1),
+            ["tg128_tokens_per_s"] = Math.Round(tg, 1),
+            ["tg128_tokens_per_s_best"] = Math.Round(DecodeBenchmark.NewTokens / r.DecodeSeconds.Min(), 1),
+            ["peak_rss_mib"] = r.PeakRssMiB is { } p ? Math.Round(p) : null,
+            ["peer"] = new JsonObject
+            {
+                ["llama_cpp_weights"] = peer.Weights,
+                ["llama_cpp_pp256"] = peer.Pp256,
+                ["llama_cpp_tg128"] = peer.Tg128,
+                ["ratio_pp256"] = Math.Round(pp / peer.Pp256, 3),
+                ["ratio_tg128"] = Math.Round(tg / peer.Tg128, 3),
+            },
+        };
+    }
+
     static double Median(double[] sorted) =>
         sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
