@@ -12,5 +12,6 @@ static class CommandCatalog
         DataCommand.Create(),
         TrainCommand.Create(),
         ScoreCommand.Create(),
+        GenerateCommand.Create(),
     ];
 }

@@ -1,0 +1,51 @@
+namespace GptSharp.Bench;
+
+/// <summary>Command line: --preset tiny|small|gpt2|all, --precision fp32|bf16|all, --steps N, --warmup N, --json-out FILE, --no-gemm, --decode.</summary>
+sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int Warmup, string? JsonOut, bool Gemm, bool Decode)
+{
+    public const string Usage =
+        "usage: GptSharp.Bench [--preset tiny|small|gpt2|all (comma-separated ok, default all)] [--precision fp32|bf16|all (default all)]\n" +
+        "                      [--steps N (timed, default 10)] [--warmup N (default 3)] [--json-out FILE] [--no-gemm]\n" +
+        "                      [--decode: generation speed of GPT-2 124M instead (pp256, tg128; --steps = repetitions)]\n" +
+        "Allocator: tcmalloc when libtcmalloc-minimal4 is installed, else glibc+mallopt; GPTSHARP_ALLOCATOR=glibc: plain glibc;\n" +
+        "GPTSHARP_RELAUNCHED=1 with tcmalloc installed: glibc+mallopt.";
+
+    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"];
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions(AllPresets, AllPrecisions, Steps: 10, Warmup: 3, JsonOut: null, Gemm: true, Decode: false);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new GptSharpException($"{args[i]} needs a value\n{Usage}");
+            int Count(string name, int min)
+            {
+                string v = Value();
+                return int.TryParse(v, out int n) && n >= min ? n : throw new GptSharpException($"{name} must be an integer >= {min} (got '{v}')");
+            }
+            o = args[i] switch
+            {
+                "--preset" => o with { Presets = List(Value(), AllPresets, "--preset") },
+                "--precision" => o with { Precisions = List(Value(), AllPrecisions, "--precision") },
+                "--steps" => o with { Steps = Count("--steps", 1) },
+                "--warmup" => o with { Warmup = Count("--warmup", 0) },
+                "--json-out" => o with { JsonOut = Value() },
+                "--no-gemm" => o with { Gemm = false },
+                "--decode" => o with { Decode = true },
+                "-h" or "--help" => throw new GptSharpException(Usage),
+                _ => throw new GptSharpException($"unknown option '{args[i]}'\n{Usage}"),
+            };
+        }
+        return o;
+    }
+
+    static string[] List(string value, string[] allowed, string option)
+    {
+        if (value == "all") return allowed;
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var item in items)
+            if (!allowed.Contains(item))
+                throw new GptSharpException($"{option}: unknown value '{item}' (expected {string.Join(", ", allowed)} or all)");
+        return items;
+    }
+}

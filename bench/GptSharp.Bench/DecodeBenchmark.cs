@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using GptSharp.Inference;
+using GptSharp.Models;
+using ScalarType = TorchSharp.torch.ScalarType;
+
+namespace GptSharp.Bench;
+
+/// <summary>
+/// Generation speed with <see cref="Generator"/> on GPT-2 124M (random weights, context 1024, batch 1), shaped like
+/// llama.cpp's llama-bench: prompt processing of 256 tokens (pp256) and greedy decoding of 128 tokens (tg128).
+/// </summary>
+static class DecodeBenchmark
+{
+    public const int PromptTokens = 256, NewTokens = 128;
+
+    public sealed record Result(string Precision, long Parameters, double[] PrefillSeconds, double[] DecodeSeconds, double? PeakRssMiB);
+
+    public static Result Run(string precision, int reps, Action<string> log)
+    {
+        var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
+        using var model = Gpt.Create(config, seed: 1337);
+        if (precision == "bf16") model.Precision.ComputeType = ScalarType.BFloat16;
+        var generator = new Generator(model);
+        var prompt = new Random(7).GetItems(Enumerable.Range(0, config.VocabSize).ToArray(), PromptTokens);
+        var prefillOnly = new GenerationOptions { DoSample = false, MaxNewTokens = 1, StopAtEndOfText = false };
+        var decode = new GenerationOptions { DoSample = false, MaxNewTokens = NewTokens, StopAtEndOfText = false };
+
+        ProcessStats.ResetPeakRss();
+        generator.Generate(prompt[..8], decode with { MaxNewTokens = 4 }); // warm up
+        var prefill = new List<double>();
+        var tokens = new List<double>();
+        for (int i = 0; i < reps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            generator.Generate(prompt, prefillOnly);
+            prefill.Add(clock.Elapsed.TotalSeconds);
+            // tg128 as llama-bench runs it: from a one-token context; the first (prefill) step is one position too.
+            clock.Restart();
+            int n = generator.Generate(prompt[..1], decode).Length;
+            tokens.Add(clock.Elapsed.TotalSeconds / n * NewTokens);
+            log($"decode {precision} rep {i + 1}/{reps}: pp{PromptTokens} {PromptTokens / prefill[^1]:F0} tokens/s, tg{NewTokens} {NewTokens / tokens[^1]:F1} tokens/s");
+        }
+        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], ProcessStats.StatusMiB("VmHWM"));
+    }
+}

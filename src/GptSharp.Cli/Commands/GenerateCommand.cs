@@ -1,0 +1,55 @@
+using System.CommandLine;
+using GptSharp.Inference;
+using GptSharp.Interop;
+using GptSharp.Tokenization;
+
+namespace GptSharp.Cli.Commands;
+
+/// <summary>`gptsharp generate`: continue a prompt with a model directory's model and tokenizer, printing tokens as they come.</summary>
+static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var defaults = new GenerationOptions();
+        var model = new Option<string>("--model") { Description = "Model directory (config.json, model.safetensors, vocab.json, merges.txt).", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
+        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate.", DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 means greedy.", DefaultValueFactory = _ => defaults.Temperature };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 turns it off.", DefaultValueFactory = _ => defaults.TopK };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: the smallest set of tokens with this much probability; 1 turns it off.", DefaultValueFactory = _ => defaults.TopP };
+        var seed = new Option<long?>("--seed") { Description = "Random seed, for repeatable output." };
+        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (no sampling)." };
+
+        var cmd = new Command("generate", "Continue a prompt with a trained model.")
+            { model, prompt, maxNewTokens, temperature, topK, topP, seed, greedy };
+        cmd.SetAction(async (p, ct) =>
+        {
+            // Check the options before the (slow) model load.
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = p.GetValue(maxNewTokens), Temperature = p.GetValue(temperature), TopK = p.GetValue(topK),
+                TopP = p.GetValue(topP), Seed = p.GetValue(seed), DoSample = !p.GetValue(greedy),
+            }.Validate();
+            string dir = p.GetValue(model)!;
+            var tokenizer = BpeTokenizer.Load(dir);
+            using var gpt = HfCheckpoint.Load(dir);
+            var generator = new Generator(gpt, tokenizer.EndOfTextId);
+
+            string text = p.GetValue(prompt) ?? "";
+            var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now
+            var output = p.InvocationConfiguration.Output;
+            await output.WriteAsync(text);
+            await output.FlushAsync(ct);
+            // A token can end inside a UTF-8 character: the stream decoder holds such bytes back until it is complete.
+            var continuation = tokenizer.CreateStreamDecoder();
+            await foreach (int id in tokens)
+            {
+                await output.WriteAsync(continuation.Append(id));
+                await output.FlushAsync(ct);
+            }
+            await output.WriteLineAsync(continuation.Flush());
+            return 0;
+        });
+        return cmd;
+    }
+}

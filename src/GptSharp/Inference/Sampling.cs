@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GptSharp.Inference;
+
+/// <summary>
+/// Picks the next token from one position's logits. Filters are applied in Hugging Face's order:
+/// temperature, then top-k, then top-p, then one draw from what is left.
+/// </summary>
+public static class Sampling
+{
+    /// <summary>The next token id for <paramref name="logits"/> ([vocab]); <paramref name="rng"/> makes draws repeatable.</summary>
+    public static long NextToken(Tensor logits, GenerationOptions options, torch.Generator? rng = null)
+    {
+        using var scope = NewDisposeScope();
+        if (options.IsGreedy) return logits.argmax().item<long>();
+
+        // bf16 logits are too coarse for a softmax over 50k tokens: sample in fp32.
+        var scaled = logits.to(ScalarType.Float32) / options.Temperature;
+        if (options.TopK > 0) scaled = KeepTopK(scaled, options.TopK);
+        if (options.TopP < 1) scaled = KeepTopP(scaled, options.TopP);
+        return multinomial(scaled.softmax(-1), 1, generator: rng).item<long>();
+    }
+
+    /// <summary>The logits with everything below the k-th largest set to -∞ (ties with the k-th are kept).</summary>
+    public static Tensor KeepTopK(Tensor logits, int k)
+    {
+        if (k >= logits.shape[^1]) return logits.alias();
+        var kth = logits.topk(k).values.narrow(-1, k - 1, 1); // the smallest value that survives, kept as a dimension
+        return logits.masked_fill(logits < kth, double.NegativeInfinity);
+    }
+
+    /// <summary>
+    /// The logits with everything outside the nucleus set to -∞: the smallest set of most likely tokens whose
+    /// probabilities add up to at least <paramref name="p"/>. The most likely token always stays.
+    /// </summary>
+    public static Tensor KeepTopP(Tensor logits, double p)
+    {
+        var (sorted, order) = logits.sort(-1, descending: true);
+        var probs = sorted.softmax(-1);
+        // A token is dropped when the tokens ranked above it already reach p without it.
+        var massBefore = probs.cumsum(-1) - probs;
+        var dropSorted = massBefore >= p;
+        var drop = dropSorted.scatter(-1, order, dropSorted); // back to vocabulary order
+        return logits.masked_fill(drop, double.NegativeInfinity);
+    }
+}

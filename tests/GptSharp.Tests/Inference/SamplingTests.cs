@@ -1,0 +1,100 @@
+using GptSharp.Inference;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GptSharp.Tests.Inference;
+
+public class SamplingTests
+{
+    // Ten distinct logits; the three best are ids 7, 2 and 9.
+    static Tensor Logits() => tensor(new float[] { 0.1f, -1f, 2.5f, 0.3f, -0.2f, 0.9f, 0.0f, 3.0f, -2f, 2.0f });
+
+    static int[] Finite(Tensor t) =>
+        Enumerable.Range(0, (int)t.shape[0]).Where(i => float.IsFinite(t[i].item<float>())).ToArray();
+
+    [Fact]
+    public void TopKNeverSamplesOutsideTheKBest()
+    {
+        using var logits = Logits();
+        var options = new GenerationOptions { TopK = 3, Temperature = 5.0 }; // a high temperature makes the tail tempting
+        var seen = new HashSet<long>();
+        for (int seed = 0; seed < 300; seed++)
+        {
+            using var rng = new torch.Generator((ulong)seed);
+            seen.Add(Sampling.NextToken(logits, options, rng));
+        }
+        Assert.Equal(new long[] { 2, 7, 9 }, seen.Order());
+    }
+
+    [Fact]
+    public void KeepTopKMasksEverythingElse()
+    {
+        using var logits = Logits();
+        using var kept = Sampling.KeepTopK(logits, 3);
+        Assert.Equal([2, 7, 9], Finite(kept));
+        Assert.Equal(3.0f, kept[7].item<float>()); // survivors keep their values
+        using var all = Sampling.KeepTopK(logits, 50);
+        Assert.Equal(10, Finite(all).Length);
+    }
+
+    [Theory]
+    [InlineData(0.30, new[] { 0 })]          // the best token alone (0.5) already reaches p
+    [InlineData(0.70, new[] { 0, 1 })]       // 0.5 < 0.7 <= 0.8
+    [InlineData(0.90, new[] { 0, 1, 2 })]    // 0.8 < 0.9 <= 0.95
+    [InlineData(0.99, new[] { 0, 1, 2, 3 })]
+    public void TopPKeepsTheSmallestSetReachingP(double p, int[] expected)
+    {
+        // Probabilities 0.5, 0.3, 0.15, 0.05, stored out of order to check the mapping back to vocabulary ids.
+        float[] probs = [0.15f, 0.5f, 0.05f, 0.3f];
+        int[] rank = [1, 3, 0, 2]; // ids by decreasing probability
+        using var logits = tensor(probs).log();
+        using var kept = Sampling.KeepTopP(logits, p);
+        Assert.Equal(expected.Select(r => rank[r]).Order(), Finite(kept));
+    }
+
+    [Fact]
+    public void TopPNeverSamplesOutsideTheNucleus()
+    {
+        using var logits = Logits();
+        var options = new GenerationOptions { TopK = 0, TopP = 0.6 };
+        var seen = new HashSet<long>();
+        for (int seed = 0; seed < 300; seed++)
+        {
+            using var rng = new torch.Generator((ulong)seed);
+            seen.Add(Sampling.NextToken(logits, options, rng));
+        }
+        // p(7) ≈ 0.43, p(2) ≈ 0.26: together past 0.6, so only these two are ever drawn.
+        Assert.Equal(new long[] { 2, 7 }, seen.Order());
+    }
+
+    [Fact]
+    public void TemperatureZeroAndNoSamplingAreTheArgmax()
+    {
+        using var logits = Logits();
+        Assert.Equal(7, Sampling.NextToken(logits, new GenerationOptions { Temperature = 0 }));
+        Assert.Equal(7, Sampling.NextToken(logits, new GenerationOptions { DoSample = false, Temperature = 3 }));
+    }
+
+    [Fact]
+    public void SameSeedSameDraws()
+    {
+        using var logits = Logits();
+        var options = new GenerationOptions { TopK = 0, Temperature = 2 };
+        long[] Draws(ulong seed)
+        {
+            using var rng = new torch.Generator(seed);
+            return Enumerable.Range(0, 20).Select(_ => Sampling.NextToken(logits, options, rng)).ToArray();
+        }
+        Assert.Equal(Draws(42), Draws(42));
+        Assert.NotEqual(Draws(42), Draws(43));
+    }
+
+    [Fact]
+    public void Bf16LogitsAreSampledInFp32()
+    {
+        using var logits = Logits().to(ScalarType.BFloat16);
+        using var rng = new torch.Generator(1);
+        long id = Sampling.NextToken(logits, new GenerationOptions { TopK = 3 }, rng);
+        Assert.Contains(id, new long[] { 2, 7, 9 });
+    }
+}
