@@ -1,7 +1,6 @@
 using System.CommandLine;
 using GptSharp.Inference;
 using GptSharp.Interop;
-using GptSharp.Tokenization;
 
 namespace GptSharp.Cli.Commands;
 
@@ -11,7 +10,7 @@ static class GenerateCommand
     public static Command Create()
     {
         var defaults = new GenerationOptions();
-        var model = new Option<string>("--model") { Description = "Model directory (config.json, model.safetensors, vocab.json, merges.txt).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory: config.json, model.safetensors and tokenizer files (GPT-2's vocabulary when it has none).", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate.", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 means greedy.", DefaultValueFactory = _ => defaults.Temperature };
@@ -30,10 +29,9 @@ static class GenerateCommand
                 MaxNewTokens = p.GetValue(maxNewTokens), Temperature = p.GetValue(temperature), TopK = p.GetValue(topK),
                 TopP = p.GetValue(topP), Seed = p.GetValue(seed), DoSample = !p.GetValue(greedy),
             }.Validate();
-            string dir = p.GetValue(model)!;
-            var tokenizer = BpeTokenizer.Load(dir);
-            using var gpt = HfCheckpoint.Load(dir);
-            var generator = new Generator(gpt, tokenizer.EndOfTextId);
+            using var loaded = ModelDirectory.Load(p.GetValue(model)!);
+            var tokenizer = loaded.Tokenizer;
+            var generator = new Generator(loaded.Model, tokenizer.EndOfTextId);
 
             string text = p.GetValue(prompt) ?? "";
             var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now
