@@ -1,7 +1,6 @@
 using System.CommandLine;
 using GptSharp.Inference;
 using GptSharp.Interop;
-using GptSharp.Tokenization;
 
 namespace GptSharp.Cli.Commands;
 
@@ -31,9 +30,9 @@ static class GenerateCommand
                 TopP = p.GetValue(topP), Seed = p.GetValue(seed), DoSample = !p.GetValue(greedy),
             }.Validate();
             string dir = p.GetValue(model)!;
-            var tokenizer = BpeTokenizer.Load(dir);
-            using var gpt = HfCheckpoint.Load(dir);
-            var generator = new Generator(gpt, tokenizer.EndOfTextId);
+            using var loaded = ModelDirectory.Load(dir);
+            var tokenizer = loaded.Tokenizer;
+            var generator = new Generator(loaded.Model, tokenizer.EndOfTextId);
 
             string text = p.GetValue(prompt) ?? "";
             var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now
