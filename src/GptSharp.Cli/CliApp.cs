@@ -26,6 +26,11 @@ public static class CliApp
         };
         try
         {
+            if (parse.GetValue(Verbose))
+            {
+                GptSharp.Native.TorchRuntime.Initialize();
+                foreach (var (k, v) in GptSharp.Native.TorchRuntime.Report) await error.WriteLineAsync($"native: {k} = {v}");
+            }
             return await parse.InvokeAsync(config, ct);
         }
         catch (Exception e) when (e is GptSharpException or OperationCanceledException or IOException or UnauthorizedAccessException

@@ -7,6 +7,7 @@ static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        QuickstartCommand.Create(),
         TokenizerCommand.Create(),
         TokenizeCommand.Create(),
         DataCommand.Create(),

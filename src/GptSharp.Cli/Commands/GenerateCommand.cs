@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GptSharp.Inference;
 using GptSharp.Interop;
+using GptSharp.Models;
 
 namespace GptSharp.Cli.Commands;
 
@@ -11,6 +12,7 @@ static class GenerateCommand
     {
         var defaults = new GenerationOptions();
         var model = new Option<string>("--model") { Description = "Model directory: config.json, model.safetensors and tokenizer files (GPT-2's vocabulary when it has none).", Required = true };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate.", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 means greedy.", DefaultValueFactory = _ => defaults.Temperature };
@@ -20,7 +22,7 @@ static class GenerateCommand
         var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (no sampling)." };
 
         var cmd = new Command("generate", "Continue a prompt with a trained model.")
-            { model, prompt, maxNewTokens, temperature, topK, topP, seed, greedy };
+            { model, device, prompt, maxNewTokens, temperature, topK, topP, seed, greedy };
         cmd.SetAction(async (p, ct) =>
         {
             // Check the options before the (slow) model load.
@@ -29,7 +31,7 @@ static class GenerateCommand
                 MaxNewTokens = p.GetValue(maxNewTokens), Temperature = p.GetValue(temperature), TopK = p.GetValue(topK),
                 TopP = p.GetValue(topP), Seed = p.GetValue(seed), DoSample = !p.GetValue(greedy),
             }.Validate();
-            using var loaded = ModelDirectory.Load(p.GetValue(model)!);
+            using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
             var tokenizer = loaded.Tokenizer;
             var generator = new Generator(loaded.Model, tokenizer.EndOfTextId);
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GptSharp.Interop;
+using GptSharp.Models;
 using GptSharp.Training;
 
 namespace GptSharp.Cli.Commands;
@@ -10,13 +11,14 @@ static class ScoreCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model directory (config.json + model.safetensors).", Required = true };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var input = new Option<string>("--input") { Description = "JSONL file; each line an object with an \"ids\" array of token ids.", Required = true };
         var output = new Option<string>("--output") { Description = "JSONL file to write: each input line with \"loss\" and \"ppl\" added.", Required = true };
         var cmd = new Command("score", "Score token sequences: mean next-token cross-entropy (loss) and perplexity (ppl) per line.")
-            { model, input, output };
+            { model, device, input, output };
         cmd.SetAction((p, ct) =>
         {
-            using var gpt = HfCheckpoint.Load(p.GetValue(model)!);
+            using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
             var scorer = new SequenceScorer(gpt);
             int n = JsonlFile.Transform(p.GetValue(input)!, p.GetValue(output)!, (obj, where) =>
             {

@@ -89,9 +89,9 @@ public class BpeTrainerTests
     public void Encodes_and_decodes_text_and_saved_files_give_the_same_ids()
     {
         var t = Trained.Value;
-        using var dir = new TempDirectory();
-        t.Save(dir.Path);
-        var loaded = BpeTokenizer.Load(dir.Path);
+        using var dir = new Fixture.TempDir();
+        t.Save(dir.Root);
+        var loaded = BpeTokenizer.Load(dir.Root);
         Assert.Equal(t.VocabSize, loaded.VocabSize);
         Assert.Equal(t.SpecialTokenNames, loaded.SpecialTokenNames);
         string unseen = "Brand-new text, never seen in training: Zürich 2031 — 🚀🚀 <|user|> ok";
@@ -122,7 +122,7 @@ public class BpeTrainerTests
     [Fact]
     public async Task Training_on_files_streams_them_and_matches_training_in_memory()
     {
-        using var dir = new TempDirectory();
+        using var dir = new Fixture.TempDir();
         // Over 1 MB, so the file is read in several blocks; documents are separated by <|endoftext|>.
         int copies = 1 + (3 << 19) / Corpus.Sum(s => Encoding.UTF8.GetByteCount(s));
         var documents = Enumerable.Repeat(Corpus, copies).SelectMany(c => c).ToArray();
@@ -130,12 +130,12 @@ public class BpeTrainerTests
         Assert.True(Encoding.UTF8.GetByteCount(text) > 1 << 20);
         string half = text[..(text.Length / 2)];
         int split = half.LastIndexOf(SpecialTokens.EndOfText, StringComparison.Ordinal);
-        File.WriteAllText(dir.File("a.txt"), text[..split], new UTF8Encoding(true)); // with a BOM
-        File.WriteAllText(dir.File("b.txt"), text[(split + SpecialTokens.EndOfText.Length)..]);
+        File.WriteAllText(dir["a.txt"], text[..split], new UTF8Encoding(true)); // with a BOM
+        File.WriteAllText(dir["b.txt"], text[(split + SpecialTokens.EndOfText.Length)..]);
 
         var progress = new List<BpeTrainingProgress>();
         var fromFiles = await new BpeTrainer(new BpeTrainerOptions { VocabSize = 500 })
-            .TrainAsync([dir.File("a.txt"), dir.File("b.txt")], new SyncProgress(progress.Add));
+            .TrainAsync([dir["a.txt"], dir["b.txt"]], new SyncProgress(progress.Add));
         var inMemory = Train(documents, vocabSize: 500);
         Assert.Equal(inMemory.Merges, fromFiles.Merges);
 
@@ -154,8 +154,8 @@ public class BpeTrainerTests
     [Fact]
     public async Task Invalid_utf8_is_reported_with_file_and_line()
     {
-        using var dir = new TempDirectory();
-        string path = dir.File("bad.txt");
+        using var dir = new Fixture.TempDir();
+        string path = dir["bad.txt"];
         File.WriteAllBytes(path, [.. "line one\nline two\nline "u8, 0xC3, 0x28, .. " three\n"u8]);
         var e = await Assert.ThrowsAsync<GptSharpException>(() => new BpeTrainer(new BpeTrainerOptions { VocabSize = 300 }).TrainAsync([path]));
         Assert.Contains(path, e.Message);
@@ -170,11 +170,11 @@ public class BpeTrainerTests
     [Fact]
     public async Task Bad_inputs_and_options_are_rejected_clearly()
     {
-        using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("empty.txt"), "");
+        using var dir = new Fixture.TempDir();
+        File.WriteAllText(dir["empty.txt"], "");
         var trainer = new BpeTrainer(new BpeTrainerOptions { VocabSize = 300 });
-        Assert.Contains("corpus is empty", (await Assert.ThrowsAsync<GptSharpException>(() => trainer.TrainAsync([dir.File("empty.txt")]))).Message);
-        Assert.Contains("not found", (await Assert.ThrowsAsync<GptSharpException>(() => trainer.TrainAsync([dir.File("missing.txt")]))).Message);
+        Assert.Contains("corpus is empty", (await Assert.ThrowsAsync<GptSharpException>(() => trainer.TrainAsync([dir["empty.txt"]]))).Message);
+        Assert.Contains("not found", (await Assert.ThrowsAsync<GptSharpException>(() => trainer.TrainAsync([dir["missing.txt"]]))).Message);
         Assert.Contains("vocab_size", Assert.Throws<GptSharpException>(() => new BpeTrainer(new BpeTrainerOptions { VocabSize = 100 }).Train(["abc"])).Message);
         Assert.Contains("corpus is empty", Assert.Throws<GptSharpException>(() => trainer.Train(["", SpecialTokens.EndOfText])).Message);
     }

@@ -17,10 +17,3 @@ static class Gpt2Cases
     /// <summary>All fixture texts joined: a small multilingual corpus for trainer tests.</summary>
     public static IEnumerable<string> Texts => All.Value.Select(c => c.Text);
 }
-
-sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("gptsharp-tok-").FullName;
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
-}

@@ -26,17 +26,17 @@ public class TokenizeCommandTests
     [Fact]
     public async Task Jsonl_keeps_every_field_in_order_and_adds_ids()
     {
-        using var dir = new TempDirectory();
-        File.WriteAllLines(dir.File("in.jsonl"),
+        using var dir = new Fixture.TempDir();
+        File.WriteAllLines(dir["in.jsonl"],
         [
             """{"id": 7, "text": "Hello, world!", "meta": {"lang": "en", "tags": [1, 2.50]}}""",
             "",
             """{"text": "客服：您好<|endoftext|>", "score": null}""",
         ]);
-        var (code, output, error) = await Run("tokenize", "--input", dir.File("in.jsonl"), "--output", dir.File("out.jsonl"));
+        var (code, output, error) = await Run("tokenize", "--input", dir["in.jsonl"], "--output", dir["out.jsonl"]);
         Assert.True(code == 0, error);
         Assert.Contains("2 lines", output);
-        var lines = File.ReadAllLines(dir.File("out.jsonl"));
+        var lines = File.ReadAllLines(dir["out.jsonl"]);
         Assert.Equal(2, lines.Length);
         Assert.Equal("""{"id":7,"text":"Hello, world!","meta":{"lang":"en","tags":[1,2.50]},"ids":[15496,11,995,0]}""", lines[0]);
         var second = JsonNode.Parse(lines[1])!.AsObject();
@@ -44,9 +44,9 @@ public class TokenizeCommandTests
         Assert.Equal("客服：您好<|endoftext|>", (string)second["text"]!);
         Assert.Equal(BpeTokenizer.Gpt2().Encode("客服：您好<|endoftext|>"), second["ids"]!.AsArray().Select(v => (int)v!));
 
-        (code, _, _) = await Run("tokenize", "--input", dir.File("in.jsonl"), "--output", dir.File("out.jsonl"), "--allow-special");
+        (code, _, _) = await Run("tokenize", "--input", dir["in.jsonl"], "--output", dir["out.jsonl"], "--allow-special");
         Assert.Equal(0, code);
-        Assert.Equal(50256, (int)JsonNode.Parse(File.ReadAllLines(dir.File("out.jsonl"))[1])!["ids"]!.AsArray()[^1]!);
+        Assert.Equal(50256, (int)JsonNode.Parse(File.ReadAllLines(dir["out.jsonl"])[1])!["ids"]!.AsArray()[^1]!);
     }
 
     [Theory]
@@ -56,28 +56,28 @@ public class TokenizeCommandTests
     [InlineData("[1, 2]", "expected a JSON object")]
     public async Task Bad_line_fails_naming_file_and_line_and_writes_nothing(string badLine, string expected)
     {
-        using var dir = new TempDirectory();
-        File.WriteAllLines(dir.File("in.jsonl"), ["""{"text": "fine"}""", "", badLine, """{"text": "never reached"}"""]);
-        var (code, _, error) = await Run("tokenize", "--input", dir.File("in.jsonl"), "--output", dir.File("out.jsonl"));
+        using var dir = new Fixture.TempDir();
+        File.WriteAllLines(dir["in.jsonl"], ["""{"text": "fine"}""", "", badLine, """{"text": "never reached"}"""]);
+        var (code, _, error) = await Run("tokenize", "--input", dir["in.jsonl"], "--output", dir["out.jsonl"]);
         Assert.Equal(1, code);
-        Assert.Contains($"{dir.File("in.jsonl")}:3", error);
+        Assert.Contains($"{dir["in.jsonl"]}:3", error);
         Assert.Contains(expected, error);
-        Assert.Equal(["in.jsonl"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["in.jsonl"], Directory.GetFiles(dir.Root).Select(Path.GetFileName));
     }
 
     [Fact]
     public async Task Tokenizer_train_writes_a_directory_that_tokenize_can_use()
     {
-        using var dir = new TempDirectory();
-        File.WriteAllLines(dir.File("corpus.txt"), Gpt2Cases.Texts);
-        string model = dir.File("tok");
-        var (code, output, error) = await Run("tokenizer", "train", "--input", dir.File("corpus.txt"), "--vocab-size", "400", "--output", model);
+        using var dir = new Fixture.TempDir();
+        File.WriteAllLines(dir["corpus.txt"], Gpt2Cases.Texts);
+        string model = dir["tok"];
+        var (code, output, error) = await Run("tokenizer", "train", "--input", dir["corpus.txt"], "--vocab-size", "400", "--output", model);
         Assert.True(code == 0, error);
         Assert.Contains("counting words", output);
         Assert.Contains("merging", output);
         Assert.Contains("vocabulary 400", output);
         Assert.Equal(["merges.txt", "tokenizer_config.json", "vocab.json"], Directory.GetFiles(model).Select(Path.GetFileName).Order());
-        Assert.Equal(["corpus.txt", "tok"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order()); // no temp dir left
+        Assert.Equal(["corpus.txt", "tok"], Directory.GetFileSystemEntries(dir.Root).Select(Path.GetFileName).Order()); // no temp dir left
 
         (code, output, _) = await Run("tokenize", "--tokenizer", model, "--text", "<|user|>hi", "--allow-special");
         Assert.Equal(0, code);

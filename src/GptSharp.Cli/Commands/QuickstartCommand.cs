@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using GptSharp.Cli.Progress;
+using GptSharp.Data;
+using GptSharp.Inference;
+using GptSharp.Interop;
+using GptSharp.Tokenization;
+using GptSharp.Training;
+
+namespace GptSharp.Cli.Commands;
+
+/// <summary>
+/// `gptsharp quickstart`: the whole life of a model in a few minutes on the bundled sample corpus — train a BPE tokenizer,
+/// prepare token shards, pretrain a small GPT, then continue a few prompts with it.
+/// </summary>
+static class QuickstartCommand
+{
+    static readonly string[] Prompts =
+    [
+        "Customer: Hi, I want to check the status of my order",
+        "Customer: My rain jacket arrived broken.",
+        "Customer: How long does shipping to",
+        "客户：我想查询我的订单状态",
+    ];
+
+    public static Command Create()
+    {
+        var output = new Option<string>("--output") { Description = "Folder for the run (tokenizer, data, checkpoints, final model).", DefaultValueFactory = _ => "quickstart-run" };
+        var steps = new Option<int>("--max-steps") { Description = "Training steps (the default takes about 2 minutes on 2 cores).", DefaultValueFactory = _ => 1000 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var corpus = new Option<string[]>("--input") { Description = "Text files to learn from instead of the bundled sample (blank lines separate documents)." };
+        var cmd = new Command("quickstart", "Train a tokenizer and a small GPT on the bundled sample conversations, then let it continue a few prompts.")
+            { output, steps, device, corpus };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var w = p.InvocationConfiguration.Output;
+            string run = Path.GetFullPath(p.GetValue(output)!);
+            string[] inputs = p.GetValue(corpus) is { Length: > 0 } given ? given : [SampleCorpus()];
+            var options = new TrainingOptions
+            {
+                DataDir = Path.Combine(run, "data"), OutputDir = Path.Combine(run, "model"), OverwriteOutputDir = true,
+                NLayer = 4, NHead = 4, NEmbd = 128, NPositions = 128, BlockSize = 128, Dropout = 0.0,
+                MaxSteps = p.GetValue(steps), PerDeviceTrainBatchSize = 16, LearningRate = 2e-3, WarmupSteps = Math.Min(50, p.GetValue(steps) / 10), MinLrRatio = 0.1,
+                LoggingSteps = 25, EvalSteps = 250, EvalIters = 10, SaveSteps = 500, SaveTotalLimit = 1, Device = p.GetValue(device)!, Seed = 1337,
+            }.Validate();
+            var clock = Stopwatch.StartNew();
+
+            w.WriteLine($"1/4  training a BPE tokenizer on {string.Join(", ", inputs.Select(Path.GetFileName))}");
+            var tokenizer = await new BpeTrainer(new BpeTrainerOptions { VocabSize = 2048 }).TrainAsync(inputs, null, ct);
+            string tokenizerDir = Path.Combine(run, "tokenizer");
+            tokenizer.Save(tokenizerDir);
+            w.WriteLine($"     {tokenizer.VocabSize} tokens → {tokenizerDir}");
+
+            w.WriteLine("2/4  tokenizing the corpus into shards");
+            var data = await PrepareProgressView.RunAsync(progress => DataPreparer.PrepareAsync(inputs, tokenizer, options.DataDir,
+                new PrepareOptions { DocumentBoundary = DocumentBoundary.BlankLine, Overwrite = true, Tokenizer = tokenizerDir }, progress, ct), w);
+            w.WriteLine($"     {data.Train.Tokens:N0} train / {data.Val.Tokens:N0} validation tokens → {options.DataDir}");
+
+            w.WriteLine($"3/4  pretraining a {options.NLayer}-layer GPT for {options.MaxSteps} steps");
+            var plan = Pretraining.Check(options);
+            var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), options.MaxSteps, w);
+            if (result.Cancelled)
+            {
+                w.WriteLine($"stopped at step {result.Step}; rerun `gptsharp train --set resume_from_checkpoint=latest ...` or quickstart again.");
+                return 130;
+            }
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"     loss {result.LastLoss:F3}{(result.LastValLoss is { } v ? $", validation loss {v:F3} (perplexity {Math.Exp(v):F1})" : "")} → {result.FinalDir}"));
+
+            w.WriteLine("4/4  letting the model continue a few prompts (sampling, temperature 0.7)");
+            using var loaded = ModelDirectory.Load(result.FinalDir!, plan.Device);
+            var generator = new Generator(loaded.Model, loaded.Tokenizer.EndOfTextId);
+            var decoding = new GenerationOptions { MaxNewTokens = 48, Temperature = 0.7, TopK = 40, Seed = 7 };
+            foreach (var prompt in Prompts)
+            {
+                var ids = generator.Generate(loaded.Tokenizer.Encode(prompt), decoding, ct);
+                string text = loaded.Tokenizer.Decode(ids).TrimEnd();
+                // Show the continuation up to the end of the exchange it starts.
+                int cut = text.IndexOf("\n\n", StringComparison.Ordinal);
+                w.WriteLine();
+                w.WriteLine($"  > {prompt}{(cut >= 0 ? text[..cut] : text).Replace("\n", "\n    ")}");
+            }
+            w.WriteLine();
+            w.WriteLine($"done in {Terminal.Duration(clock.Elapsed)}. Try: gptsharp generate --model {result.FinalDir} --prompt \"Customer: Do you have the\"");
+            return 0;
+        });
+        return cmd;
+    }
+
+    static string SampleCorpus()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "samples", "text", "support.txt");
+        return File.Exists(path) ? path : throw new GptSharpException($"the bundled sample corpus is missing ({path}); pass --input FILE");
+    }
+}

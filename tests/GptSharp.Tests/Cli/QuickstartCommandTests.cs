@@ -1,0 +1,26 @@
+namespace GptSharp.Tests.Cli;
+
+[Collection(nameof(GptSharp.Tests.Training.GlobalTorchRng))]
+public class QuickstartCommandTests
+{
+    [Fact]
+    public async Task RunsEndToEndOnTheBundledCorpus()
+    {
+        using var tmp = new Fixture.TempDir();
+        var (code, output, err) = await CliRunner.Run("quickstart", "--output", tmp["run"], "--max-steps", "30", "--device", "cpu");
+        Assert.True(code == 0, err + output);
+        foreach (var step in new[] { "1/4", "2/4", "3/4", "4/4", "> Customer: Hi, I want to check the status of my order", "done in" })
+            Assert.Contains(step, output);
+        foreach (var f in new[] { "tokenizer/vocab.json", "data/meta.json", "model/final/model.safetensors", "model/final/vocab.json", "model/metrics.jsonl" })
+            Assert.True(File.Exists(Path.Combine(tmp["run"], f)), f);
+    }
+
+    [Fact]
+    public async Task AMissingInputIsAClearError()
+    {
+        using var tmp = new Fixture.TempDir();
+        var (code, _, err) = await CliRunner.Run("quickstart", "--output", tmp["run"], "--input", tmp["nope.txt"]);
+        Assert.Equal(1, code);
+        Assert.Contains("nope.txt", err);
+    }
+}
