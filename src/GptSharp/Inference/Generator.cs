@@ -106,7 +106,7 @@ public sealed class Generator
         int seen = cache?.Length ?? 0;
         long[] fresh = tokens.Skip(seen).Select(t => (long)t).ToArray();
         var input = tensor(fresh, [1, fresh.Length], ScalarType.Int64, _device);
-        var logits = _model.Forward(input, cache);
+        var logits = _model.Forward(input, cache, lastPositionOnly: true);
         return (int)Sampling.NextToken(logits[0, -1], o, rng);
     }
 }

@@ -54,16 +54,21 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    public Device Device => wte.weight!.device;
+    public Device Device
+    {
+        // The embedding's weight getter wraps the native tensor in a new handle on every call: release it at once.
+        get { using var w = wte.weight!; return w.device; }
+    }
 
     /// <summary>Logits [B, T, vocab] for token ids [B, T].</summary>
     public override Tensor forward(Tensor idx) => Forward(idx);
 
     /// <summary>
     /// Logits for <paramref name="idx"/> ([B, T]). With a <paramref name="cache"/>, the ids continue the cached positions
-    /// and their keys/values are appended to it.
+    /// and their keys/values are appended to it. <paramref name="lastPositionOnly"/> computes logits for the last position
+    /// alone ([B, 1, V]): all that decoding needs, and the LM head is a third of a short prompt's work.
     /// </summary>
-    public Tensor Forward(Tensor idx, KvCache? cache = null)
+    public Tensor Forward(Tensor idx, KvCache? cache = null, bool lastPositionOnly = false)
     {
         long t = idx.shape[1];
         int past = cache?.Length ?? 0;
@@ -74,9 +79,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
             var x = drop.forward(wte.forward(idx) + wpe.forward(pos));
             for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
+            if (lastPositionOnly) x = x[.., ^1..];
             x = ln_f.forward(x);
             // Tied LM head: logits = x · wteᵀ.
-            var logits = nn.functional.linear(Precision.Input(x), Precision.Cast(wte.weight!));
+            using var head = wte.weight!;
+            var logits = nn.functional.linear(Precision.Input(x), Precision.Cast(head));
             cache?.Advance((int)t);
             return logits;
         }

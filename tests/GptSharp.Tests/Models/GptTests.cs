@@ -93,4 +93,17 @@ public class GptTests
         // The tied embedding gets gradient from both the lookup and the LM head.
         Assert.NotNull(m.named_parameters().First(p => p.name == "wte.weight").parameter.grad);
     }
+
+    [Fact]
+    public void LastPositionOnlyGivesTheLastRowOfTheFullLogits()
+    {
+        using var m = Gpt.Create(Tiny);
+        m.eval();
+        using var _ = no_grad();
+        using var ids = tensor(new long[] { 5, 17, 3, 42, 8 }).reshape(1, 5);
+        using var full = m.Forward(ids);
+        using var last = m.Forward(ids, lastPositionOnly: true);
+        Assert.Equal(new long[] { 1, 1, 97 }, last.shape);
+        Assert.True(full[.., ^1..].allclose(last, rtol: 1e-5, atol: 1e-6));
+    }
 }
