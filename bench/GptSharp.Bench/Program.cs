@@ -8,7 +8,7 @@ using GptSharp.Native;
 using TorchSharp;
 
 // tcmalloc must be preloaded at process start: relaunch once with it when it is installed.
-if (Allocator.RelaunchWithTcmalloc(args) is int code) return code;
+if (TcmallocRelaunch.Run(args) is int code) return code;
 
 BenchOptions options;
 try { options = BenchOptions.Parse(args); }

@@ -1,5 +1,5 @@
 using GptSharp.Cli;
 using GptSharp.Native;
 
-if (Allocator.RelaunchWithTcmalloc(args) is int code) return code;
+if (TcmallocRelaunch.Run(args) is int code) return code;
 return await CliApp.RunAsync(args, Console.Out, Console.Error);

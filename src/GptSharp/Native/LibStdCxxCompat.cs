@@ -26,12 +26,12 @@ internal static class LibStdCxxCompat
         return h != 0 && Libc.DlVSym(h, Symbol, Version) != 0;
     }
 
-    /// <summary>Patches <paramref name="path"/> in place if it needs it; returns whether it changed the file.</summary>
-    public static bool EnsureLoadable(string path)
+    /// <summary>Patches <paramref name="path"/> in place if it needs it; returns what it found, for diagnostics.</summary>
+    public static string EnsureLoadable(string path)
     {
-        if (SystemHasVersion()) return false;
+        if (SystemHasVersion()) return $"not needed (the system libstdc++ has {Version})";
         byte[] elf = File.ReadAllBytes(path);
-        if (!TryPatch(elf)) return false;
+        if (!TryPatch(elf)) return "patched (earlier)";
 
         var original = new FileInfo(path);
         string tmp = $"{path}.{Environment.ProcessId}.tmp";
@@ -49,7 +49,7 @@ internal static class LibStdCxxCompat
                 $"{path} needs {Version} from libstdc++, which this system lacks, and GptSharp could not patch it ({e.Message}). " +
                 "Run GptSharp once with write access to that folder.");
         }
-        return true;
+        return "patched (now)";
     }
 
     /// <summary>Edits the ELF image in memory. Returns false if it does not require the version (already patched).</summary>

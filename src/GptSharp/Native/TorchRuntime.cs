@@ -35,7 +35,7 @@ public static class TorchRuntime
             {
                 string torchSharp = Path.Combine(dir, "libLibTorchSharp.so");
                 if (File.Exists(torchSharp))
-                    report["libstdc++"] = LibStdCxxCompat.EnsureLoadable(torchSharp) ? "patched" : "not needed";
+                    report["libstdc++"] = LibStdCxxCompat.EnsureLoadable(torchSharp);
                 string cpu = Path.Combine(dir, "libtorch_cpu.so");
                 if (File.Exists(cpu) && NativeLibrary.TryLoad(cpu, out nint handle))
                     report["mkl"] = Environment.GetEnvironmentVariable("GPTSHARP_MKL_DISPATCH") is "stock"
