@@ -106,4 +106,22 @@ public class GptTests
         Assert.Equal(new long[] { 1, 1, 97 }, last.shape);
         Assert.True(full[.., ^1..].allclose(last, rtol: 1e-5, atol: 1e-6));
     }
+
+    [Fact]
+    public void ResizingTheVocabularyKeepsOldLogitsAndAddsMeanRows()
+    {
+        using var m = Gpt.Create(Tiny);
+        m.eval();
+        using var big = VocabularyResize.Resize(m, 101);
+        Assert.Equal(101, big.Config.VocabSize);
+        using var _ = no_grad();
+        using var ids = tensor(new long[] { 1, 2, 3 }).unsqueeze(0);
+        using var a = m.Forward(ids);
+        using var b = big.Forward(ids);
+        Assert.True(a.allclose(b[.., .., ..97], rtol: 1e-5, atol: 1e-6));
+        var wte = big.named_parameters().First(p => p.name == "wte.weight").parameter;
+        var mean = m.named_parameters().First(p => p.name == "wte.weight").parameter.mean([0]);
+        Assert.True(wte[100].allclose(mean, rtol: 1e-5, atol: 1e-7));
+        Assert.Throws<GptSharpException>(() => VocabularyResize.Resize(m, 50));
+    }
 }
