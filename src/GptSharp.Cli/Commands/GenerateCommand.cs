@@ -14,7 +14,7 @@ static class GenerateCommand
         var model = new Option<string>("--model") { Description = "Model directory: config.json, model.safetensors and tokenizer files (GPT-2's vocabulary when it has none).", Required = true };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
-        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate.", DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate (default: the model's generation_config.json, else 100).", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 means greedy.", DefaultValueFactory = _ => defaults.Temperature };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 turns it off.", DefaultValueFactory = _ => defaults.TopK };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: the smallest set of tokens with this much probability; 1 turns it off.", DefaultValueFactory = _ => defaults.TopP };
@@ -25,13 +25,17 @@ static class GenerateCommand
             { model, device, prompt, maxNewTokens, temperature, topK, topP, seed, greedy };
         cmd.SetAction(async (p, ct) =>
         {
-            // Check the options before the (slow) model load.
-            var options = new GenerationOptions
+            // Check the options before the (slow) model load. Options not given come from the model's generation_config.json.
+            string dir = p.GetValue(model)!;
+            var fromModel = GenerationConfigFile.Read(dir);
+            T Given<T>(Option<T> o, T fallback) => p.GetResult(o) is { Implicit: false } ? p.GetValue(o)! : fallback;
+            var options = (fromModel with
             {
-                MaxNewTokens = p.GetValue(maxNewTokens), Temperature = p.GetValue(temperature), TopK = p.GetValue(topK),
-                TopP = p.GetValue(topP), Seed = p.GetValue(seed), DoSample = !p.GetValue(greedy),
-            }.Validate();
-            using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
+                MaxNewTokens = Given(maxNewTokens, fromModel.MaxNewTokens), Temperature = Given(temperature, fromModel.Temperature),
+                TopK = Given(topK, fromModel.TopK), TopP = Given(topP, fromModel.TopP), Seed = p.GetValue(seed),
+                DoSample = p.GetValue(greedy) ? false : fromModel.DoSample,
+            }).Validate();
+            using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
             var tokenizer = loaded.Tokenizer;
             var generator = new Generator(loaded.Model, tokenizer.EndOfTextId);
 

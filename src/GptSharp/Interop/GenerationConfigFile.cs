@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Inference;
+
+namespace GptSharp.Interop;
+
+/// <summary>Hugging Face <c>generation_config.json</c>: a model directory's default decoding settings.</summary>
+public static class GenerationConfigFile
+{
+    public const string FileName = "generation_config.json";
+
+    /// <summary>The directory's defaults over <paramref name="fallback"/>; the fallback alone when the file is absent.</summary>
+    public static GenerationOptions Read(string dir, GenerationOptions? fallback = null)
+    {
+        var o = fallback ?? new GenerationOptions();
+        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) return o;
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new GptSharpException($"{path}: expected a JSON object"); }
+        catch (JsonException e) { throw new GptSharpException($"{path}: not valid JSON ({e.Message})"); }
+        try
+        {
+            return (o with
+            {
+                MaxNewTokens = json["max_new_tokens"]?.GetValue<int>() ?? o.MaxNewTokens,
+                DoSample = json["do_sample"]?.GetValue<bool>() ?? o.DoSample,
+                Temperature = json["temperature"]?.GetValue<double>() ?? o.Temperature,
+                TopK = json["top_k"]?.GetValue<int>() ?? o.TopK,
+                TopP = json["top_p"]?.GetValue<double>() ?? o.TopP,
+            }).Validate();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new GptSharpException($"{path}: a decoding setting has the wrong type ({e.Message})");
+        }
+        catch (GptSharpException e) { throw new GptSharpException($"{path}: {e.Message}"); }
+    }
+
+    public static void Write(string dir, GenerationOptions o, int eosTokenId)
+    {
+        var json = new JsonObject
+        {
+            ["bos_token_id"] = eosTokenId,
+            ["eos_token_id"] = eosTokenId,
+            ["max_new_tokens"] = o.MaxNewTokens,
+            ["do_sample"] = o.DoSample,
+            ["temperature"] = o.Temperature,
+            ["top_k"] = o.TopK,
+            ["top_p"] = o.TopP,
+        };
+        AtomicFile.WriteAllText(Path.Combine(dir, FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+}
