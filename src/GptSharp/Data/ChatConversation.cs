@@ -6,8 +6,6 @@ namespace GptSharp.Data;
 /// </summary>
 public sealed record Conversation(IReadOnlyList<ChatMessage> Messages, string Source = "")
 {
-    public Conversation(params ChatMessage[] messages) : this((IReadOnlyList<ChatMessage>)messages) { }
-
     /// <summary>The leading system message, if any.</summary>
     public ChatMessage? System => Messages.Count > 0 && Messages[0].Role == ChatRole.System ? Messages[0] : null;
 }

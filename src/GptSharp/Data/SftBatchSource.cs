@@ -27,7 +27,7 @@ public sealed class SftBatchSource : IBatchSource
     /// <summary>Epochs completed so far (0 during the first).</summary>
     public long Epoch { get; private set; }
 
-    /// <summary>How many examples of the current epoch's order have been served.</summary>
+    /// <summary>How many examples of the current epoch's order have been served (always less than <see cref="ExamplesCount"/>).</summary>
     public int Position { get; private set; }
 
     /// <param name="padId">Input id used for padding (any valid id; its targets are ignored).</param>
@@ -64,16 +64,16 @@ public sealed class SftBatchSource : IBatchSource
 
     public Batch Next(Device device)
     {
-        if (Position >= _order.Length)
+        int rows = Math.Min(BatchSize, _order.Length - Position);
+        var batch = new SftExample[rows];
+        for (int r = 0; r < rows; r++) batch[r] = _examples[_order[Position + r]];
+        Position += rows;
+        if (Position == _order.Length) // the epoch is done: move on now, so Epoch counts completed epochs
         {
             Epoch++;
             Position = 0;
             _order = OrderOf(Epoch);
         }
-        int rows = Math.Min(BatchSize, _order.Length - Position);
-        var batch = new SftExample[rows];
-        for (int r = 0; r < rows; r++) batch[r] = _examples[_order[Position + r]];
-        Position += rows;
 
         int t = batch.Max(e => e.Ids.Length) - 1;
         var x = new long[rows * t];
@@ -108,7 +108,7 @@ public sealed class SftBatchSource : IBatchSource
         int? examples = state["examples"]?.GetValue<int>();
         if (examples is int n && n != ExamplesCount)
             throw new GptSharpException($"the checkpoint was trained on {n} fine-tuning examples but the data now has {ExamplesCount}; resume needs the same data");
-        if (epoch < 0 || position < 0 || position > ExamplesCount)
+        if (epoch < 0 || position < 0 || position >= ExamplesCount)
             throw new GptSharpException($"fine-tuning batch state is out of range (epoch {epoch}, position {position})");
         Epoch = epoch;
         Position = position;
