@@ -21,4 +21,18 @@ public sealed record SftDataset(IReadOnlyList<SftExample> Examples, SftDatasetSt
 {
     /// <summary>The examples at <paramref name="indices"/>, in that order (stats describe the whole set).</summary>
     public IReadOnlyList<SftExample> Select(IEnumerable<int> indices) => [.. indices.Select(i => Examples[i])];
+
+    /// <summary>A seeded train/validation split by ratio (see <see cref="SftSplits.TrainValidation"/>).</summary>
+    public (IReadOnlyList<SftExample> Train, IReadOnlyList<SftExample> Val) Split(double valRatio, long seed)
+    {
+        var (train, val) = SftSplits.TrainValidation(Examples.Count, valRatio, seed);
+        return (Select(train), Select(val));
+    }
+
+    /// <summary>Fold <paramref name="fold"/> of <paramref name="k"/> for cross-validation (see <see cref="SftSplits.KFold"/>).</summary>
+    public (IReadOnlyList<SftExample> Train, IReadOnlyList<SftExample> Val) KFold(int k, int fold, long seed)
+    {
+        var (train, val) = SftSplits.KFold(Examples.Count, k, fold, seed);
+        return (Select(train), Select(val));
+    }
 }

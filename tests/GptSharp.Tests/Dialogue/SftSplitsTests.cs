@@ -53,4 +53,17 @@ public class SftSplitsTests
         Assert.Throws<GptSharpException>(() => SftSplits.KFold(10, 3, 3, 1));
         Assert.Throws<GptSharpException>(() => SftSplits.KFold(2, 3, 0, 1));
     }
+
+    [Fact]
+    public void DatasetSplitsSelectTheIndexedExamples()
+    {
+        var examples = Enumerable.Range(0, 12).Select(i => new SftExample([i, i + 1], [false, true])).ToArray();
+        var dataset = new SftDataset(examples, new SftDatasetStats(12, 12, 0, 0, 0, 24, 12));
+        var (train, val) = dataset.Split(0.25, seed: 3);
+        Assert.Equal(SftSplits.TrainValidation(12, 0.25, 3).Val.Select(i => examples[i]), val);
+        Assert.Equal(9, train.Count);
+        var fold = dataset.KFold(4, 1, seed: 3);
+        Assert.Equal(SftSplits.KFold(12, 4, 1, 3).Val.Select(i => examples[i]), fold.Val);
+        Assert.Equal(12, fold.Train.Count + fold.Val.Count);
+    }
 }
