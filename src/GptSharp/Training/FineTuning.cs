@@ -1,0 +1,132 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Data;
+using GptSharp.Inference;
+using GptSharp.Interop;
+using GptSharp.Models;
+using GptSharp.Tokenization;
+
+namespace GptSharp.Training;
+
+/// <summary>Where fine-tuning dialogues come from and how they become examples.</summary>
+public sealed record FineTuningInputs
+{
+    /// <summary>The model directory to start from: ours, or a Hugging Face GPT-2 directory.</summary>
+    public required string ModelDir { get; init; }
+    /// <summary>Dialogues: JSON/JSONL input/output pairs, JSONL messages, or a &lt;user&gt;/&lt;bot&gt; transcript.</summary>
+    public required string TrainFile { get; init; }
+    /// <summary>Held-out dialogues; without one, <see cref="ValFraction"/> of the training conversations are held out.</summary>
+    public string? ValFile { get; init; }
+    public double ValFraction { get; init; } = 0.1;
+    /// <summary>Compute the loss on every token instead of the assistant's replies only.</summary>
+    public bool TrainOnPrompt { get; init; }
+    /// <summary>Decoding defaults written to the fine-tuned model's generation_config.json.</summary>
+    public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 128, Temperature = 0.7, TopK = 40 };
+}
+
+/// <summary>
+/// Supervised fine-tuning on dialogues: loads a model and its tokenizer (growing the embedding for the chat role
+/// tokens if needed), renders conversations with the chat template and trains with the same <see cref="Trainer"/> as
+/// pretraining. final/ is a chat model directory: weights, tokenizer with its chat template, generation defaults.
+/// </summary>
+public static class FineTuning
+{
+    /// <summary>Everything checked and loaded; nothing trained or written yet.</summary>
+    public sealed class Plan : IDisposable
+    {
+        internal Plan(TrainingOptions options, Gpt model, BpeTokenizer tokenizer, SftDataset train, SftDataset? val, IReadOnlyList<string> notes)
+            => (Options, Model, Tokenizer, Train, Val, Notes) = (options, model, tokenizer, train, val, notes);
+        public TrainingOptions Options { get; }
+        public Gpt Model { get; }
+        public BpeTokenizer Tokenizer { get; }
+        public SftDataset Train { get; }
+        public SftDataset? Val { get; }
+        /// <summary>Things the user should know (truncated conversations, a grown vocabulary).</summary>
+        public IReadOnlyList<string> Notes { get; }
+        public void Dispose() => Model.Dispose();
+    }
+
+    public static Plan Check(FineTuningInputs inputs, TrainingOptions options)
+    {
+        options.Validate();
+        if (inputs.ValFile is null && inputs.ValFraction is < 0 or >= 1)
+            throw new GptSharpException($"val_fraction must be in [0, 1) (got {inputs.ValFraction})");
+        inputs.Generation.Validate();
+        var notes = new List<string>();
+
+        // Read the dialogues first: a malformed file should fail before the (slow) model load.
+        var conversations = DialogueReader.Read(inputs.TrainFile);
+        var valConversations = inputs.ValFile is { } vf ? DialogueReader.Read(vf) : null;
+
+        var device = Devices.Parse(options.Device);
+        var loaded = ModelDirectory.Load(inputs.ModelDir, device);
+        var model = loaded.Model;
+        try
+        {
+            var template = new ChatTemplate(loaded.Tokenizer);
+            if (loaded.Tokenizer.VocabSize > model.Config.VocabSize)
+            {
+                notes.Add($"grew the vocabulary from {model.Config.VocabSize} to {loaded.Tokenizer.VocabSize} tokens for the chat role tokens");
+                var grown = VocabularyResize.Resize(model, loaded.Tokenizer.VocabSize);
+                model.Dispose();
+                model = grown;
+            }
+            if (options.BlockSize > model.Config.BlockSize)
+                throw new GptSharpException($"block_size ({options.BlockSize}) exceeds the model's n_positions ({model.Config.BlockSize})");
+
+            var all = SftDatasetBuilder.Build(conversations, template, options.BlockSize, inputs.TrainOnPrompt);
+            SftDataset train;
+            SftDataset? val;
+            if (valConversations is not null)
+                (train, val) = (all, SftDatasetBuilder.Build(valConversations, template, options.BlockSize, inputs.TrainOnPrompt));
+            else if (inputs.ValFraction > 0)
+            {
+                var (t, v) = all.Split(inputs.ValFraction, options.Seed);
+                (train, val) = (new SftDataset(t, all.Stats), v.Count > 0 ? new SftDataset(v, all.Stats) : null);
+            }
+            else (train, val) = (all, null);
+            if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.TrainFile}: no training conversations left after the validation split");
+            if (all.Stats.Truncated > 0) notes.Add($"{inputs.TrainFile}: {all.Stats}");
+            return new Plan(options, model, loaded.Tokenizer, train, val, notes);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    {
+        var o = plan.Options;
+        foreach (var note in plan.Notes)
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = o.MaxSteps, Message = note });
+        progress?.Report(new TrainingProgress
+        {
+            Event = TrainingEvent.Message, MaxSteps = o.MaxSteps,
+            Message = $"model: {plan.Model.ParameterCount:N0} parameters; dialogues: {plan.Train.Examples.Count:N0} train / " +
+                      $"{plan.Val?.Examples.Count ?? 0:N0} validation examples",
+        });
+        int padId = plan.Tokenizer.EndOfTextId;
+        var trainer = new Trainer(plan.Model, o,
+            new SftBatchSource(plan.Train.Examples, o.PerDeviceTrainBatchSize, o.BlockSize, o.Seed, padId),
+            plan.Val is null ? null : new SftBatchSource(plan.Val.Examples, o.PerDeviceTrainBatchSize, o.BlockSize, o.Seed + 1, padId))
+        {
+            Tokenizer = plan.Tokenizer,
+            EosTokenId = plan.Tokenizer.EndOfTextId,
+        };
+        var result = await trainer.TrainAsync(progress, ct);
+        if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer.EndOfTextId, new GenerationOptions { MaxNewTokens = 128, Temperature = 0.7, TopK = 40 });
+        return result;
+    }
+
+    /// <summary>Adds the chat template to tokenizer_config.json and decoding defaults to generation_config.json.</summary>
+    public static void MakeChatModel(string dir, int eosTokenId, GenerationOptions generation)
+    {
+        string path = Path.Combine(dir, "tokenizer_config.json");
+        var config = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? new JsonObject() : new JsonObject();
+        config["chat_template"] = ChatTemplate.JinjaTemplate;
+        AtomicFile.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        GenerationConfigFile.Write(dir, generation, eosTokenId);
+    }
+}
