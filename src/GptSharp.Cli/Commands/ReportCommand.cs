@@ -33,8 +33,13 @@ static class ReportCommand
             else output.Write(summary.Format());
 
             if (!p.GetValue(noPlots))
+            {
+                if (!PlotFonts.EnsureUsable())
+                    p.InvocationConfiguration.Error.WriteLine($"warning: no font found (looked in {string.Join(", ", PlotFonts.Folders)}), " +
+                        "so the charts have no text; install one, e.g. `apt-get install fonts-dejavu-core`");
                 foreach (string png in TrainingPlots.Render(history, dir))
                     output.WriteLine($"wrote {png}");
+            }
             return Task.FromResult(0);
         });
         return cmd;

@@ -5,7 +5,8 @@ namespace GptSharp.Training.Report;
 
 /// <summary>
 /// PNG charts of a run, drawn with ScottPlot: <c>loss.png</c> (training and validation loss against step) and
-/// <c>lr.png</c> (learning rate against step). Each file is written atomically.
+/// <c>lr.png</c> (learning rate against step). Each file is written atomically. Where the machine has no font at all
+/// (<see cref="PlotFonts.EnsureUsable"/> is false) the charts are still drawn, without text.
 /// </summary>
 public static class TrainingPlots
 {
@@ -56,6 +57,11 @@ public static class TrainingPlots
             s.MarkerSize = points.Count > 50 ? 0 : 4;
             s.LineWidth = 1.5f;
         }
+        // 0.0006 reads worse than 6e-4 and "5E-05" mixes styles: label every tick in one scientific format.
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            LabelFormatter = v => v == 0 ? "0" : v.ToString("0.##e+0", System.Globalization.CultureInfo.InvariantCulture),
+        };
         plot.Title("Learning rate");
         plot.XLabel("step");
         plot.YLabel("learning rate");
