@@ -14,5 +14,6 @@ static class CommandCatalog
         TrainCommand.Create(),
         ScoreCommand.Create(),
         GenerateCommand.Create(),
+        ReportCommand.Create(),
     ];
 }

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using GptSharp.Cli.Progress;
+using GptSharp.Training;
+using GptSharp.Training.Report;
+using Spectre.Console;
+
+namespace GptSharp.Cli.Commands;
+
+static class ReportCommand
+{
+    public static Command Create()
+    {
+        var runDir = new Argument<string>("RUN_DIR") { Description = "A training run's output directory (holds metrics.jsonl)." };
+        var noPlots = new Option<bool>("--no-plots") { Description = "Print the summary only; do not redraw loss.png and lr.png." };
+        var cmd = new Command("report", "Summarise a training run and redraw its charts (loss.png, lr.png) from metrics.jsonl.") { runDir, noPlots };
+        cmd.SetAction((p, ct) =>
+        {
+            string dir = p.GetValue(runDir)!;
+            if (!Directory.Exists(dir)) throw new GptSharpException($"{dir}: no such run directory");
+            var history = TrainingHistory.Read(Path.Combine(dir, MetricsLog.FileName));
+            if (history.Train.Count == 0 && history.Eval.Count == 0)
+                throw new GptSharpException($"{Path.Combine(dir, MetricsLog.FileName)}: no training or evaluation lines yet");
+            var summary = TrainingSummary.From(history);
+            var output = p.InvocationConfiguration.Output;
+
+            if (Terminal.IsInteractive(output))
+            {
+                var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(dir)).AddColumn("").AddColumn("");
+                table.ShowHeaders = false;
+                foreach (var (label, value) in summary.Rows()) table.AddRow(Markup.Escape(label), Markup.Escape(value));
+                AnsiConsole.Write(table);
+            }
+            else output.Write(summary.Format());
+
+            if (!p.GetValue(noPlots))
+            {
+                if (!PlotFonts.EnsureUsable())
+                    p.InvocationConfiguration.Error.WriteLine($"warning: no font found (looked in {string.Join(", ", PlotFonts.Folders)}), " +
+                        "so the charts have no text; install one, e.g. `apt-get install fonts-dejavu-core`");
+                foreach (string png in TrainingPlots.Render(history, dir))
+                    output.WriteLine($"wrote {png}");
+            }
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+}
