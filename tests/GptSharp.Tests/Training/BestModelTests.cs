@@ -7,15 +7,15 @@ namespace GptSharp.Tests.Training;
 
 /// <summary>
 /// Best-checkpoint bookkeeping: rotation keeps the best, load_best_model_at_end restores it, early stopping stops. A
-/// schedule that jumps to a huge rate after step 5 makes step 5 the best by val loss, deterministically.
+/// schedule that jumps to a huge rate after step 5, then freezes the model from step 10, makes step 5 the best by val loss.
 /// </summary>
 [Collection(nameof(GlobalTorchRng))]
 public class BestModelTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
 {
-    /// <summary>A good rate for 5 steps, then one that wrecks the model.</summary>
+    /// <summary>A good rate for 5 steps, then one that wrecks the model, then none (later evaluations equal step 10's).</summary>
     sealed record SabotageSchedule : ILearningRateSchedule
     {
-        public double LearningRate(int step) => step < 5 ? 3e-3 : 0.3;
+        public double LearningRate(int step) => step < 5 ? 3e-3 : step < 10 ? 0.3 : 0.0;
     }
 
     async Task<TrainingResult> Train(TrainingOptions o, IProgress<TrainingProgress>? progress = null)
@@ -54,6 +54,7 @@ public class BestModelTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         var best = Weights(Path.Combine(o.OutputDir, "checkpoint-5"));
         Assert.Equal(best, Weights(result.FinalDir!));
         Assert.NotEqual(best, Weights(Path.Combine(o.OutputDir, "checkpoint-20")));
+        Assert.Equal(val[0], TrainerState.Read(Path.Combine(o.OutputDir, "checkpoint-20", TrainerState.FileName)).BestCheckpointValLoss);
 
         // Without load_best_model_at_end, final/ is the last step's model.
         var last = await Train(o with { OutputDir = corpus.Dir["last"], LoadBestModelAtEnd = false });

@@ -56,7 +56,6 @@ public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
     [Theory]
     [InlineData("sgd")]
     [InlineData("rmsprop")]
-    [InlineData("adam")]
     public async Task ResumeIsExactForEachOptimizer(string optim)
     {
         var straight = corpus.Options($"straight-{optim}") with
