@@ -12,6 +12,12 @@ public interface IBatchSource
     /// <summary>The next batch, its tensors created on <paramref name="device"/> (in the caller's dispose scope).</summary>
     Batch Next(Device device);
 
+    /// <summary>
+    /// How many <see cref="Next"/> calls cover the data once when batches hold <paramref name="batchSize"/> examples, or
+    /// null when the source has no epochs (e.g. random windows): the Trainer needs it for num_train_epochs.
+    /// </summary>
+    long? StepsPerEpoch(int batchSize) => null;
+
     JsonNode GetState();
     void SetState(JsonNode state);
 }

@@ -27,12 +27,16 @@ public static partial class CheckpointStore
 
     public static string? Latest(string outputDir) => List(outputDir) is { Count: > 0 } all ? all[^1].Path : null;
 
-    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints (none when null).</summary>
-    public static void Rotate(string outputDir, int? keep)
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keep"/> checkpoints (none when null), and never the one at
+    /// <paramref name="bestStep"/>: the best checkpoint survives on top of the newest ones.
+    /// </summary>
+    public static void Rotate(string outputDir, int? keep, int? bestStep = null)
     {
         if (keep is not { } k) return;
         var all = List(outputDir);
-        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - k))) Directory.Delete(path, recursive: true);
+        foreach (var (step, path) in all.Take(Math.Max(0, all.Count - k)))
+            if (step != bestStep) Directory.Delete(path, recursive: true);
     }
 
     /// <summary>Removes half-written directories that an interrupted save left behind.</summary>

@@ -3,14 +3,26 @@ namespace GptSharp.Training;
 /// <summary>The schedules <c>lr_scheduler_type</c> can name.</summary>
 public static class LearningRateSchedules
 {
-    static readonly Dictionary<string, Func<TrainingOptions, ILearningRateSchedule>> Factories = new()
+    /// <summary>Builds a schedule from the options, the run's total steps and its warmup steps (both resolved).</summary>
+    delegate ILearningRateSchedule Factory(TrainingOptions o, int maxSteps, int warmup);
+
+    static readonly Dictionary<string, Factory> Factories = new()
     {
-        ["cosine"] = o => new CosineSchedule(o.LearningRate, o.WarmupSteps, o.MaxSteps, o.LearningRate * o.MinLrRatio),
+        ["constant"] = (o, _, _) => new ConstantSchedule(o.LearningRate),
+        ["constant_with_warmup"] = (o, _, w) => new ConstantWithWarmupSchedule(o.LearningRate, w),
+        ["step"] = (o, _, w) => new StepDecaySchedule(o.LearningRate, w, o.StepSize ?? 1, o.Gamma),
+        ["exponential"] = (o, _, w) => new ExponentialSchedule(o.LearningRate, w, o.Gamma),
+        ["linear"] = (o, n, w) => new LinearSchedule(o.LearningRate, w, n),
+        ["cosine"] = (o, n, w) => new CosineSchedule(o.LearningRate, w, n, o.LearningRate * o.MinLrRatio),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
-    public static ILearningRateSchedule Create(TrainingOptions options) =>
-        Factories.TryGetValue(options.LrSchedulerType, out var f) ? f(options)
+    /// <summary>The schedule for a run of <paramref name="maxSteps"/> optimizer steps (see <see cref="TrainingOptions.ResolveMaxSteps"/>).</summary>
+    public static ILearningRateSchedule Create(TrainingOptions options, int maxSteps) =>
+        Factories.TryGetValue(options.LrSchedulerType, out var f) ? f(options, maxSteps, options.ResolveWarmupSteps(maxSteps))
             : throw new GptSharpException($"unknown lr_scheduler_type '{options.LrSchedulerType}' (expected one of: {string.Join(", ", Names)})");
+
+    /// <summary>The schedule for a run whose length is <c>max_steps</c>.</summary>
+    public static ILearningRateSchedule Create(TrainingOptions options) => Create(options, options.MaxSteps);
 }

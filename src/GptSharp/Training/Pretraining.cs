@@ -12,9 +12,19 @@ namespace GptSharp.Training;
 /// </summary>
 public static class Pretraining
 {
-    /// <summary>A plan whose every input has been checked; nothing has been trained or written yet.</summary>
-    /// <summary><see cref="Tokenizer"/> is the data's tokenizer, saved into checkpoints; null when meta.json names none that can be found.</summary>
-    public sealed record Plan(TrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device);
+    /// <summary>
+    /// A plan whose every input has been checked; nothing has been trained or written yet. <see cref="Tokenizer"/> is the
+    /// data's tokenizer, saved into checkpoints; null when meta.json names none that can be found. <see cref="MaxSteps"/>
+    /// is the run's length (max_steps, or num_train_epochs over the train split).
+    /// </summary>
+    public sealed record Plan(TrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device)
+    {
+        public int MaxSteps => Options.ResolveMaxSteps(BatchesPerEpoch(Options, Data));
+    }
+
+    /// <summary>Pretraining samples random windows; an epoch is as many batches as hold the train split's tokens once.</summary>
+    static long BatchesPerEpoch(TrainingOptions o, DatasetMeta data) =>
+        EpochSizedSource.BatchesPerEpoch(data.Train.Tokens, o.PerDeviceTrainBatchSize, o.BlockSize);
 
     /// <summary>
     /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
@@ -33,6 +43,9 @@ public static class Pretraining
             throw new GptSharpException($"vocab_size ({model.VocabSize}) is smaller than the data's vocabulary ({data.VocabSize} in {options.DataDir})");
         if (data.Train.Tokens < options.BlockSize + 1)
             throw new GptSharpException($"{options.DataDir}: the train split has {data.Train.Tokens} tokens, fewer than block_size + 1 = {options.BlockSize + 1}");
+        int maxSteps = options.ResolveMaxSteps(BatchesPerEpoch(options, data));
+        if (options.WarmupSteps > maxSteps)
+            throw new GptSharpException($"invalid option: warmup_steps must be in [0, max_steps = {maxSteps}] (got {options.WarmupSteps}; num_train_epochs = {options.NumTrainEpochs} makes {maxSteps} steps)");
         var tokenizer = TokenizerSource.ForDataset(data);
         if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
         return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
@@ -65,20 +78,20 @@ public static class Pretraining
         using var train = TokenDataset.Open(options.DataDir, "train");
         using var val = plan.Data.Val.Tokens >= options.BlockSize + 1 ? TokenDataset.Open(options.DataDir, "val") : null;
         if (plan.Tokenizer is null)
-            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = plan.MaxSteps,
                 Message = "the data's tokenizer was not found; checkpoints will hold no tokenizer files" });
         if (val is null)
-            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = plan.MaxSteps,
                 Message = $"no evaluation: the val split has fewer than block_size + 1 = {options.BlockSize + 1} tokens" });
 
         using var model = CreateModel(plan);
         var m = plan.Model;
-        progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = options.MaxSteps,
+        progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = plan.MaxSteps,
             Message = $"model: {model.ParameterCount:N0} parameters (n_layer {m.NLayer}, n_head {m.NHead}, n_embd {m.NEmbd}, n_positions {m.BlockSize}, " +
                       $"vocab {m.VocabSize}) on {plan.Device.type.ToString().ToLowerInvariant()}; data: {plan.Data.Train.Tokens:N0} train / {plan.Data.Val.Tokens:N0} val tokens" });
         var trainer = new Trainer(
             model, options,
-            new BatchSampler(train, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed),
+            new EpochSizedSource(new BatchSampler(train, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed), plan.Data.Train.Tokens, options.BlockSize),
             val is null ? null : new BatchSampler(val, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed + 1))
         {
             Tokenizer = plan.Tokenizer,

@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 namespace GptSharp.Training;
 
 /// <summary>
-/// The training loop: AdamW with warmup + cosine decay, gradient accumulation and clipping, periodic evaluation,
-/// atomic checkpoints with exact resume, and cancellation that saves. It takes batches from any
+/// The training loop: an optimizer (<c>optim</c>) and a learning-rate schedule (<c>lr_scheduler_type</c>), gradient
+/// accumulation and clipping, periodic evaluation with early stopping, atomic checkpoints with exact resume, rotation
+/// that keeps the best, and cancellation that saves. It takes batches from any
 /// <see cref="IBatchSource"/>, so pretraining and fine-tuning share it.
 /// <para>
 /// The output directory gets <c>run.json</c> (the options), <c>metrics.jsonl</c>, <c>checkpoint-N/</c> (a model
@@ -32,6 +33,10 @@ public sealed class Trainer
     readonly IBatchSource? _eval;
     readonly ILearningRateSchedule _schedule;
     readonly Device _device;
+    readonly int _maxSteps;
+
+    /// <summary>The run's length: max_steps, or what num_train_epochs comes to on the train source.</summary>
+    public int MaxSteps => _maxSteps;
 
     /// <summary>Saved into every checkpoint and final/, making them complete model directories.</summary>
     public BpeTokenizer? Tokenizer { get; init; }
@@ -43,10 +48,15 @@ public sealed class Trainer
         _o = options.Validate();
         if (options.BlockSize > model.Config.BlockSize)
             throw new GptSharpException($"block_size ({options.BlockSize}) exceeds the model's n_positions ({model.Config.BlockSize})");
+        _maxSteps = options.ResolveMaxSteps(train.StepsPerEpoch(options.PerDeviceTrainBatchSize));
+        if (options.WarmupSteps > _maxSteps)
+            throw new GptSharpException($"invalid option: warmup_steps must be in [0, max_steps = {_maxSteps}] (got {options.WarmupSteps}; num_train_epochs = {options.NumTrainEpochs} makes {_maxSteps} steps)");
+        if (eval is null && (options.LoadBestModelAtEnd || options.EarlyStoppingPatience is not null))
+            throw new GptSharpException($"{(options.LoadBestModelAtEnd ? "load_best_model_at_end" : "early_stopping_patience")} needs evaluation, but there is no validation data");
         _model = model;
         _train = train;
         _eval = eval;
-        _schedule = schedule ?? LearningRateSchedules.Create(options);
+        _schedule = schedule ?? LearningRateSchedules.Create(options, _maxSteps);
         _device = model.Device;
     }
 
@@ -66,7 +76,7 @@ public sealed class Trainer
         string optionsHash = TrainingOptions.Hash(runOptions);
         var evalStart = _eval?.GetState(); // every evaluation sees the same batches
 
-        using var optimizer = new AdamWOptimizer(_model, _o);
+        using var optimizer = TrainingOptimizers.Create(_model, _o);
         _model.Precision.ComputeType = _o.Bf16 ? ScalarType.BFloat16 : null;
 
         TrainerState state;
@@ -76,13 +86,13 @@ public sealed class Trainer
             metrics.TruncateAfter(state.GlobalStep);
             progress?.Report(new TrainingProgress
             {
-                Event = TrainingEvent.Message, Step = state.GlobalStep, MaxSteps = _o.MaxSteps, Path = resumeFrom,
+                Event = TrainingEvent.Message, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = resumeFrom,
                 Message = $"resumed from {resumeFrom} at step {state.GlobalStep}",
             });
         }
         else
         {
-            state = new TrainerState { MaxSteps = _o.MaxSteps, OptionsHash = optionsHash, RunOptions = runOptions };
+            state = new TrainerState { MaxSteps = _maxSteps, OptionsHash = optionsHash, RunOptions = runOptions };
             torch.random.manual_seed(_o.Seed); // dropout's randomness starts from the seed, so a run is reproducible
         }
         AtomicFile.WriteAllText(Path.Combine(outputDir, RunFile), _o.ToJson() + "\n");
@@ -93,12 +103,18 @@ public sealed class Trainer
         int savedStep = resumeFrom is null ? -1 : state.GlobalStep;
         string? lastCheckpoint = resumeFrom;
         double? lastLoss = null, lastValLoss = null;
+        int lastEvalStep = -1;
+        bool stoppedEarly = false;
+        string? BestCheckpoint() => state.BestCheckpointStep is { } b ? CheckpointStore.PathFor(outputDir, b) : null;
         long windowTokens = 0;
         int windowSteps = 0;
         double windowSeconds = 0;
 
         string SaveCheckpoint()
         {
+            // A checkpoint's val loss is the evaluation at its own step (load_best_model_at_end makes sure there is one).
+            if (lastEvalStep == state.GlobalStep && lastValLoss is { } v && (state.BestCheckpointValLoss is not { } bestSaved || v < bestSaved))
+                state = state with { BestCheckpointStep = state.GlobalStep, BestCheckpointValLoss = v };
             state = state with
             {
                 ElapsedSeconds = Elapsed().TotalSeconds,
@@ -110,22 +126,23 @@ public sealed class Trainer
             AtomicFile.WriteDirectory(dir, tmp =>
             {
                 WriteModelDir(tmp);
-                optimizer.Save(Path.Combine(tmp, AdamWOptimizer.FileName));
+                optimizer.Save(Path.Combine(tmp, TrainingOptimizer.FileName));
                 s.Write(Path.Combine(tmp, TrainerState.FileName));
             });
-            CheckpointStore.Rotate(outputDir, _o.SaveTotalLimit);
+            CheckpointStore.Rotate(outputDir, _o.SaveTotalLimit, state.BestCheckpointStep);
             savedStep = state.GlobalStep;
-            progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _o.MaxSteps, Path = dir, Elapsed = Elapsed() });
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = dir, Elapsed = Elapsed() });
             return dir;
         }
 
         _model.train();
-        for (int step = state.GlobalStep + 1; step <= _o.MaxSteps; step++)
+        for (int step = state.GlobalStep + 1; step <= _maxSteps; step++)
         {
             if (ct.IsCancellationRequested)
             {
                 if (state.GlobalStep > 0 && savedStep != state.GlobalStep) lastCheckpoint = SaveCheckpoint();
-                return new TrainingResult(state.GlobalStep, _o.MaxSteps, true, lastLoss, lastValLoss, state.BestValLoss, outputDir, lastCheckpoint, null);
+                return new TrainingResult(state.GlobalStep, _maxSteps, true, lastLoss, lastValLoss, state.BestValLoss, outputDir, lastCheckpoint, null)
+                    { BestCheckpoint = BestCheckpoint() };
             }
 
             double lr = _schedule.LearningRate(step - 1);
@@ -142,7 +159,7 @@ public sealed class Trainer
             windowSteps++;
             windowSeconds += stepSeconds;
             double tokensPerSecond = windowTokens / Math.Max(windowSeconds, 1e-9);
-            bool logged = step % _o.LoggingSteps == 0 || step == _o.MaxSteps;
+            bool logged = step % _o.LoggingSteps == 0 || step == _maxSteps;
             if (logged)
             {
                 var entry = new JsonObject { ["step"] = step, ["loss"] = loss, ["lr"] = lr };
@@ -153,24 +170,50 @@ public sealed class Trainer
             }
             progress?.Report(new TrainingProgress
             {
-                Event = TrainingEvent.Step, Step = step, MaxSteps = _o.MaxSteps, Loss = loss, LearningRate = lr,
-                TokensPerSecond = tokensPerSecond, Elapsed = Elapsed(), Eta = TimeSpan.FromSeconds((_o.MaxSteps - step) * windowSeconds / windowSteps),
+                Event = TrainingEvent.Step, Step = step, MaxSteps = _maxSteps, Loss = loss, LearningRate = lr,
+                TokensPerSecond = tokensPerSecond, Elapsed = Elapsed(), Eta = TimeSpan.FromSeconds((_maxSteps - step) * windowSeconds / windowSteps),
                 ValLoss = lastValLoss, Logged = logged, LiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
             });
             if (logged) (windowTokens, windowSteps, windowSeconds) = (0, 0, 0);
 
-            if (_eval is not null && evalStart is not null && ((_o.EvalSteps > 0 && step % _o.EvalSteps == 0) || step == _o.MaxSteps))
+            if (_eval is not null && evalStart is not null && ((_o.EvalSteps > 0 && step % _o.EvalSteps == 0) || step == _maxSteps))
             {
                 double valLoss = Evaluate(evalStart);
                 lastValLoss = valLoss;
-                if (state.BestValLoss is not { } best || valLoss < best) state = state with { BestValLoss = valLoss };
+                lastEvalStep = step;
+                state = state.BestValLoss is not { } best || valLoss < best
+                    ? state with { BestValLoss = valLoss, EvalsWithoutImprovement = 0 }
+                    : state with { EvalsWithoutImprovement = state.EvalsWithoutImprovement + 1 };
+                stoppedEarly = _o.EarlyStoppingPatience is { } patience && state.EvalsWithoutImprovement >= patience && step < _maxSteps;
                 metrics.Append(new JsonObject { ["step"] = step, ["val_loss"] = valLoss, ["val_ppl"] = Math.Exp(valLoss), ["elapsed"] = Elapsed().TotalSeconds });
                 progress?.Report(new TrainingProgress
                 {
-                    Event = TrainingEvent.Evaluation, Step = step, MaxSteps = _o.MaxSteps, Loss = loss, LearningRate = lr, ValLoss = valLoss, Elapsed = Elapsed(),
+                    Event = TrainingEvent.Evaluation, Step = step, MaxSteps = _maxSteps, Loss = loss, LearningRate = lr, ValLoss = valLoss, Elapsed = Elapsed(),
                 });
             }
             if (_o.SaveSteps > 0 && step % _o.SaveSteps == 0) lastCheckpoint = SaveCheckpoint();
+            if (stoppedEarly)
+            {
+                progress?.Report(new TrainingProgress
+                {
+                    Event = TrainingEvent.Message, Step = step, MaxSteps = _maxSteps, Elapsed = Elapsed(),
+                    Message = $"early stopping at step {step}: val loss has not improved on {state.BestValLoss:F4} for {state.EvalsWithoutImprovement} evaluations",
+                });
+                break;
+            }
+        }
+
+        if (_o.LoadBestModelAtEnd && state.BestCheckpointStep is { } bestStep && bestStep != state.GlobalStep
+            && !(lastEvalStep == state.GlobalStep && lastValLoss <= state.BestCheckpointValLoss))
+        {
+            // The best checkpoint beats the last step: final/ gets its weights (rotation never deleted it).
+            using var best = HfCheckpoint.Load(CheckpointStore.PathFor(outputDir, bestStep));
+            ModelWeights.Copy(best, _model);
+            progress?.Report(new TrainingProgress
+            {
+                Event = TrainingEvent.Message, Step = state.GlobalStep, MaxSteps = _maxSteps, Elapsed = Elapsed(),
+                Message = $"final/ holds the best checkpoint's weights (step {bestStep}, val loss {state.BestCheckpointValLoss:F4})",
+            });
         }
 
         string finalDir = Path.Combine(outputDir, FinalDir);
@@ -180,12 +223,13 @@ public sealed class Trainer
             WriteModelDir(tmp);
             finalState.Write(Path.Combine(tmp, TrainerState.FileName));
         });
-        progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _o.MaxSteps, Path = finalDir, Elapsed = Elapsed() });
-        return new TrainingResult(state.GlobalStep, _o.MaxSteps, false, lastLoss, lastValLoss, state.BestValLoss, outputDir, lastCheckpoint, finalDir);
+        progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = finalDir, Elapsed = Elapsed() });
+        return new TrainingResult(state.GlobalStep, _maxSteps, false, lastLoss, lastValLoss, state.BestValLoss, outputDir, lastCheckpoint, finalDir)
+            { StoppedEarly = stoppedEarly, BestCheckpoint = BestCheckpoint() };
     }
 
     /// <summary>One optimizer step over gradient_accumulation_steps micro-batches; every temporary dies with the scope.</summary>
-    (double Loss, double? GradNorm, long Tokens) TrainStep(AdamWOptimizer optimizer)
+    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer)
     {
         using var scope = NewDisposeScope();
         int accumulation = _o.GradientAccumulationSteps;
@@ -274,7 +318,7 @@ public sealed class Trainer
         return null;
     }
 
-    TrainerState LoadCheckpoint(string dir, AdamWOptimizer optimizer, JsonObject runOptions, string optionsHash)
+    TrainerState LoadCheckpoint(string dir, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash)
     {
         var state = TrainerState.Read(Path.Combine(dir, TrainerState.FileName));
         if (state.OptionsHash != optionsHash)
@@ -294,7 +338,7 @@ public sealed class Trainer
                 throw new GptSharpException($"cannot resume from {dir}: its model shape differs from the one being trained");
             ModelWeights.Copy(saved, _model);
         }
-        optimizer.Load(Path.Combine(dir, AdamWOptimizer.FileName));
+        optimizer.Load(Path.Combine(dir, TrainingOptimizer.FileName));
         if (state.TrainSampler is { } sampler) _train.SetState(sampler);
         if (state.TorchRngState is { } rng)
         {

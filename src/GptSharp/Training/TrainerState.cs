@@ -17,6 +17,11 @@ public sealed record TrainerState
     public int GlobalStep { get; init; }
     public int MaxSteps { get; init; }
     public double? BestValLoss { get; init; }
+    /// <summary>The checkpoint with the lowest val loss so far (rotation keeps it; load_best_model_at_end restores it).</summary>
+    public int? BestCheckpointStep { get; init; }
+    public double? BestCheckpointValLoss { get; init; }
+    /// <summary>Evaluations in a row without a new best val loss (early_stopping_patience).</summary>
+    public int EvalsWithoutImprovement { get; init; }
     public long TokensSeen { get; init; }
     public double ElapsedSeconds { get; init; }
     /// <summary>SHA-256 of <see cref="RunOptions"/>: resuming with different ones is refused.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using GptSharp.Models;
 
 namespace GptSharp.Training;
@@ -21,22 +22,49 @@ public sealed record TrainingOptions
     /// <summary>A directory made by <c>gptsharp data prepare</c> (required for pretraining).</summary>
     public string DataDir { get; init; } = "";
 
+    // Length of the run: max_steps or num_train_epochs, not both (neither: DefaultMaxSteps).
+    public const int DefaultMaxSteps = 1000;
+    readonly int? _maxSteps;
+    /// <summary>
+    /// Optimizer steps to run. With <see cref="NumTrainEpochs"/> instead, this reads 0: the Trainer resolves the length from
+    /// the train data's size (<see cref="ResolveMaxSteps"/>).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int MaxSteps { get => _maxSteps ?? (NumTrainEpochs is null ? DefaultMaxSteps : 0); init => _maxSteps = value; }
+    /// <summary>Passes over the train data (fractions allowed); needs a train source that knows its size.</summary>
+    public double? NumTrainEpochs { get; init; }
+
     // Optimisation
-    public int MaxSteps { get; init; } = 1000;
     public int PerDeviceTrainBatchSize { get; init; } = 8;
     public int GradientAccumulationSteps { get; init; } = 1;
     public double LearningRate { get; init; } = 6e-4;
-    /// <summary>AdamW's decoupled weight decay, applied to 2-D parameters only (matrices and embeddings), as nanoGPT.</summary>
+    /// <summary>One of <see cref="TrainingOptimizers.Names"/>: adamw, adam, sgd, rmsprop.</summary>
+    public string Optim { get; init; } = "adamw";
+    /// <summary>Weight decay on 2-D parameters only (matrices and embeddings), as nanoGPT: decoupled for adamw, an L2 term otherwise.</summary>
     public double WeightDecay { get; init; } = 0.1;
     public double AdamBeta1 { get; init; } = 0.9;
     public double AdamBeta2 { get; init; } = 0.95;
     public double AdamEpsilon { get; init; } = 1e-8;
+    public double SgdMomentum { get; init; }
+    public double SgdDampening { get; init; }
+    /// <summary>Nesterov momentum; needs sgd_momentum &gt; 0 and sgd_dampening = 0.</summary>
+    public bool SgdNesterov { get; init; }
+    /// <summary>RMSprop's smoothing constant for the squared-gradient average.</summary>
+    public double RmspropAlpha { get; init; } = 0.99;
+    public double RmspropMomentum { get; init; }
+    public double RmspropEpsilon { get; init; } = 1e-8;
     /// <summary>Clip the global gradient norm to this; 0 turns clipping off.</summary>
     public double MaxGradNorm { get; init; } = 1.0;
     public string LrSchedulerType { get; init; } = "cosine";
     public int WarmupSteps { get; init; }
-    /// <summary>The schedule's floor as a fraction of <see cref="LearningRate"/>.</summary>
+    /// <summary>Warmup as a fraction of the run's steps (rounded up); an alternative to <see cref="WarmupSteps"/>.</summary>
+    public double WarmupRatio { get; init; }
+    /// <summary>cosine's floor as a fraction of <see cref="LearningRate"/>.</summary>
     public double MinLrRatio { get; init; } = 0.1;
+    /// <summary>step: multiply the rate by <see cref="Gamma"/> every this many steps after warmup (required for step).</summary>
+    public int? StepSize { get; init; }
+    /// <summary>step and exponential: the decay factor.</summary>
+    public double Gamma { get; init; } = 0.1;
 
     // Logging, evaluation, checkpoints
     public int LoggingSteps { get; init; } = 10;
@@ -48,6 +76,13 @@ public sealed record TrainingOptions
     public int SaveSteps { get; init; } = 500;
     /// <summary>Keep at most this many checkpoint-N directories (the newest); null keeps all.</summary>
     public int? SaveTotalLimit { get; init; } = 3;
+    /// <summary>
+    /// final/ gets the weights of the best checkpoint by val loss (or the last step's, when better). Needs save_steps a
+    /// positive multiple of eval_steps, so every checkpoint has a val loss; rotation never deletes the best checkpoint.
+    /// </summary>
+    public bool LoadBestModelAtEnd { get; init; }
+    /// <summary>Stop after this many evaluations in a row without a lower val loss; null never stops early.</summary>
+    public int? EarlyStoppingPatience { get; init; }
     public long Seed { get; init; } = 1337;
     /// <summary>Run matmuls in bfloat16 while parameters and optimizer state stay float32.</summary>
     public bool Bf16 { get; init; }
@@ -83,6 +118,7 @@ public sealed record TrainingOptions
     [
         "output_dir", "overwrite_output_dir", "resume_from_checkpoint", "data_dir", "device",
         "logging_steps", "eval_steps", "eval_iters", "save_steps", "save_total_limit",
+        "load_best_model_at_end", "early_stopping_patience",
     ];
 
     /// <summary>A JSON config file (or none) plus key=value overrides, validated.</summary>
@@ -102,6 +138,23 @@ public sealed record TrainingOptions
     public static string Hash(JsonObject trajectoryOptions) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(trajectoryOptions.ToJsonString())));
 
+    /// <summary>
+    /// The run's optimizer steps: max_steps, or ⌈num_train_epochs · batches per epoch / gradient_accumulation_steps⌉
+    /// given the train source's size (<see cref="Data.IBatchSource.StepsPerEpoch"/>).
+    /// </summary>
+    public int ResolveMaxSteps(long? batchesPerEpoch)
+    {
+        if (NumTrainEpochs is not { } epochs) return MaxSteps;
+        if (batchesPerEpoch is not { } n || n < 1)
+            throw new GptSharpException("num_train_epochs needs a train source that knows its size, and this one does not: give max_steps instead");
+        double steps = Math.Ceiling(epochs * n / GradientAccumulationSteps);
+        if (steps > int.MaxValue) throw new GptSharpException($"num_train_epochs = {epochs} makes {steps} steps, more than {int.MaxValue}");
+        return Math.Max(1, (int)steps);
+    }
+
+    /// <summary>warmup_steps, or ⌈warmup_ratio · max_steps⌉.</summary>
+    public int ResolveWarmupSteps(int maxSteps) => WarmupSteps > 0 ? WarmupSteps : (int)Math.Ceiling(WarmupRatio * maxSteps);
+
     /// <summary>Throws a <see cref="GptSharpException"/> listing every invalid option with its allowed range.</summary>
     public TrainingOptions Validate()
     {
@@ -110,7 +163,13 @@ public sealed record TrainingOptions
         static bool In(double v, double lo, double hi) => v >= lo && v <= hi; // false for NaN
 
         Need(!string.IsNullOrWhiteSpace(OutputDir), "output_dir is required");
-        Need(MaxSteps >= 1, $"max_steps must be at least 1 (got {MaxSteps})");
+        if (_maxSteps is not null && NumTrainEpochs is not null)
+            errors.Add($"max_steps and num_train_epochs contradict each other (got {_maxSteps} and {NumTrainEpochs}): give one of them, " +
+                "max_steps for a number of optimizer steps or num_train_epochs for passes over the train data");
+        else if (NumTrainEpochs is { } epochs)
+            Need(epochs > 0 && double.IsFinite(epochs), $"num_train_epochs must be positive (got {epochs})");
+        else
+            Need(MaxSteps >= 1, $"max_steps must be at least 1 (got {MaxSteps})");
         Need(PerDeviceTrainBatchSize >= 1, $"per_device_train_batch_size must be at least 1 (got {PerDeviceTrainBatchSize})");
         Need(GradientAccumulationSteps >= 1, $"gradient_accumulation_steps must be at least 1 (got {GradientAccumulationSteps})");
         Need(LearningRate > 0 && LearningRate <= 1, $"learning_rate must be in (0, 1] (got {LearningRate})");
@@ -118,16 +177,38 @@ public sealed record TrainingOptions
         Need(In(AdamBeta1, 0, 1) && AdamBeta1 < 1, $"adam_beta1 must be in [0, 1) (got {AdamBeta1})");
         Need(In(AdamBeta2, 0, 1) && AdamBeta2 < 1, $"adam_beta2 must be in [0, 1) (got {AdamBeta2})");
         Need(AdamEpsilon > 0 && AdamEpsilon <= 1, $"adam_epsilon must be in (0, 1] (got {AdamEpsilon})");
+        Need(TrainingOptimizers.Names.Contains(Optim), $"optim must be one of: {string.Join(", ", TrainingOptimizers.Names)} (got '{Optim}')");
+        Need(In(SgdMomentum, 0, 1) && SgdMomentum < 1, $"sgd_momentum must be in [0, 1) (got {SgdMomentum})");
+        Need(In(SgdDampening, 0, 1), $"sgd_dampening must be in [0, 1] (got {SgdDampening})");
+        Need(!SgdNesterov || SgdMomentum > 0, $"sgd_nesterov requires sgd_momentum > 0 (got {SgdMomentum})");
+        Need(!SgdNesterov || SgdDampening == 0, $"sgd_nesterov requires sgd_dampening = 0 (got {SgdDampening})");
+        Need(In(RmspropAlpha, 0, 1), $"rmsprop_alpha must be in [0, 1] (got {RmspropAlpha})");
+        Need(In(RmspropMomentum, 0, 1) && RmspropMomentum < 1, $"rmsprop_momentum must be in [0, 1) (got {RmspropMomentum})");
+        Need(RmspropEpsilon > 0 && RmspropEpsilon <= 1, $"rmsprop_epsilon must be in (0, 1] (got {RmspropEpsilon})");
         Need(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm), $"max_grad_norm must be 0 (off) or positive (got {MaxGradNorm})");
         Need(LearningRateSchedules.Names.Contains(LrSchedulerType),
             $"lr_scheduler_type must be one of: {string.Join(", ", LearningRateSchedules.Names)} (got '{LrSchedulerType}')");
-        Need(WarmupSteps >= 0 && WarmupSteps <= MaxSteps, $"warmup_steps must be in [0, max_steps = {MaxSteps}] (got {WarmupSteps})");
+        if (NumTrainEpochs is null || _maxSteps is not null)
+            Need(WarmupSteps >= 0 && WarmupSteps <= MaxSteps, $"warmup_steps must be in [0, max_steps = {MaxSteps}] (got {WarmupSteps})");
+        else
+            Need(WarmupSteps >= 0, $"warmup_steps must be 0 or positive (got {WarmupSteps})");
+        Need(In(WarmupRatio, 0, 1) && WarmupRatio < 1, $"warmup_ratio must be in [0, 1) (got {WarmupRatio})");
+        Need(WarmupSteps == 0 || WarmupRatio == 0,
+            $"warmup_steps and warmup_ratio contradict each other (got {WarmupSteps} and {WarmupRatio}): give one of them");
+        Need(StepSize is null or >= 1, $"step_size must be at least 1 (got {StepSize})");
+        Need(LrSchedulerType != "step" || StepSize is not null, "lr_scheduler_type step needs step_size (decay every step_size steps)");
+        Need(Gamma > 0 && Gamma <= 1, $"gamma must be in (0, 1] (got {Gamma})");
         Need(In(MinLrRatio, 0, 1), $"min_lr_ratio must be in [0, 1] (got {MinLrRatio})");
         Need(LoggingSteps >= 1, $"logging_steps must be at least 1 (got {LoggingSteps})");
         Need(EvalSteps >= 0, $"eval_steps must be 0 (only at the end) or positive (got {EvalSteps})");
         Need(EvalIters >= 1, $"eval_iters must be at least 1 (got {EvalIters})");
         Need(SaveSteps >= 0, $"save_steps must be 0 (only final/) or positive (got {SaveSteps})");
         Need(SaveTotalLimit is null or >= 1, $"save_total_limit must be null (keep all) or at least 1 (got {SaveTotalLimit})");
+        Need(EarlyStoppingPatience is null or >= 1, $"early_stopping_patience must be null (off) or at least 1 (got {EarlyStoppingPatience})");
+        Need(EarlyStoppingPatience is null || EvalSteps > 0,
+            $"early_stopping_patience counts evaluations: it needs eval_steps > 0 (got {EvalSteps})");
+        Need(!LoadBestModelAtEnd || (EvalSteps > 0 && SaveSteps > 0 && SaveSteps % EvalSteps == 0),
+            $"load_best_model_at_end needs eval_steps > 0 and save_steps a positive multiple of it, so every checkpoint has a val loss (got eval_steps {EvalSteps}, save_steps {SaveSteps})");
         Need(BlockSize >= 1, $"block_size must be at least 1 (got {BlockSize})");
         Need(System.Text.RegularExpressions.Regex.IsMatch(Device, @"^(auto|cpu|cuda(:\d+)?)$"), $"device must be auto, cpu, cuda or cuda:N (got '{Device}')");
         Need(Preset is null || GptPresets.All.ContainsKey(Preset), $"preset must be one of: {string.Join(", ", GptPresets.All.Keys)} (got '{Preset}')");

@@ -53,6 +53,32 @@ public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
                      File.ReadAllBytes(Path.Combine(split.OutputDir, "final", "model.safetensors")));
     }
 
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("rmsprop")]
+    public async Task ResumeIsExactForEachOptimizer(string optim)
+    {
+        var straight = corpus.Options($"straight-{optim}") with
+        {
+            Optim = optim, SgdMomentum = 0.9, SgdNesterov = true, RmspropMomentum = 0.5, LrSchedulerType = "linear", MaxSteps = 12, EvalSteps = 0,
+            LearningRate = optim == "sgd" ? 0.1 : 3e-3,
+        };
+        await Pretraining.RunAsync(straight);
+
+        var split = straight with { OutputDir = corpus.Dir[$"split-{optim}"] };
+        using var cts = new CancellationTokenSource();
+        var first = await Pretraining.RunAsync(split, new ProgressRecorder { OnStep = p => { if (p.Step == 5) cts.Cancel(); } }, cts.Token);
+        Assert.Equal(5, first.Step);
+        await Pretraining.RunAsync(split with { ResumeFromCheckpoint = "latest" });
+
+        var losses = Losses(straight.OutputDir);
+        Assert.Equal(12, losses.Length);
+        Assert.True(losses[^1] < losses[0], $"{optim} should learn: {losses[0]} → {losses[^1]}");
+        Assert.Equal(losses, Losses(split.OutputDir));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight.OutputDir, "final", "model.safetensors")),
+                     File.ReadAllBytes(Path.Combine(split.OutputDir, "final", "model.safetensors")));
+    }
+
     [Fact]
     public async Task CancellationSavesACheckpointAndReturns()
     {

@@ -35,7 +35,9 @@ public class TrainingOptionsTests
                      "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "max_grad_norm", "lr_scheduler_type",
                      "warmup_steps", "min_lr_ratio", "logging_steps", "eval_steps", "eval_iters", "save_steps", "save_total_limit", "seed",
                      "bf16", "block_size", "device", "preset", "n_layer", "n_head", "n_embd", "n_positions", "vocab_size", "dropout",
-                     "init_from", "data_dir", "resume_from_checkpoint" })
+                     "init_from", "data_dir", "resume_from_checkpoint", "optim", "sgd_momentum", "sgd_dampening", "sgd_nesterov",
+                     "rmsprop_alpha", "rmsprop_momentum", "rmsprop_epsilon", "warmup_ratio", "step_size", "gamma", "num_train_epochs",
+                     "load_best_model_at_end", "early_stopping_patience" })
             Assert.Contains($"\"{key}\":", json);
     }
 
@@ -116,5 +118,48 @@ public class TrainingOptionsTests
         string path = Path.Combine(AppContext.BaseDirectory, "samples", "configs", "pretrain-tiny.json");
         var o = TrainingOptions.Load(path);
         Assert.Equal("tiny", o.Preset);
+    }
+
+    static GptSharpException Invalid(params string[] overrides) =>
+        Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["output_dir=o", .. overrides]));
+
+    [Fact]
+    public void ContradictionsAreClearErrors()
+    {
+        Assert.Contains("max_steps and num_train_epochs contradict each other", Invalid("max_steps=100", "num_train_epochs=2").Message);
+        Assert.Contains("warmup_steps and warmup_ratio contradict each other", Invalid("warmup_steps=10", "warmup_ratio=0.1").Message);
+        Assert.Contains("sgd_nesterov requires sgd_momentum > 0 (got 0)", Invalid("optim=sgd", "sgd_nesterov=true").Message);
+        Assert.Contains("sgd_nesterov requires sgd_dampening = 0", Invalid("optim=sgd", "sgd_nesterov=true", "sgd_momentum=0.9", "sgd_dampening=0.1").Message);
+        Assert.Contains("save_total_limit must be null (keep all) or at least 1 (got 0)", Invalid("save_total_limit=0").Message);
+        Assert.Contains("early_stopping_patience counts evaluations: it needs eval_steps > 0", Invalid("early_stopping_patience=3", "eval_steps=0").Message);
+        Assert.Contains("load_best_model_at_end needs eval_steps > 0 and save_steps a positive multiple of it",
+            Invalid("load_best_model_at_end=true", "eval_steps=100", "save_steps=150").Message);
+        Assert.Contains("lr_scheduler_type step needs step_size", Invalid("lr_scheduler_type=step").Message);
+        Assert.Contains("optim must be one of: adamw, adam, sgd, rmsprop (got 'lion')", Invalid("optim=lion").Message);
+        Assert.Contains("lr_scheduler_type must be one of: constant, constant_with_warmup, step, exponential, linear, cosine", Invalid("lr_scheduler_type=wavy").Message);
+        Assert.Contains("gamma must be in (0, 1] (got 0)", Invalid("gamma=0").Message);
+        Assert.Contains("num_train_epochs must be positive (got -1)", Invalid("num_train_epochs=-1").Message);
+        Assert.Contains("rmsprop_alpha must be in [0, 1] (got 1.5)", Invalid("rmsprop_alpha=1.5").Message);
+
+        // Valid combinations pass.
+        var o = TrainingOptions.Load(null, ["output_dir=o", "num_train_epochs=2.5", "warmup_ratio=0.1", "optim=sgd", "sgd_momentum=0.9", "sgd_nesterov=true",
+            "lr_scheduler_type=step", "step_size=50", "gamma=0.5", "load_best_model_at_end=true", "eval_steps=50", "save_steps=100", "early_stopping_patience=2"]);
+        Assert.Equal(2.5, o.NumTrainEpochs);
+        Assert.Equal(0, o.MaxSteps); // resolved from the data
+        Assert.Equal(TrainingOptions.DefaultMaxSteps, TrainingOptions.Load(null, ["output_dir=o"]).MaxSteps);
+    }
+
+    [Fact]
+    public void EpochsResolveToStepsFromTheSourceSize()
+    {
+        var o = new TrainingOptions { OutputDir = "o", NumTrainEpochs = 2.5, GradientAccumulationSteps = 4 };
+        Assert.Equal(32, o.ResolveMaxSteps(50)); // ⌈2.5 · 50 / 4⌉ = ⌈31.25⌉
+        Assert.Equal(1, (o with { NumTrainEpochs = 0.01 }).ResolveMaxSteps(50));
+        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps(null));
+        Assert.Contains("give max_steps instead", e.Message);
+        Assert.Equal(20, new TrainingOptions { MaxSteps = 20 }.ResolveMaxSteps(null));
+        // run.json round-trips: an epoch run writes no max_steps.
+        Assert.DoesNotContain("\"max_steps\"", o.ToJson());
+        Assert.Equal(o, System.Text.Json.JsonSerializer.Deserialize<TrainingOptions>(o.ToJson(), TrainingOptions.Json));
     }
 }
