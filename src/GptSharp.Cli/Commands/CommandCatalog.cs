@@ -12,6 +12,8 @@ static class CommandCatalog
         TokenizeCommand.Create(),
         DataCommand.Create(),
         TrainCommand.Create(),
+        FinetuneCommand.Create(),
+        EvalCommand.Create(),
         ScoreCommand.Create(),
         GenerateCommand.Create(),
         ReportCommand.Create(),

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using GptSharp.Cli.Progress;
 using GptSharp.Data;
+using GptSharp.Evaluation;
 using GptSharp.Inference;
 using GptSharp.Interop;
 using GptSharp.Tokenization;
@@ -28,10 +29,11 @@ static class QuickstartCommand
     {
         var output = new Option<string>("--output") { Description = "Folder for the run (tokenizer, data, checkpoints, final model).", DefaultValueFactory = _ => "quickstart-run" };
         var steps = new Option<int>("--max-steps") { Description = "Training steps (the default takes about 2 minutes on 2 cores).", DefaultValueFactory = _ => 1000 };
+        var finetuneSteps = new Option<int>("--finetune-steps") { Description = "Fine-tuning steps on the bundled dialogues (0 skips fine-tuning).", DefaultValueFactory = _ => 400 };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var corpus = new Option<string[]>("--input") { Description = "Text files to learn from instead of the bundled sample (blank lines separate documents)." };
-        var cmd = new Command("quickstart", "Train a tokenizer and a small GPT on the bundled sample conversations, then let it continue a few prompts.")
-            { output, steps, device, corpus };
+        var cmd = new Command("quickstart", "Train a tokenizer and a small GPT on the bundled support conversations, fine-tune it on dialogues, then let it answer held-out questions.")
+            { output, steps, finetuneSteps, device, corpus };
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
@@ -46,18 +48,18 @@ static class QuickstartCommand
             }.Validate();
             var clock = Stopwatch.StartNew();
 
-            w.WriteLine($"1/4  training a BPE tokenizer on {string.Join(", ", inputs.Select(Path.GetFileName))}");
+            w.WriteLine($"1/5  training a BPE tokenizer on {string.Join(", ", inputs.Select(Path.GetFileName))}");
             var tokenizer = await new BpeTrainer(new BpeTrainerOptions { VocabSize = 2048 }).TrainAsync(inputs, null, ct);
             string tokenizerDir = Path.Combine(run, "tokenizer");
             tokenizer.Save(tokenizerDir);
             w.WriteLine($"     {tokenizer.VocabSize} tokens → {tokenizerDir}");
 
-            w.WriteLine("2/4  tokenizing the corpus into shards");
+            w.WriteLine("2/5  tokenizing the corpus into shards");
             var data = await PrepareProgressView.RunAsync(progress => DataPreparer.PrepareAsync(inputs, tokenizer, options.DataDir,
                 new PrepareOptions { DocumentBoundary = DocumentBoundary.BlankLine, Overwrite = true, Tokenizer = tokenizerDir }, progress, ct), w);
             w.WriteLine($"     {data.Train.Tokens:N0} train / {data.Val.Tokens:N0} validation tokens → {options.DataDir}");
 
-            w.WriteLine($"3/4  pretraining a {options.NLayer}-layer GPT for {options.MaxSteps} steps");
+            w.WriteLine($"3/5  pretraining a {options.NLayer}-layer GPT for {options.MaxSteps} steps");
             var plan = Pretraining.Check(options);
             var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), options.MaxSteps, w);
             if (result.Cancelled)
@@ -68,29 +70,65 @@ static class QuickstartCommand
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"     loss {result.LastLoss:F3}{(result.LastValLoss is { } v ? $", validation loss {v:F3} (perplexity {Math.Exp(v):F1})" : "")} → {result.FinalDir}"));
 
-            w.WriteLine("4/4  letting the model continue a few prompts (sampling, temperature 0.7)");
-            using var loaded = ModelDirectory.Load(result.FinalDir!, plan.Device);
-            var generator = new Generator(loaded.Model, loaded.Tokenizer.EndOfTextId);
-            var decoding = new GenerationOptions { MaxNewTokens = 48, Temperature = 0.7, TopK = 40, Seed = 7 };
-            foreach (var prompt in Prompts)
+            int ftSteps = p.GetValue(finetuneSteps);
+            if (ftSteps < 0) throw new GptSharpException("--finetune-steps must be 0 or more");
+            string chatModel = result.FinalDir!;
+            if (ftSteps > 0)
             {
-                var ids = generator.Generate(loaded.Tokenizer.Encode(prompt), decoding, ct);
-                string text = loaded.Tokenizer.Decode(ids).TrimEnd();
-                // Show the continuation up to the end of the exchange it starts.
-                int cut = text.IndexOf("\n\n", StringComparison.Ordinal);
+                w.WriteLine($"4/5  fine-tuning on {Path.GetFileName(SampleFile("dialogues", "train.jsonl"))} for {ftSteps} steps (loss on the assistant's replies only)");
+                var ftOptions = options with
+                {
+                    OutputDir = Path.Combine(run, "chat"), MaxSteps = ftSteps, WarmupSteps = Math.Min(20, ftSteps / 10), LearningRate = 1e-3,
+                    EvalSteps = Math.Max(1, ftSteps / 2), SaveSteps = ftSteps,
+                };
+                using var ftPlan = FineTuning.Check(new FineTuningInputs { ModelDir = chatModel, TrainFile = SampleFile("dialogues", "train.jsonl"), ValFraction = 0.05 }, ftOptions);
+                var ft = await TrainingProgressView.RunAsync(progress => FineTuning.RunAsync(ftPlan, progress, ct), ftPlan.MaxSteps, w);
+                if (ft.Cancelled) return 130;
+                chatModel = ft.FinalDir!;
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"     reply loss {ft.LastLoss:F3}, validation {ft.LastValLoss:F3} → {chatModel}"));
+            }
+
+            using var loaded = ModelDirectory.Load(chatModel, plan.Device);
+            if (ftSteps > 0)
+            {
+                w.WriteLine("5/5  answering held-out questions it has never seen (greedy)");
+                var heldOut = DialogueReader.Read(SampleFile("dialogues", "test.jsonl"));
+                var report = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = 64, SampleCount = 4 }.Evaluate(heldOut, "test.jsonl", ct: ct);
+                foreach (var sample in report.Samples ?? [])
+                {
+                    w.WriteLine();
+                    w.WriteLine($"  user:  {sample.Input}");
+                    w.WriteLine($"  model: {sample.Prediction}");
+                }
                 w.WriteLine();
-                w.WriteLine($"  > {prompt}{(cut >= 0 ? text[..cut] : text).Replace("\n", "\n    ")}");
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  on all {report.Examples} held-out questions: exact match {report.ExactMatch:P0}, token F1 {report.F1:F2}, BLEU {report.Bleu:F2}"));
+            }
+            else
+            {
+                w.WriteLine("5/5  letting the model continue a few prompts (sampling, temperature 0.7)");
+                var generator = new Generator(loaded.Model, loaded.Tokenizer.EndOfTextId);
+                var decoding = new GenerationOptions { MaxNewTokens = 48, Temperature = 0.7, TopK = 40, Seed = 7 };
+                foreach (var prompt in Prompts)
+                {
+                    string text = loaded.Tokenizer.Decode(generator.Generate(loaded.Tokenizer.Encode(prompt), decoding, ct)).TrimEnd();
+                    int cut = text.IndexOf("\n\n", StringComparison.Ordinal); // the end of the exchange it starts
+                    w.WriteLine();
+                    w.WriteLine($"  > {prompt}{(cut >= 0 ? text[..cut] : text).Replace("\n", "\n    ")}");
+                }
             }
             w.WriteLine();
-            w.WriteLine($"done in {Terminal.Duration(clock.Elapsed)}. Try: gptsharp generate --model {result.FinalDir} --prompt \"Customer: Do you have the\"");
+            w.WriteLine($"done in {Terminal.Duration(clock.Elapsed)}. Try: gptsharp eval --model {chatModel} --data samples/dialogues/test.jsonl");
             return 0;
         });
         return cmd;
     }
 
-    static string SampleCorpus()
+    static string SampleCorpus() => SampleFile("text", "support.txt");
+
+    static string SampleFile(params string[] parts)
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "samples", "text", "support.txt");
-        return File.Exists(path) ? path : throw new GptSharpException($"the bundled sample corpus is missing ({path}); pass --input FILE");
+        string path = Path.Combine([AppContext.BaseDirectory, "samples", .. parts]);
+        return File.Exists(path) ? path : throw new GptSharpException($"a bundled sample file is missing ({path})");
     }
 }

@@ -23,7 +23,7 @@ static class TrainCommand
             var output = p.InvocationConfiguration.Output;
             var options = TrainingOptions.Load(p.GetValue(config), p.GetValue(set) ?? []);
             var plan = Pretraining.Check(options); // every input checked before any work or progress display
-            var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), options.MaxSteps, output);
+            var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), plan.MaxSteps, output);
 
             if (result.Cancelled)
             {

@@ -59,6 +59,8 @@ public sealed class SftBatchSource : IBatchSource
         return (ExamplesCount + batchSize - 1) / batchSize;
     }
 
+    long? IBatchSource.StepsPerEpoch(int batchSize) => StepsPerEpoch(batchSize);
+
     int[] OrderOf(long epoch) =>
         SftSplits.Permutation(_examples.Count, _seed ^ (long)(0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
 

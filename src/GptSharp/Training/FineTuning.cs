@@ -34,13 +34,17 @@ public static class FineTuning
     /// <summary>Everything checked and loaded; nothing trained or written yet.</summary>
     public sealed class Plan : IDisposable
     {
-        internal Plan(TrainingOptions options, Gpt model, BpeTokenizer tokenizer, SftDataset train, SftDataset? val, IReadOnlyList<string> notes)
-            => (Options, Model, Tokenizer, Train, Val, Notes) = (options, model, tokenizer, train, val, notes);
+        internal Plan(TrainingOptions options, Gpt model, BpeTokenizer tokenizer, SftDataset train, SftDataset? val, IReadOnlyList<string> notes,
+            GenerationOptions generation)
+            => (Options, Model, Tokenizer, Train, Val, Notes, Generation) = (options, model, tokenizer, train, val, notes, generation);
+        public GenerationOptions Generation { get; }
         public TrainingOptions Options { get; }
         public Gpt Model { get; }
         public BpeTokenizer Tokenizer { get; }
         public SftDataset Train { get; }
         public SftDataset? Val { get; }
+        /// <summary>Optimizer steps the run will take (max_steps, or num_train_epochs over the training examples).</summary>
+        public int MaxSteps => Options.ResolveMaxSteps((Train.Examples.Count + Options.PerDeviceTrainBatchSize - 1) / Options.PerDeviceTrainBatchSize);
         /// <summary>Things the user should know (truncated conversations, a grown vocabulary).</summary>
         public IReadOnlyList<string> Notes { get; }
         public void Dispose() => Model.Dispose();
@@ -87,7 +91,7 @@ public static class FineTuning
             else (train, val) = (all, null);
             if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.TrainFile}: no training conversations left after the validation split");
             if (all.Stats.Truncated > 0) notes.Add($"{inputs.TrainFile}: {all.Stats}");
-            return new Plan(options, model, loaded.Tokenizer, train, val, notes);
+            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation);
         }
         catch
         {
@@ -100,10 +104,10 @@ public static class FineTuning
     {
         var o = plan.Options;
         foreach (var note in plan.Notes)
-            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = o.MaxSteps, Message = note });
+            progress?.Report(new TrainingProgress { Event = TrainingEvent.Message, MaxSteps = plan.MaxSteps, Message = note });
         progress?.Report(new TrainingProgress
         {
-            Event = TrainingEvent.Message, MaxSteps = o.MaxSteps,
+            Event = TrainingEvent.Message, MaxSteps = plan.MaxSteps,
             Message = $"model: {plan.Model.ParameterCount:N0} parameters; dialogues: {plan.Train.Examples.Count:N0} train / " +
                       $"{plan.Val?.Examples.Count ?? 0:N0} validation examples",
         });
@@ -116,7 +120,7 @@ public static class FineTuning
             EosTokenId = plan.Tokenizer.EndOfTextId,
         };
         var result = await trainer.TrainAsync(progress, ct);
-        if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer.EndOfTextId, new GenerationOptions { MaxNewTokens = 128, Temperature = 0.7, TopK = 40 });
+        if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer.EndOfTextId, plan.Generation);
         return result;
     }
 

@@ -7,11 +7,12 @@ public class QuickstartCommandTests
     public async Task RunsEndToEndOnTheBundledCorpus()
     {
         using var tmp = new Fixture.TempDir();
-        var (code, output, err) = await CliRunner.Run("quickstart", "--output", tmp["run"], "--max-steps", "30", "--device", "cpu");
+        var (code, output, err) = await CliRunner.Run("quickstart", "--output", tmp["run"], "--max-steps", "30", "--finetune-steps", "10", "--device", "cpu");
         Assert.True(code == 0, err + output);
-        foreach (var step in new[] { "1/4", "2/4", "3/4", "4/4", "> Customer: Hi, I want to check the status of my order", "done in" })
+        foreach (var step in new[] { "1/5", "2/5", "3/5", "4/5", "5/5", "user:  Hey, I got a broken winter scarf", "held-out questions: exact match", "done in" })
             Assert.Contains(step, output);
-        foreach (var f in new[] { "tokenizer/vocab.json", "data/meta.json", "model/final/model.safetensors", "model/final/vocab.json", "model/metrics.jsonl" })
+        foreach (var f in new[] { "tokenizer/vocab.json", "data/meta.json", "model/final/model.safetensors", "model/final/vocab.json", "model/metrics.jsonl",
+                     "chat/final/generation_config.json", "chat/final/tokenizer_config.json" })
             Assert.True(File.Exists(Path.Combine(tmp["run"], f)), f);
     }
 

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using GptSharp.Cli.Progress;
+using GptSharp.Training;
+
+namespace GptSharp.Cli.Commands;
+
+/// <summary>`gptsharp finetune`: supervised fine-tuning of a model directory on dialogues.</summary>
+static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory to start from: ours or a Hugging Face GPT-2 directory.", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "Dialogues: JSON array or JSONL of {\"input\",\"output\"} pairs (optional \"system\"), JSONL of {\"messages\": [...]}, " +
+                          "or a transcript with <user>/<bot> line markers.",
+            Required = true,
+        };
+        var valData = new Option<string?>("--val-data") { Description = "Held-out dialogues for evaluation (default: hold out --val-fraction of --data)." };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Share of conversations held out when there is no --val-data.", DefaultValueFactory = _ => 0.1 };
+        var output = new Option<string?>("--output") { Description = "Run directory (output_dir); final/ becomes the chat model." };
+        var trainOnPrompt = new Option<bool>("--train-on-prompt") { Description = "Compute the loss on every token, not only the assistant's replies." };
+        var config = new Option<string?>("--config") { Description = "JSON file of training options (Hugging Face TrainingArguments names)." };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override one option: --set key=value (repeatable), e.g. --set num_train_epochs=3 --set learning_rate=3e-4.",
+            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
+        };
+        var cmd = new Command("finetune", "Fine-tune a model on dialogues; the loss covers the assistant's replies. Writes a chat model directory " +
+                                          "(weights, tokenizer with chat template, generation defaults).")
+            { model, data, valData, valFraction, output, trainOnPrompt, config, set };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var w = p.InvocationConfiguration.Output;
+            string[] overrides = p.GetValue(set) ?? [];
+            if (p.GetValue(output) is { } dir) overrides = [$"output_dir={dir}", .. overrides];
+            var options = TrainingOptions.Load(p.GetValue(config), overrides);
+            var modelDir = p.GetValue(model)!;
+            // Unless the user chose a block size, fit it to the model's context.
+            bool blockChosen = overrides.Any(o => o.StartsWith("block_size=", StringComparison.Ordinal))
+                               || (p.GetValue(config) is { } c && File.ReadAllText(c).Contains("\"block_size\"", StringComparison.Ordinal));
+            int context = GptSharp.Interop.HfCheckpoint.ReadConfig(modelDir).BlockSize;
+            if (!blockChosen && options.BlockSize > context) options = options with { BlockSize = context };
+
+            using var plan = FineTuning.Check(new FineTuningInputs
+            {
+                ModelDir = modelDir, TrainFile = p.GetValue(data)!, ValFile = p.GetValue(valData),
+                ValFraction = p.GetValue(valFraction), TrainOnPrompt = p.GetValue(trainOnPrompt),
+            }, options);
+            var result = await TrainingProgressView.RunAsync(progress => FineTuning.RunAsync(plan, progress, ct), plan.MaxSteps, w);
+            if (result.Cancelled)
+            {
+                w.WriteLine(result.LastCheckpoint is { } ckpt
+                    ? $"stopped at step {result.Step}; saved {ckpt}. Continue with: --set resume_from_checkpoint=latest"
+                    : "stopped before the first step; nothing saved");
+                return 130;
+            }
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4}" : "")}; chat model in {result.FinalDir}"));
+            w.WriteLine($"evaluate it with: gptsharp eval --model {result.FinalDir} --data HELD_OUT.jsonl");
+            return 0;
+        });
+        return cmd;
+    }
+}

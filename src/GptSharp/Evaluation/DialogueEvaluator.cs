@@ -1,0 +1,93 @@
+using GptSharp.Data;
+using GptSharp.Inference;
+using GptSharp.Models;
+using GptSharp.Tokenization;
+using static TorchSharp.torch;
+using Generator = GptSharp.Inference.Generator;
+
+namespace GptSharp.Evaluation;
+
+/// <summary>
+/// Scores a chat model on held-out conversations: loss, perplexity and next-token accuracy on the assistant's tokens
+/// (teacher forcing), then the final reply of each conversation generated greedily from the turns before it and
+/// compared with the reference (exact match, token F1, BLEU).
+/// </summary>
+public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
+{
+    readonly ChatTemplate _template = new(tokenizer);
+
+    public int MaxNewTokens { get; init; } = 128;
+    /// <summary>How many prediction/reference pairs to keep in the report.</summary>
+    public int SampleCount { get; init; } = 5;
+
+    public EvaluationReport Evaluate(IReadOnlyList<Conversation> conversations, string? dataset = null, IProgress<int>? progress = null,
+        CancellationToken ct = default)
+    {
+        if (conversations.Count == 0) throw new GptSharpException($"{dataset ?? "the dataset"}: no conversations to evaluate");
+        int blockSize = model.Config.BlockSize;
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            // Teacher-forced loss and accuracy over assistant tokens.
+            var examples = SftDatasetBuilder.Build(conversations, _template, blockSize).Examples;
+            double lossSum = 0;
+            var accuracy = new TokenAccuracy(0, 0);
+            using (no_grad())
+            {
+                foreach (var e in examples)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    var ids = tensor(e.Ids.Select(i => (long)i).ToArray(), device: model.Device).unsqueeze(0);
+                    var targets = ids[.., 1..].clone();
+                    var mask = tensor(e.LossMask[1..], device: model.Device).unsqueeze(0);
+                    targets.masked_fill_(mask.logical_not(), -100);
+                    var logits = model.Forward(ids[.., ..^1]);
+                    var tokenAccuracy = NextTokenAccuracy.Compute(logits, targets, mask);
+                    lossSum += Gpt.Loss(logits, targets).item<float>() * tokenAccuracy.Total;
+                    accuracy += tokenAccuracy;
+                }
+            }
+            double? loss = accuracy.Total > 0 ? lossSum / accuracy.Total : null;
+
+            // Greedy replies: stop at the end-of-turn token.
+            var generator = new Generator(model, _template.EndId);
+            var options = new GenerationOptions { DoSample = false, MaxNewTokens = MaxNewTokens };
+            var predictions = new List<string>();
+            var references = new List<string>();
+            var inputs = new List<string>();
+            for (int i = 0; i < conversations.Count; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                var messages = conversations[i].Messages;
+                int last = messages.Count - 1; // readers guarantee a final assistant turn
+                var prompt = _template.RenderPrompt(messages.Take(last));
+                // Keep the newest turns; at least half the context stays for the prompt (the reply stops when it is full).
+                int room = Math.Max(blockSize / 2, blockSize - MaxNewTokens);
+                if (prompt.Length > room) prompt = prompt[^room..];
+                predictions.Add(tokenizer.Decode(generator.Generate(prompt, options, ct)).Trim());
+                references.Add(messages[last].Content);
+                inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == ChatRole.User)?.Content ?? "");
+                progress?.Report(i + 1);
+            }
+            var scores = TextMetrics.Score(predictions, references);
+            var samples = Enumerable.Range(0, Math.Min(SampleCount, predictions.Count))
+                .Select(i => new EvaluationSample(inputs[i], references[i], predictions[i],
+                    TextMetrics.ExactMatch(predictions[i], references[i]), TextMetrics.F1(predictions[i], references[i])))
+                .ToList();
+            return EvaluationReport.FromScores(scores, dataset: dataset) with
+            {
+                TokenAccuracy = accuracy.Total > 0 ? accuracy.Value : null,
+                Loss = loss,
+                Perplexity = loss is { } l ? Math.Exp(l) : null,
+                Samples = samples,
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+    }
+}

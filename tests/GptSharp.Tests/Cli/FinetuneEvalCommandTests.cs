@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using GptSharp.Interop;
+using GptSharp.Models;
+using GptSharp.Tokenization;
+
+namespace GptSharp.Tests.Cli;
+
+[Collection(nameof(GptSharp.Tests.Training.GlobalTorchRng))]
+public class FinetuneEvalCommandTests
+{
+    static readonly string[] Pairs =
+    [
+        """{"input": "Where is order 123?", "output": "Order 123 has shipped."}""",
+        """{"input": "Where is order 456?", "output": "Order 456 has shipped.", "system": "Be brief."}""",
+        """{"input": "我的订单到了吗？", "output": "您的订单已经发货。"}""",
+        """{"input": "Can I return my mug?", "output": "Yes, within 30 days."}""",
+    ];
+
+    static string TinyModel(Fixture.TempDir tmp)
+    {
+        var tok = new BpeTrainer(new BpeTrainerOptions { VocabSize = 400, MinPairFrequency = 1 })
+            .Train(["Where is order 123? Order 123 has shipped. Can I return my mug? Yes, within 30 days.", "我的订单到了吗？您的订单已经发货。"]);
+        using var model = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize, BlockSize = 64, NLayer = 1, NHead = 2, NEmbd = 32 });
+        ModelDirectory.Save(model, tok, tmp["base"]);
+        return tmp["base"];
+    }
+
+    [Theory]
+    [InlineData("pairs.jsonl")]
+    [InlineData("pairs.json")]
+    [InlineData("messages.jsonl")]
+    [InlineData("transcript.txt")]
+    public async Task FinetunesAndEvaluatesEveryDialogueFormat(string file)
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllText(tmp[file], file switch
+        {
+            "pairs.jsonl" => string.Join("\n", Pairs),
+            "pairs.json" => "[" + string.Join(",\n", Pairs) + "]",
+            "messages.jsonl" => """
+                {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Where is order 123?"}, {"role": "assistant", "content": "Shipped."}, {"role": "user", "content": "Thanks!"}, {"role": "assistant", "content": "You are welcome."}]}
+                {"messages": [{"role": "user", "content": "Can I return my mug?"}, {"role": "assistant", "content": "Yes, within 30 days."}]}
+                """,
+            _ => "<user> Where is order 123?\n<bot> Order 123 has shipped.\n\n<user> Can I return my mug?\n<bot> Yes, within 30 days.\n",
+        });
+
+        var (code, output, err) = await CliRunner.Run("finetune", "--model", model, "--data", tmp[file], "--val-data", tmp[file],
+            "--output", tmp["run"], "--set", "max_steps=3", "per_device_train_batch_size=2", "eval_steps=3", "save_steps=3", "logging_steps=1", "device=cpu");
+        Assert.True(code == 0, err + output);
+        string final = Path.Combine(tmp["run"], "final");
+        Assert.Contains("chat_template", File.ReadAllText(Path.Combine(final, "tokenizer_config.json")));
+        Assert.True(File.Exists(Path.Combine(final, "generation_config.json")));
+
+        (code, output, err) = await CliRunner.Run("eval", "--model", final, "--data", tmp[file], "--output", tmp["report.json"], "--max-new-tokens", "8");
+        Assert.True(code == 0, err + output);
+        foreach (var metric in new[] { "loss", "perplexity", "token accuracy", "exact match", "token F1", "BLEU" }) Assert.Contains(metric, output);
+        var report = JsonNode.Parse(File.ReadAllText(tmp["report.json"]))!;
+        Assert.InRange(report["f1"]!.GetValue<double>(), 0, 1);
+        Assert.True(report["loss"]!.GetValue<double>() > 0);
+    }
+
+    [Fact]
+    public async Task MalformedDialoguesFailBeforeAnyWork()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllText(tmp["bad.jsonl"], Pairs[0] + "\n{\"input\": \"no reply\"}\n");
+        var (code, _, err) = await CliRunner.Run("finetune", "--model", model, "--data", tmp["bad.jsonl"], "--output", tmp["run"], "--set", "max_steps=2");
+        Assert.Equal(1, code);
+        Assert.Contains("bad.jsonl:2", err);
+        Assert.False(Directory.Exists(tmp["run"]));
+    }
+
+    [Fact]
+    public async Task ContradictoryOptionsAreRejected()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllText(tmp["d.jsonl"], string.Join("\n", Pairs));
+        var (code, _, err) = await CliRunner.Run("finetune", "--model", model, "--data", tmp["d.jsonl"], "--output", tmp["run"],
+            "--set", "max_steps=2", "num_train_epochs=1");
+        Assert.Equal(1, code);
+        Assert.Contains("contradict", err);
+    }
+}
