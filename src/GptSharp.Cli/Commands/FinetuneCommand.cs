@@ -56,6 +56,7 @@ static class FinetuneCommand
                     : "stopped before the first step; nothing saved");
                 return 130;
             }
+            ReportCommand.Show(result.OutputDir, plots: true, w, p.InvocationConfiguration.Error);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4}" : "")}; chat model in {result.FinalDir}"));
             w.WriteLine($"evaluate it with: gptsharp eval --model {result.FinalDir} --data HELD_OUT.jsonl");

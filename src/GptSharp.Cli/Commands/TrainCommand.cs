@@ -32,6 +32,7 @@ static class TrainCommand
                     : "stopped before the first step; nothing saved");
                 return 130;
             }
+            ReportCommand.Show(result.OutputDir, plots: true, output, p.InvocationConfiguration.Error);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4} (ppl {Math.Exp(v):F2})" : "")}; model in {result.FinalDir}"));
             return 0;

@@ -54,7 +54,9 @@ public static class PlotFonts
     {
         string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         string windows = Environment.GetFolderPath(Environment.SpecialFolder.Fonts);
-        return new[] { "/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(home, ".fonts"), Path.Combine(home, ".local", "share", "fonts"), windows }
+        // Last: the DejaVu Sans we ship beside the binaries, so a machine without any font still gets labelled charts.
+        return new[] { "/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(home, ".fonts"), Path.Combine(home, ".local", "share", "fonts"), windows,
+                Path.Combine(AppContext.BaseDirectory, "fonts") }
             .Where(d => d.Length > 0).ToArray();
     }
 
