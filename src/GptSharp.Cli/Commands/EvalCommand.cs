@@ -18,21 +18,32 @@ static class EvalCommand
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The longest generated reply.", DefaultValueFactory = _ => 128 };
         var samples = new Option<int>("--samples") { Description = "Sample replies to show and keep in the report.", DefaultValueFactory = _ => 5 };
         var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N conversations." };
+        var text = new Option<bool>("--text") { Description = "The data is plain text: report loss, perplexity and next-token accuracy only." };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var cmd = new Command("eval", "Evaluate a chat model on held-out dialogues: loss, perplexity and next-token accuracy on the assistant's tokens, " +
                                       "and greedy replies scored by exact match, token F1 and BLEU.")
-            { model, data, output, maxNewTokens, samples, limit, device };
+            { model, data, text, output, maxNewTokens, samples, limit, device };
         cmd.SetAction((p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             if (p.GetValue(maxNewTokens) < 1) throw new GptSharpException("--max-new-tokens must be at least 1");
             if (p.GetValue(limit) is < 1) throw new GptSharpException("--limit must be at least 1");
             string dataPath = p.GetValue(data)!;
-            var conversations = DialogueReader.Read(dataPath);
-            if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
-            using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-            var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples) };
-            var report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
+            EvaluationReport report;
+            if (p.GetValue(text))
+            {
+                string content = ReadUtf8(dataPath);
+                using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
+                report = new TextEvaluator(loaded.Model, loaded.Tokenizer).Evaluate(content, dataPath, ct) with { Model = loaded.Directory };
+            }
+            else
+            {
+                var conversations = DialogueReader.Read(dataPath);
+                if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
+                using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
+                var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples) };
+                report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
+            }
 
             string F(double? v, string fmt = "F4") => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) : "-";
             w.WriteLine($"{"metric",-16} value");
@@ -55,5 +66,12 @@ static class EvalCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    static string ReadUtf8(string path)
+    {
+        if (!File.Exists(path)) throw new GptSharpException($"{path}: file not found");
+        try { return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path)); }
+        catch (System.Text.DecoderFallbackException) { throw new GptSharpException($"{path}: not valid UTF-8"); }
     }
 }

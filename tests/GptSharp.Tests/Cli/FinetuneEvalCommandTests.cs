@@ -83,4 +83,20 @@ public class FinetuneEvalCommandTests
         Assert.Equal(1, code);
         Assert.Contains("contradict", err);
     }
+
+    [Fact]
+    public async Task EvaluatesPlainText()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllText(tmp["t.txt"], "Where is order 123? Order 123 has shipped. Can I return my mug? Yes, within 30 days.");
+        var (code, output, err) = await CliRunner.Run("eval", "--model", model, "--data", tmp["t.txt"], "--text", "--output", tmp["r.json"]);
+        Assert.True(code == 0, err + output);
+        var report = JsonNode.Parse(File.ReadAllText(tmp["r.json"]))!;
+        Assert.Equal(Math.Exp(report["loss"]!.GetValue<double>()), report["perplexity"]!.GetValue<double>(), 6);
+        File.WriteAllBytes(tmp["bad.txt"], [0x61, 0xff, 0x62]);
+        (code, _, err) = await CliRunner.Run("eval", "--model", model, "--data", tmp["bad.txt"], "--text");
+        Assert.Equal(1, code);
+        Assert.Contains("not valid UTF-8", err);
+    }
 }
