@@ -24,7 +24,7 @@ static class FinetuneCommand
         var config = new Option<string?>("--config") { Description = "JSON file of training options (Hugging Face TrainingArguments names)." };
         var set = new Option<string[]>("--set")
         {
-            Description = "Override one option: --set key=value (repeatable), e.g. --set num_train_epochs=3 --set learning_rate=3e-4.",
+            Description = "Override one option: --set key=value (repeatable), e.g. --set max_steps=500 --set learning_rate=3e-4 (default length: num_train_epochs=3).",
             AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
         };
         var cmd = new Command("finetune", "Fine-tune a model on dialogues; the loss covers the assistant's replies. Writes a chat model directory " +
@@ -42,6 +42,8 @@ static class FinetuneCommand
                                || (p.GetValue(config) is { } c && File.ReadAllText(c).Contains("\"block_size\"", StringComparison.Ordinal));
             int context = GptSharp.Interop.HfCheckpoint.ReadConfig(modelDir).BlockSize;
             if (!blockChosen && options.BlockSize > context) options = options with { BlockSize = context };
+            // Like Hugging Face's Trainer, fine-tuning runs 3 epochs unless told otherwise.
+            if (!options.LengthGiven) options = options with { NumTrainEpochs = 3 };
 
             using var plan = FineTuning.Check(new FineTuningInputs
             {

@@ -34,6 +34,10 @@ public sealed record TrainingOptions
     /// <summary>Passes over the train data (fractions allowed); needs a train source that knows its size.</summary>
     public double? NumTrainEpochs { get; init; }
 
+    /// <summary>Whether max_steps or num_train_epochs was given (otherwise the length is a default the caller may choose).</summary>
+    [JsonIgnore]
+    public bool LengthGiven => _maxSteps is not null || NumTrainEpochs is not null;
+
     // Optimisation
     public int PerDeviceTrainBatchSize { get; init; } = 8;
     public int GradientAccumulationSteps { get; init; } = 1;

@@ -99,4 +99,16 @@ public class FinetuneEvalCommandTests
         Assert.Equal(1, code);
         Assert.Contains("not valid UTF-8", err);
     }
+
+    [Fact]
+    public async Task FinetuneRunsThreeEpochsByDefault()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllText(tmp["d.jsonl"], string.Join("\n", Pairs));
+        var (code, output, err) = await CliRunner.Run("finetune", "--model", model, "--data", tmp["d.jsonl"], "--val-fraction", "0",
+            "--output", tmp["run"], "--set", "per_device_train_batch_size=2", "eval_steps=0", "save_steps=0", "device=cpu");
+        Assert.True(code == 0, err + output);
+        Assert.Contains("done: 6 steps", output); // 4 conversations, batches of 2, 3 epochs
+    }
 }
