@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using GptSharp.Cli.Progress;
 using GptSharp.Training;
 
@@ -51,18 +50,9 @@ static class FinetuneCommand
                 ValFraction = p.GetValue(valFraction), TrainOnPrompt = p.GetValue(trainOnPrompt),
             }, options);
             var result = await TrainingProgressView.RunAsync(progress => FineTuning.RunAsync(plan, progress, ct), plan.MaxSteps, w);
-            if (result.Cancelled)
-            {
-                w.WriteLine(result.LastCheckpoint is { } ckpt
-                    ? $"stopped at step {result.Step}; saved {ckpt}. Continue with: --set resume_from_checkpoint=latest"
-                    : "stopped before the first step; nothing saved");
-                return 130;
-            }
-            ReportCommand.Show(result.OutputDir, plots: true, w, p.InvocationConfiguration.Error);
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4}" : "")}; chat model in {result.FinalDir}"));
-            w.WriteLine($"evaluate it with: gptsharp eval --model {result.FinalDir} --data HELD_OUT.jsonl");
-            return 0;
+            int code = TrainingOutcome.Print(result, "chat model", w, p.InvocationConfiguration.Error);
+            if (code == 0) w.WriteLine($"evaluate it with: gptsharp eval --model {result.FinalDir} --data HELD_OUT.jsonl");
+            return code;
         });
         return cmd;
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using GptSharp.Cli.Progress;
 using GptSharp.Training;
 
@@ -25,17 +24,7 @@ static class TrainCommand
             var plan = Pretraining.Check(options); // every input checked before any work or progress display
             var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), plan.MaxSteps, output);
 
-            if (result.Cancelled)
-            {
-                output.WriteLine(result.LastCheckpoint is { } ckpt
-                    ? $"stopped at step {result.Step}; saved {ckpt}. Continue with: --set resume_from_checkpoint=latest"
-                    : "stopped before the first step; nothing saved");
-                return 130;
-            }
-            ReportCommand.Show(result.OutputDir, plots: true, output, p.InvocationConfiguration.Error);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4} (ppl {Math.Exp(v):F2})" : "")}; model in {result.FinalDir}"));
-            return 0;
+            return TrainingOutcome.Print(result, "model", output, p.InvocationConfiguration.Error);
         });
         return cmd;
     }
