@@ -6,7 +6,7 @@ using ScalarType = TorchSharp.torch.ScalarType;
 namespace GptSharp.Bench;
 
 /// <summary>
-/// Generation speed with <see cref="Generator"/> on GPT-2 124M (random weights, context 1024, batch 1), shaped like
+/// Generation speed with <see cref="TextGenerator"/> on GPT-2 124M (random weights, context 1024, batch 1), shaped like
 /// llama.cpp's llama-bench: prompt processing of 256 tokens (pp256) and greedy decoding of 128 tokens (tg128).
 /// </summary>
 static class DecodeBenchmark
@@ -20,7 +20,7 @@ static class DecodeBenchmark
         var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
         using var model = Gpt.Create(config, seed: 1337);
         if (precision == "bf16") model.Precision.ComputeType = ScalarType.BFloat16;
-        var generator = new Generator(model);
+        var generator = new TextGenerator(model);
         var prompt = new Random(7).GetItems(Enumerable.Range(0, config.VocabSize).ToArray(), PromptTokens);
         var prefillOnly = new GenerationOptions { DoSample = false, MaxNewTokens = 1, StopAtEndOfText = false };
         var decode = new GenerationOptions { DoSample = false, MaxNewTokens = NewTokens, StopAtEndOfText = false };

@@ -37,7 +37,7 @@ static class GenerateCommand
             }).Validate();
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
             var tokenizer = loaded.Tokenizer;
-            var generator = new Generator(loaded.Model, tokenizer.EndOfTextId);
+            var generator = new TextGenerator(loaded.Model, tokenizer.EndOfTextId);
 
             string text = p.GetValue(prompt) ?? "";
             var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now

@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace GptSharp.Tests.Inference;
 
-public class GeneratorTests
+public class TextGeneratorTests
 {
     static readonly GptConfig Tiny = new() { VocabSize = 97, BlockSize = 32, NLayer = 2, NHead = 4, NEmbd = 32 };
     static readonly int[] Prompt = [5, 17, 3, 42, 8];
@@ -25,7 +25,7 @@ public class GeneratorTests
     public void GreedyWithCacheEqualsWithout()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         var cached = g.Generate(Prompt, Greedy);
         var recomputed = g.Generate(Prompt, Greedy with { UseCache = false });
         Assert.Equal(20, cached.Length);
@@ -36,7 +36,7 @@ public class GeneratorTests
     public void SamplingWithCacheEqualsWithout()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         Assert.Equal(g.Generate(Prompt, Sampled with { UseCache = false }), g.Generate(Prompt, Sampled));
     }
 
@@ -44,7 +44,7 @@ public class GeneratorTests
     public void SameSeedSameOutputOtherSeedOtherOutput()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         var hot = Sampled with { Temperature = 2, TopK = 0, TopP = 1 };
         Assert.Equal(g.Generate(Prompt, hot), g.Generate(Prompt, hot));
         Assert.NotEqual(g.Generate(Prompt, hot), g.Generate(Prompt, hot with { Seed = 12 }));
@@ -54,7 +54,7 @@ public class GeneratorTests
     public void TemperatureZeroIsGreedy()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         Assert.Equal(g.Generate(Prompt, Greedy), g.Generate(Prompt, Sampled with { Temperature = 0 }));
     }
 
@@ -62,12 +62,12 @@ public class GeneratorTests
     public void StopsAtEndOfTextWithoutEmittingIt()
     {
         using var m = Model();
-        var free = new Generator(m).Generate(Prompt, Greedy);
+        var free = new TextGenerator(m).Generate(Prompt, Greedy);
         // Call the first token that shows up after the start "end-of-text": generation must stop just before it.
         int at = Enumerable.Range(1, free.Length - 1).First(i => !free[..i].Contains(free[i]));
-        var stopped = new Generator(m, endOfTextId: free[at]).Generate(Prompt, Greedy);
+        var stopped = new TextGenerator(m, endOfTextId: free[at]).Generate(Prompt, Greedy);
         Assert.Equal(free[..at], stopped);
-        var ignored = new Generator(m, endOfTextId: free[at]).Generate(Prompt, Greedy with { StopAtEndOfText = false });
+        var ignored = new TextGenerator(m, endOfTextId: free[at]).Generate(Prompt, Greedy with { StopAtEndOfText = false });
         Assert.Equal(free, ignored);
     }
 
@@ -75,7 +75,7 @@ public class GeneratorTests
     public void MaxNewTokensAndTheContextBoundTheOutput()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         Assert.Equal(3, g.Generate(Prompt, Sampled with { MaxNewTokens = 3 }).Length);
         Assert.Single(g.Generate(Prompt, Greedy with { MaxNewTokens = 1 }));
         // 30 of 32 positions used: tokens for positions 30, 31 and the one they predict, then the context is full.
@@ -88,20 +88,20 @@ public class GeneratorTests
     public void PromptLongerThanTheContextIsAClearError()
     {
         using var m = Model();
-        var e = Assert.Throws<GptSharpException>(() => new Generator(m).Generate(new int[33], Greedy));
+        var e = Assert.Throws<GptSharpException>(() => new TextGenerator(m).Generate(new int[33], Greedy));
         Assert.Contains("33 tokens", e.Message);
         Assert.Contains("32", e.Message);
-        Assert.Single(new Generator(m).Generate(new int[32], Greedy)); // a full context still predicts one token
+        Assert.Single(new TextGenerator(m).Generate(new int[32], Greedy)); // a full context still predicts one token
     }
 
     [Fact]
     public void BadPromptsAreClearErrors()
     {
         using var m = Model();
-        Assert.Contains("97", Assert.Throws<GptSharpException>(() => new Generator(m).Generate([1, 97], Greedy)).Message);
-        Assert.Contains("empty", Assert.Throws<GptSharpException>(() => new Generator(m).Generate([], Greedy)).Message);
-        Assert.Equal(5, new Generator(m, endOfTextId: 0).Generate([], Greedy with { MaxNewTokens = 5, StopAtEndOfText = false }).Length);
-        Assert.Throws<GptSharpException>(() => new Generator(m, endOfTextId: 97));
+        Assert.Contains("97", Assert.Throws<GptSharpException>(() => new TextGenerator(m).Generate([1, 97], Greedy)).Message);
+        Assert.Contains("empty", Assert.Throws<GptSharpException>(() => new TextGenerator(m).Generate([], Greedy)).Message);
+        Assert.Equal(5, new TextGenerator(m, endOfTextId: 0).Generate([], Greedy with { MaxNewTokens = 5, StopAtEndOfText = false }).Length);
+        Assert.Throws<GptSharpException>(() => new TextGenerator(m, endOfTextId: 97));
     }
 
     [Theory]
@@ -116,14 +116,14 @@ public class GeneratorTests
         var o = new GenerationOptions { MaxNewTokens = maxNew, Temperature = temperature, TopK = topK, TopP = topP };
         Assert.StartsWith($"invalid generation option: {option}", Assert.Throws<GptSharpException>(() => o.Validate()).Message);
         using var m = Model();
-        Assert.Throws<GptSharpException>(() => new Generator(m).StreamAsync(Prompt, o)); // checked before the first token
+        Assert.Throws<GptSharpException>(() => new TextGenerator(m).StreamAsync(Prompt, o)); // checked before the first token
     }
 
     [Fact]
     public async Task StreamYieldsWhatGenerateReturns()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         var streamed = new List<int>();
         await foreach (int id in g.StreamAsync(Prompt, Sampled)) streamed.Add(id);
         Assert.Equal(g.Generate(Prompt, Sampled), streamed);
@@ -134,7 +134,7 @@ public class GeneratorTests
     {
         using var m = Model();
         m.train();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         using var cts = new CancellationTokenSource();
         long before = LiveTensors(), during = 0;
         int received = 0;
@@ -153,7 +153,7 @@ public class GeneratorTests
     public async Task LeavingAStreamEarlyFreesTheCache()
     {
         using var m = Model();
-        var g = new Generator(m);
+        var g = new TextGenerator(m);
         long before = LiveTensors();
         await foreach (int _ in g.StreamAsync(Prompt, Greedy)) break;
         Assert.Equal(before, LiveTensors());
@@ -165,7 +165,7 @@ public class GeneratorTests
     static long LiveTensors() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 }
 
-public class GeneratorReferenceTests
+public class TextGeneratorReferenceTests
 {
     [Theory]
     [InlineData(true)]
@@ -177,7 +177,7 @@ public class GeneratorReferenceTests
         int[] Ids(string name) => greedy.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
         using var m = GptSharp.Interop.HfCheckpoint.Load(Fixture.Path("gpt2-tiny-hf"));
         // The reference does not stop at end-of-text; ours would, had the model produced 50256.
-        var g = new Generator(m, endOfTextId: 50256);
+        var g = new TextGenerator(m, endOfTextId: 50256);
         var got = g.Generate(Ids("prompt_ids"), new GenerationOptions { DoSample = false, MaxNewTokens = 20, UseCache = useCache });
         Assert.Equal(Ids("generated_ids"), got);
     }

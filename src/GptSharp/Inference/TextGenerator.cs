@@ -12,14 +12,14 @@ namespace GptSharp.Inference;
 /// Generation stops after <see cref="GenerationOptions.MaxNewTokens"/>, at the end-of-text token, or when the
 /// model's context is full.
 /// </summary>
-public sealed class Generator
+public sealed class TextGenerator
 {
     readonly Gpt _model;
     readonly Device _device;
 
     /// <param name="model">The model, already on its device; it is put in eval mode while generating and restored afterwards.</param>
     /// <param name="endOfTextId">The tokenizer's end-of-text id (<c>&lt;|endoftext|&gt;</c>), or null when there is none.</param>
-    public Generator(Gpt model, int? endOfTextId = null)
+    public TextGenerator(Gpt model, int? endOfTextId = null)
     {
         _model = model;
         _device = model.Device; // read once: each read wraps the weight in a new tensor handle
