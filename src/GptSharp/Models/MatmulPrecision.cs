@@ -5,21 +5,38 @@ namespace GptSharp.Models;
 
 /// <summary>
 /// Mixed precision without autocast (TorchSharp has none): parameters and optimizer state stay fp32, while matmuls
-/// run in <see cref="ComputeType"/> (bf16). Each weight is cast once per forward pass through an autograd-tracked
-/// cast, so gradients land on the fp32 parameters. LayerNorm, softmax-cross-entropy and the residual stream stay fp32.
+/// run in <see cref="ComputeType"/> (bf16). While training, each weight is cast once per forward pass through an
+/// autograd-tracked cast, so gradients land on the fp32 parameters. With autograd off (inference), the casts are kept
+/// across passes — decoding would otherwise spend as long casting as multiplying — until autograd is on again, the
+/// compute type changes or <see cref="ForgetCasts"/> is called (after changing weights in place under no_grad).
+/// LayerNorm, softmax-cross-entropy and the residual stream stay fp32.
 /// </summary>
 public sealed class MatmulPrecision
 {
-    readonly Dictionary<IntPtr, Tensor> _casts = new();
+    readonly Dictionary<object, Tensor> _pass = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<object, Tensor> _kept = new(ReferenceEqualityComparer.Instance);
+    ScalarType? _keptType;
 
     /// <summary>Null for plain fp32.</summary>
     public ScalarType? ComputeType { get; set; }
 
-    /// <summary>The weight in the compute dtype, cast at most once per forward pass.</summary>
-    internal Tensor Cast(Tensor w)
+    /// <summary>The weight owned by <paramref name="owner"/> in the compute dtype, cast at most once per pass (or once while inferring).</summary>
+    internal Tensor Cast(object owner, Tensor w)
     {
         if (ComputeType is not { } t || w.dtype == t) return w;
-        if (!_casts.TryGetValue(w.Handle, out var c)) _casts[w.Handle] = c = w.to(t);
+        if (!is_grad_enabled())
+        {
+            if (_keptType != t) ForgetCasts();
+            if (!_kept.TryGetValue(owner, out var kept))
+            {
+                using var detached = w.detach();
+                _kept[owner] = kept = detached.to(t).DetachFromDisposeScope();
+                _keptType = t;
+            }
+            return kept;
+        }
+        if (_kept.Count > 0) ForgetCasts(); // training from here on: weights will change
+        if (!_pass.TryGetValue(owner, out var c)) _pass[owner] = c = w.to(t);
         return c;
     }
 
@@ -29,9 +46,17 @@ public sealed class MatmulPrecision
     internal Tensor Linear(Tensor x, nn.Module<Tensor, Tensor> linear)
     {
         var l = (TorchSharp.Modules.Linear)linear;
-        return nn.functional.linear(Input(x), Cast(l.weight!), l.bias is null ? null : Cast(l.bias));
+        return nn.functional.linear(Input(x), Cast(l, l.weight!), l.bias is null ? null : Cast(l.bias, l.bias));
     }
 
     /// <summary>Forgets this pass's casts; their tensors belong to the caller's dispose scope.</summary>
-    internal void EndPass() => _casts.Clear();
+    internal void EndPass() => _pass.Clear();
+
+    /// <summary>Drops the casts kept for inference; call after changing weights in place with autograd off.</summary>
+    public void ForgetCasts()
+    {
+        foreach (var t in _kept.Values) t.Dispose();
+        _kept.Clear();
+        _keptType = null;
+    }
 }

@@ -124,4 +124,22 @@ public class GptTests
         Assert.True(wte[100].allclose(mean, rtol: 1e-5, atol: 1e-7));
         Assert.Throws<GptSharpException>(() => VocabularyResize.Resize(m, 50));
     }
+
+    [Fact]
+    public void Bf16InferenceKeepsCastsUntilTrainingChangesTheWeights()
+    {
+        using var m = Gpt.Create(Tiny);
+        m.Precision.ComputeType = ScalarType.BFloat16;
+        using var ids = tensor(new long[] { 5, 17, 3, 42 }).unsqueeze(0);
+        Tensor Infer() { using var _ = no_grad(); return m.Forward(ids); }
+        using var first = Infer();
+        using var again = Infer(); // served from the kept casts
+        Assert.True(first.equal(again).all().item<bool>());
+
+        using var opt = optim.SGD(m.parameters(), 0.5);
+        using (var loss = Gpt.Loss(m.Forward(ids), ids)) loss.backward();
+        opt.step();
+        using var after = Infer();
+        Assert.False(first.allclose(after)); // the kept casts were dropped when autograd came back on
+    }
 }
