@@ -46,7 +46,7 @@ static class BeamSearch
                 var logProbs = logits[.., -1].to(ScalarType.Float32).log_softmax(-1);
                 var processed = stack(Enumerable.Range(0, beams)
                     .Select(b => LogitsProcessing.Apply(logProbs[b], running[b], step, o, endOfTextId)).ToArray());
-                var total = processed + tensor(scores, ScalarType.Float64, device).to(ScalarType.Float32).unsqueeze(1);
+                var total = processed + tensor(scores.Select(x => (float)x).ToArray(), ScalarType.Float32, device).unsqueeze(1);
                 var (topValues, topIndices) = total.flatten().topk(Math.Min(2 * beams, beams * vocab));
                 // Float32 sums are enough to rank; scores are carried in double from here.
                 float[] values = topValues.cpu().data<float>().ToArray();

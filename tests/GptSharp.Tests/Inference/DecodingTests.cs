@@ -24,10 +24,10 @@ public class DecodingTests
     static readonly GenerationOptions Greedy = new() { DoSample = false, MaxNewTokens = 20, StopAtEndOfText = false };
 
     /// <summary>Token i reads "&lt;i&gt;", so text positions map plainly to tokens.</summary>
-    sealed class AngleTokenizer : ITokenizer
+    sealed class AngleTokenizer(int endOfTextId = 96) : ITokenizer
     {
         public int VocabSize => Tiny.VocabSize;
-        public int EndOfTextId => 96;
+        public int EndOfTextId => endOfTextId;
         public int[] Encode(string text) => throw new NotSupportedException();
         public string Decode(IEnumerable<int> ids) => string.Concat(ids.Select(i => $"<{i}>"));
     }
@@ -243,12 +243,17 @@ public class DecodingTests
     public void BatchEqualsEachPromptAlone()
     {
         using var m = Model();
-        var g = new TextGenerator(m, endOfTextId: 7);
-        IReadOnlyList<int>[] prompts = [Prompt, [1, 2, 3], [9, 9, 4, 60, 2], [33], [80, 11, 12]];
+        IReadOnlyList<int>[] prompts = [Prompt, [1, 2, 3], [9, 9, 4, 60, 2], [33], [80, 11, 12], [1, 2, 4]];
+        // End-of-text is a token one prompt's greedy run produces, so rows of a batch finish at different steps.
+        int eot = new TextGenerator(m).Generate([1, 2, 3], Greedy)[3];
+        var g = new TextGenerator(m, new AngleTokenizer(eot));
+        string stop = $"<{new TextGenerator(m).Generate([9, 9, 4, 60, 2], Greedy)[2]}>";
+        var reasons = new HashSet<FinishReason>();
         foreach (var o in new[]
         {
             Greedy with { StopAtEndOfText = true, MaxNewTokens = 15 },
-            Greedy with { RepetitionPenalty = 1.5, NoRepeatNgramSize = 2 },
+            Greedy with { RepetitionPenalty = 1.5, NoRepeatNgramSize = 2, MinNewTokens = 2 },
+            Greedy with { StopSequences = [stop], UseCache = false },
             new GenerationOptions { Seed = 4, Temperature = 0.8, TopK = 10, MaxNewTokens = 12 },
         })
         {
@@ -258,8 +263,11 @@ public class DecodingTests
             {
                 var alone = g.Complete(prompts[i], o);
                 Assert.Equal(alone.Ids, batch[i].Ids);
+                Assert.Equal(alone.Text, batch[i].Text);
                 Assert.Equal(alone.FinishReason, batch[i].FinishReason);
+                reasons.Add(alone.FinishReason);
             }
         }
+        Assert.Superset(new HashSet<FinishReason> { FinishReason.Length, FinishReason.EndOfText, FinishReason.StopSequence }, reasons);
     }
 }
