@@ -228,6 +228,20 @@ public class DecodingTests
         Assert.True(scores[0] >= LogProbability(m, Prompt, g.Generate(Prompt, o with { NumBeams = 1, NumReturnSequences = 1 })) - 1e-4);
     }
 
+    [Fact]
+    public void EarlyStoppingEndsOnceNumBeamsHypothesesAreFinished()
+    {
+        using var m = Model();
+        int eot = new TextGenerator(m).Generate(Prompt, Greedy)[1];
+        var g = new TextGenerator(m, endOfTextId: eot);
+        var o = Greedy with { StopAtEndOfText = true, NumBeams = 2, NumReturnSequences = 2, MaxNewTokens = 20 };
+        var early = g.GenerateBeams(Prompt, o with { EarlyStopping = true });
+        var patient = g.GenerateBeams(Prompt, o);
+        // Stopped as soon as two hypotheses ended, so both end with end-of-text; searching on keeps those and may find better.
+        Assert.All(early, b => Assert.Equal(FinishReason.EndOfText, b.FinishReason));
+        Assert.True(patient[0].Score >= early[0].Score);
+    }
+
     static double LogProbability(Gpt m, int[] prompt, int[] output)
     {
         using var scope = NewDisposeScope();
