@@ -30,6 +30,33 @@ public sealed record GenerationOptions
     /// <summary>Reuse past keys/values (one position of work per token). Off recomputes the whole sequence each step, with the same output.</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>CTRL's repetition penalty: logits of tokens already in the prompt or output are divided by it when positive
+    /// and multiplied when negative, so above 1 discourages repeats. 1 turns it off.</summary>
+    public double RepetitionPenalty { get; init; } = 1.0;
+
+    /// <summary>Never produce an n-gram of this size that already occurs in the prompt or output; 0 turns it off.</summary>
+    public int NoRepeatNgramSize { get; init; }
+
+    /// <summary>End-of-text is banned until this many new tokens have been produced.</summary>
+    public int MinNewTokens { get; init; }
+
+    /// <summary>Generation stops when the decoded output contains one of these strings; the result is cut just before it.
+    /// Needs a tokenizer (see <see cref="TextGenerator(GptSharp.Models.Gpt, GptSharp.Tokenization.ITokenizer)"/>).</summary>
+    public IReadOnlyList<string> StopSequences { get; init; } = Array.Empty<string>();
+
+    /// <summary>Beam search with this many beams; 1 turns it off. Beam search is deterministic: it ignores do_sample,
+    /// temperature, top_k and top_p.</summary>
+    public int NumBeams { get; init; } = 1;
+
+    /// <summary>Beam search ranks finished sequences by sum of log-probabilities / length^length_penalty: above 0 favours longer ones.</summary>
+    public double LengthPenalty { get; init; } = 1.0;
+
+    /// <summary>Beam search stops as soon as num_beams sequences are finished, instead of when no running beam can do better.</summary>
+    public bool EarlyStopping { get; init; }
+
+    /// <summary>How many of the best beams <see cref="TextGenerator.GenerateBeams"/> returns (at most num_beams).</summary>
+    public int NumReturnSequences { get; init; } = 1;
+
     /// <summary>True when decoding takes the argmax: sampling is off or the temperature is 0.</summary>
     public bool IsGreedy => !DoSample || Temperature == 0;
 
@@ -41,6 +68,13 @@ public sealed record GenerationOptions
         Need(Temperature >= 0 && double.IsFinite(Temperature), $"temperature must be a finite number >= 0, where 0 means greedy (got {Temperature})");
         Need(TopK >= 0, $"top_k must be >= 0, where 0 turns it off (got {TopK})");
         Need(TopP > 0 && TopP <= 1, $"top_p must be in (0, 1], where 1 turns it off (got {TopP})");
+        Need(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, $"repetition_penalty must be a finite number > 0, where 1 turns it off (got {RepetitionPenalty})");
+        Need(NoRepeatNgramSize >= 0, $"no_repeat_ngram_size must be >= 0, where 0 turns it off (got {NoRepeatNgramSize})");
+        Need(MinNewTokens >= 0 && MinNewTokens <= MaxNewTokens, $"min_new_tokens must be in 0..max_new_tokens ({MaxNewTokens}) (got {MinNewTokens})");
+        Need(StopSequences is not null && StopSequences.All(s => !string.IsNullOrEmpty(s)), "stop_sequences must be non-empty strings");
+        Need(NumBeams >= 1, $"num_beams must be at least 1, where 1 turns beam search off (got {NumBeams})");
+        Need(double.IsFinite(LengthPenalty), $"length_penalty must be a finite number (got {LengthPenalty})");
+        Need(NumReturnSequences >= 1 && NumReturnSequences <= NumBeams, $"num_return_sequences must be in 1..num_beams ({NumBeams}) (got {NumReturnSequences})");
         return this;
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GptSharp.Models;
+using GptSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,8 +10,8 @@ namespace GptSharp.Inference;
 /// Autoregressive decoding with a <see cref="Gpt"/>: the prompt goes through the model in one forward pass (the
 /// "prefill"), then each step feeds the token just chosen and picks the next one. With the KV cache on (the default)
 /// a step costs one position of work; with it off the whole sequence is recomputed, giving the same tokens.
-/// Generation stops after <see cref="GenerationOptions.MaxNewTokens"/>, at the end-of-text token, or when the
-/// model's context is full.
+/// Generation stops after <see cref="GenerationOptions.MaxNewTokens"/>, at the end-of-text token, at a stop
+/// sequence, or when the model's context is full. <see cref="GenerationOptions.NumBeams"/> above 1 runs beam search.
 /// </summary>
 public sealed class TextGenerator
 {
@@ -28,35 +29,107 @@ public sealed class TextGenerator
         EndOfTextId = endOfTextId;
     }
 
-    public int? EndOfTextId { get; }
+    /// <summary>A generator that can also decode its output: needed for stop sequences and for <see cref="GenerationResult.Text"/>.</summary>
+    public TextGenerator(Gpt model, ITokenizer tokenizer) : this(model, tokenizer.EndOfTextId) => Tokenizer = tokenizer;
 
-    /// <summary>The new token ids (neither the prompt nor the end-of-text token that stopped generation).</summary>
+    public int? EndOfTextId { get; }
+    public ITokenizer? Tokenizer { get; }
+
+    /// <summary>The new token ids (neither the prompt nor the end-of-text token that stopped generation); with beam search, the best beam's.</summary>
     public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        return Decode(ids, o, ct).ToArray();
+        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndOfTextId, Tokenizer, ct)[0].Ids;
+        var row = new Sequence(ids);
+        foreach (var _ in Decode([row], o, ct)) { }
+        return row.Result(Tokenizer).Ids;
+    }
+
+    /// <summary>
+    /// The continuation with its text (when there is a tokenizer) and why it ended. Cancelling <paramref name="ct"/>
+    /// returns what was produced so far, with <see cref="FinishReason.Cancelled"/>.
+    /// </summary>
+    public GenerationResult Complete(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
+    {
+        var (ids, o) = Prepare(prompt, options);
+        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndOfTextId, Tokenizer, ct)[0];
+        var row = new Sequence(ids);
+        try { foreach (var _ in Decode([row], o, ct)) { } }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { row.Finish = FinishReason.Cancelled; }
+        return row.Result(Tokenizer);
+    }
+
+    /// <summary>Encodes <paramref name="prompt"/> with the generator's tokenizer and completes it.</summary>
+    public GenerationResult Complete(string prompt, GenerationOptions? options = null, CancellationToken ct = default) =>
+        Complete(RequireTokenizer("a text prompt").Encode(prompt), options, ct);
+
+    /// <summary>
+    /// The <see cref="GenerationOptions.NumReturnSequences"/> best beams, best first (beam search with
+    /// <see cref="GenerationOptions.NumBeams"/> beams; 1 beam is greedy decoding).
+    /// </summary>
+    public IReadOnlyList<GenerationResult> GenerateBeams(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
+    {
+        var (ids, o) = Prepare(prompt, options);
+        return BeamSearch.Run(_model, _device, ids, o, EndOfTextId, Tokenizer, ct);
+    }
+
+    /// <summary>
+    /// Several prompts at once, each result the same as generating that prompt alone. Gpt.Forward has no attention
+    /// mask, so instead of left padding, prompts of equal length form one batch (one KV cache, one forward pass per
+    /// step for the whole group); each row finishes on its own and has its own sampler seeded with the same seed.
+    /// </summary>
+    public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null, CancellationToken ct = default)
+    {
+        var o = Check(options);
+        if (o.NumBeams > 1) throw new GptSharpException("invalid generation option: num_beams must be 1 for batched generation (beam search runs one prompt at a time)");
+        var rows = prompts.Select(p => new Sequence(Prepare(p, o).Prompt)).ToArray();
+        try
+        {
+            foreach (var group in rows.GroupBy(r => r.Tokens.Count))
+                foreach (var _ in Decode(group.ToArray(), o, ct)) { }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            foreach (var row in rows.Where(r => r.Finish is null)) row.Finish = FinishReason.Cancelled;
+        }
+        return rows.Select(r => r.Result(Tokenizer)).ToArray();
     }
 
     /// <summary>
     /// Yields each new token id as soon as it is chosen. Each step runs synchronously when the next token is asked
     /// for; cancelling <paramref name="ct"/> or leaving the loop early frees the KV cache at once.
-    /// Options and prompt are checked here, before the first token is asked for.
+    /// Options and prompt are checked here, before the first token is asked for. A token that completes a stop
+    /// sequence is not yielded, but earlier tokens holding the stop sequence's start have been: use
+    /// <see cref="Complete(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/> for an exact cut.
     /// </summary>
     public IAsyncEnumerable<int> StreamAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        return Stream(ids, o, ct);
+        if (o.NumBeams > 1) throw new GptSharpException("invalid generation option: num_beams must be 1 when streaming");
+        return Stream(new Sequence(ids), o, ct);
     }
 
-    async IAsyncEnumerable<int> Stream(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
+    async IAsyncEnumerable<int> Stream(Sequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
         // Disposing this enumerator (early exit, cancellation, error) runs Decode's finally blocks, which free the cache.
-        foreach (int id in Decode(prompt, options, ct)) yield return id;
+        foreach (int id in Decode([row], options, ct)) yield return id;
     }
+
+    GenerationOptions Check(GenerationOptions? options)
+    {
+        var o = (options ?? new GenerationOptions()).Validate();
+        if (o.StopSequences.Count > 0) RequireTokenizer("stop_sequences");
+        if (o.StopSequences.Count > 0 && o.NumBeams > 1)
+            throw new GptSharpException("invalid generation option: stop_sequences are not supported with beam search (num_beams > 1)");
+        return o;
+    }
+
+    ITokenizer RequireTokenizer(string what) => Tokenizer
+        ?? throw new GptSharpException($"{what} needs a tokenizer: create the TextGenerator with one");
 
     (int[] Prompt, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
     {
-        var o = (options ?? new GenerationOptions()).Validate();
+        var o = Check(options);
         int context = _model.Config.BlockSize, vocab = _model.Config.VocabSize;
         // Like GPT-2, an empty prompt starts from the end-of-text token, which also marks the start of a document.
         int[] ids = prompt.Count > 0 ? [.. prompt]
@@ -70,43 +143,97 @@ public sealed class TextGenerator
         return (ids, o);
     }
 
-    IEnumerable<int> Decode(int[] prompt, GenerationOptions o, CancellationToken ct)
+    /// <summary>
+    /// Decodes rows whose prompts have equal length as one batch, yielding each new token with its row. A finished
+    /// row keeps being fed a filler token so the batch stays rectangular; its result no longer changes.
+    /// </summary>
+    IEnumerable<int> Decode(Sequence[] rows, GenerationOptions o, CancellationToken ct)
     {
         var config = _model.Config;
         bool wasTraining = _model.training;
         _model.eval();
-        using var rng = new torch.Generator((ulong)(o.Seed ?? Random.Shared.NextInt64()), _device);
+        ulong seed = (ulong)(o.Seed ?? Random.Shared.NextInt64());
+        var rngs = rows.Select(_ => new torch.Generator(seed, _device)).ToArray();
         // The last new token is never fed back, so the cache never needs more than prompt + max_new_tokens positions.
-        using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, prompt.Length + o.MaxNewTokens)) : null;
-        var tokens = new List<int>(prompt);
+        using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, rows[0].Tokens.Count + o.MaxNewTokens)) : null;
         try
         {
-            // A step needs every token so far inside the context; the token it picks may take the last position.
-            for (int step = 0; step < o.MaxNewTokens && tokens.Count <= config.BlockSize; step++)
+            for (int step = 0; rows.Any(r => r.Finish is null); step++)
             {
+                if (step == o.MaxNewTokens) { FinishAll(rows, FinishReason.Length); yield break; }
+                // A step needs every token so far inside the context; the token it picks may take the last position.
+                if (rows[0].Tokens.Count > config.BlockSize) { FinishAll(rows, FinishReason.ContextFull); yield break; }
                 ct.ThrowIfCancellationRequested();
-                int next = NextToken(tokens, cache, o, rng);
-                if (o.StopAtEndOfText && next == EndOfTextId) yield break;
-                tokens.Add(next);
-                yield return next;
+                int[] next = NextTokens(rows, cache, o, rngs);
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    var row = rows[r];
+                    if (row.Finish is not null) { row.Tokens.Add(row.Tokens[^1]); continue; }
+                    int id = next[r];
+                    row.Tokens.Add(id);
+                    if (o.StopAtEndOfText && id == EndOfTextId) { row.Finish = FinishReason.EndOfText; continue; }
+                    row.NewIds.Add(id);
+                    if (o.StopSequences.Count > 0 && row.FoundStop(Tokenizer!, o.StopSequences)) { row.Finish = FinishReason.StopSequence; continue; }
+                    yield return id;
+                }
             }
         }
         finally
         {
+            foreach (var rng in rngs) rng.Dispose();
             if (wasTraining) _model.train();
         }
     }
 
-    /// <summary>One decoding step. Self-contained (grad mode and dispose scopes are per thread), so steps may run on different threads.</summary>
-    int NextToken(List<int> tokens, KvCache? cache, GenerationOptions o, torch.Generator rng)
+    static void FinishAll(Sequence[] rows, FinishReason reason)
+    {
+        foreach (var row in rows) row.Finish ??= reason;
+    }
+
+    /// <summary>One decoding step for every row. Self-contained (grad mode and dispose scopes are per thread), so steps may run on different threads.</summary>
+    int[] NextTokens(Sequence[] rows, KvCache? cache, GenerationOptions o, torch.Generator[] rngs)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         // With a cache only the tokens it has not seen go in: the whole prompt first, then one token per step.
-        int seen = cache?.Length ?? 0;
-        long[] fresh = tokens.Skip(seen).Select(t => (long)t).ToArray();
-        var input = tensor(fresh, [1, fresh.Length], ScalarType.Int64, _device);
+        int seen = cache?.Length ?? 0, fresh = rows[0].Tokens.Count - seen;
+        long[] ids = rows.SelectMany(r => r.Tokens.Skip(seen).Select(t => (long)t)).ToArray();
+        var input = tensor(ids, [rows.Length, fresh], ScalarType.Int64, _device);
         var logits = _model.Forward(input, cache, lastPositionOnly: true);
-        return (int)Sampling.NextToken(logits[0, -1], o, rng);
+        var next = new int[rows.Length];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var row = rows[r];
+            if (row.Finish is not null) continue;
+            var adjusted = LogitsProcessing.Apply(logits[r, -1], row.Tokens, row.NewIds.Count, o, EndOfTextId);
+            next[r] = (int)Sampling.NextToken(adjusted, o, rngs[r]);
+        }
+        return next;
+    }
+
+    /// <summary>One prompt being continued.</summary>
+    sealed class Sequence(int[] prompt)
+    {
+        public List<int> Tokens { get; } = [.. prompt];
+        public List<int> NewIds { get; } = [];
+        public FinishReason? Finish { get; set; }
+        string? _text;
+        int _cut = -1;
+
+        public bool FoundStop(ITokenizer tokenizer, IReadOnlyList<string> stops)
+        {
+            _text = tokenizer.Decode(NewIds);
+            _cut = StopSequenceMatch.Find(_text, stops);
+            return _cut >= 0;
+        }
+
+        public GenerationResult Result(ITokenizer? tokenizer)
+        {
+            var reason = Finish ?? FinishReason.Length;
+            if (tokenizer is null) return new([.. NewIds], null, reason);
+            if (_cut < 0) return new([.. NewIds], tokenizer.Decode(NewIds), reason);
+            int keep = StopSequenceMatch.TokensBefore(tokenizer, NewIds, _text!, _cut);
+            return new(NewIds.Take(keep).ToArray(), _text![.._cut], reason);
+        }
     }
 }

@@ -1,0 +1,122 @@
+using GptSharp.Models;
+using GptSharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GptSharp.Inference;
+
+/// <summary>
+/// Deterministic beam search, after Hugging Face's: each step every beam's log-probabilities (after the logits
+/// processors) are added to its score, the 2·num_beams best continuations are taken, those ending in end-of-text
+/// become finished hypotheses and the best num_beams others go on. Hypotheses are ranked by
+/// sum of log-probabilities / (new tokens, end-of-text included)^length_penalty.
+/// The beams run as one batch with one KV cache whose batch dimension is the beams; when beams are reordered the
+/// cache rows are copied to follow them.
+/// </summary>
+static class BeamSearch
+{
+    public static IReadOnlyList<GenerationResult> Run(Gpt model, Device device, int[] prompt, GenerationOptions o,
+        int? endOfTextId, ITokenizer? tokenizer, CancellationToken ct)
+    {
+        var config = model.Config;
+        int beams = o.NumBeams, vocab = config.VocabSize;
+        bool wasTraining = model.training;
+        model.eval();
+        var running = Enumerable.Range(0, beams).Select(_ => new List<int>(prompt)).ToList();
+        // Only the first beam starts live, so the first step does not pick the same token once per beam.
+        var scores = Enumerable.Range(0, beams).Select(b => b == 0 ? 0.0 : double.NegativeInfinity).ToArray();
+        var finished = new List<(int[] Ids, double Score, FinishReason Reason)>();
+        double Ranked(double sum, int length) => sum / Math.Pow(Math.Max(length, 1), o.LengthPenalty);
+        using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, prompt.Length + o.MaxNewTokens)) : null;
+        var end = FinishReason.Length;
+        bool done = false;
+        try
+        {
+            for (int step = 0; !done; step++)
+            {
+                if (step == o.MaxNewTokens) break;
+                if (running[0].Count > config.BlockSize) { end = FinishReason.ContextFull; break; }
+                ct.ThrowIfCancellationRequested();
+                using var noGrad = no_grad();
+                using var scope = NewDisposeScope();
+
+                int seen = cache?.Length ?? 0, fresh = running[0].Count - seen;
+                long[] ids = running.SelectMany(r => r.Skip(seen).Select(t => (long)t)).ToArray();
+                var logits = model.Forward(tensor(ids, [beams, fresh], ScalarType.Int64, device), cache, lastPositionOnly: true);
+                var logProbs = logits[.., -1].to(ScalarType.Float32).log_softmax(-1);
+                var processed = stack(Enumerable.Range(0, beams)
+                    .Select(b => LogitsProcessing.Apply(logProbs[b], running[b], step, o, endOfTextId)).ToArray());
+                var total = processed + tensor(scores.Select(x => (float)x).ToArray(), ScalarType.Float32, device).unsqueeze(1);
+                var (topValues, topIndices) = total.flatten().topk(Math.Min(2 * beams, beams * vocab));
+                // Float32 sums are enough to rank; scores are carried in double from here.
+                float[] values = topValues.cpu().data<float>().ToArray();
+                long[] indices = topIndices.cpu().data<long>().ToArray();
+
+                var sources = new List<int>();
+                var tokens = new List<int>();
+                var nextScores = new List<double>();
+                for (int rank = 0; rank < values.Length && sources.Count < beams; rank++)
+                {
+                    if (float.IsNegativeInfinity(values[rank])) break;
+                    int source = (int)(indices[rank] / vocab), token = (int)(indices[rank] % vocab);
+                    if (o.StopAtEndOfText && token == endOfTextId)
+                    {
+                        // As in Hugging Face, only an end-of-text among the num_beams best finishes a hypothesis.
+                        if (rank < beams) finished.Add((running[source].Skip(prompt.Length).ToArray(), Ranked(values[rank], step + 1), FinishReason.EndOfText));
+                        continue;
+                    }
+                    sources.Add(source);
+                    tokens.Add(token);
+                    nextScores.Add(values[rank]);
+                }
+                if (sources.Count == 0) { done = true; running.Clear(); break; } // every continuation banned or finished
+                while (sources.Count < beams) { sources.Add(sources[0]); tokens.Add(tokens[0]); nextScores.Add(double.NegativeInfinity); }
+
+                if (cache is not null && !sources.Select((s, i) => s == i).All(same => same))
+                    ReorderCache(cache, config, sources, device);
+                running = sources.Select((s, i) => new List<int>(running[s]) { tokens[i] }).ToList();
+                scores = [.. nextScores];
+
+                if (finished.Count >= beams)
+                {
+                    // Done when enough hypotheses are finished and (heuristically, as Hugging Face's default) no running
+                    // beam, ranked at its current length, beats the worst of the best num_beams.
+                    double worst = finished.Select(f => f.Score).OrderDescending().ElementAt(beams - 1);
+                    done = o.EarlyStopping || Ranked(scores.Max(), step + 1) <= worst;
+                }
+            }
+            if (!done)
+                for (int b = 0; b < running.Count; b++)
+                    if (!double.IsNegativeInfinity(scores[b]))
+                        finished.Add((running[b].Skip(prompt.Length).ToArray(), Ranked(scores[b], running[b].Count - prompt.Length), end));
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return finished
+            .OrderByDescending(f => f.Score)
+            .Take(o.NumReturnSequences)
+            .Select(f => new GenerationResult(f.Ids, tokenizer?.Decode(f.Ids), f.Reason, f.Score))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// Makes cache row i hold the keys/values of beam <paramref name="sources"/>[i]. KvCache has no reorder of its
+    /// own (Models is not ours to change), but appending zero positions returns views of everything stored,
+    /// which can be overwritten in place.
+    /// </summary>
+    static void ReorderCache(KvCache cache, GptConfig config, List<int> sources, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var index = tensor(sources.Select(s => (long)s).ToArray(), ScalarType.Int64, device);
+        var nothing = empty([sources.Count, config.NHead, 0, config.HeadSize], device: device);
+        for (int layer = 0; layer < config.NLayer; layer++)
+        {
+            var (keys, values) = cache.Append(layer, nothing, nothing);
+            keys.copy_(keys.index_select(0, index));
+            values.copy_(values.index_select(0, index));
+        }
+    }
+}

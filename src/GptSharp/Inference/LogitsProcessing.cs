@@ -1,0 +1,59 @@
+using static TorchSharp.torch;
+
+namespace GptSharp.Inference;
+
+/// <summary>
+/// The logit changes that depend on the tokens so far (Hugging Face's "logits processors"): repetition penalty,
+/// no-repeat n-grams and min_new_tokens. They run before temperature, top-k and top-p.
+/// </summary>
+public static class LogitsProcessing
+{
+    /// <summary>
+    /// <paramref name="logits"/> ([vocab]) adjusted for <paramref name="tokens"/> (prompt and output so far), of which
+    /// <paramref name="newTokens"/> were generated. Returns the input itself when no option is active.
+    /// </summary>
+    public static Tensor Apply(Tensor logits, IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, int? endOfTextId)
+    {
+        bool penalty = options.RepetitionPenalty != 1 && tokens.Count > 0;
+        int[] banned = options.NoRepeatNgramSize > 0 ? BannedByNgrams(tokens, options.NoRepeatNgramSize) : [];
+        bool holdEnd = newTokens < options.MinNewTokens && endOfTextId is not null;
+        if (!penalty && banned.Length == 0 && !holdEnd) return logits;
+
+        var x = logits.to(ScalarType.Float32, copy: true);
+        if (penalty)
+        {
+            double p = options.RepetitionPenalty;
+            using var ids = tensor(tokens.Distinct().Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);
+            using var seen = x.index_select(0, ids);
+            using var penalised = where(seen > 0, seen / p, seen * p);
+            x.index_copy_(0, ids, penalised);
+        }
+        if (holdEnd) banned = [.. banned, endOfTextId!.Value];
+        if (banned.Length > 0)
+        {
+            using var ids = tensor(banned.Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);
+            x.index_fill_(0, ids, double.NegativeInfinity);
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// The tokens that would complete an n-gram already present in <paramref name="tokens"/>: for each earlier
+    /// occurrence of the last n-1 tokens, the token that followed it.
+    /// </summary>
+    public static int[] BannedByNgrams(IReadOnlyList<int> tokens, int n)
+    {
+        int count = tokens.Count;
+        if (n <= 0 || count < n) return []; // with fewer than n tokens no n-gram can have occurred yet
+        if (n == 1) return tokens.Distinct().ToArray();
+        var banned = new HashSet<int>();
+        int prefixStart = count - (n - 1);
+        for (int start = 0; start + n <= count; start++)
+        {
+            bool same = true;
+            for (int j = 0; j < n - 1 && same; j++) same = tokens[start + j] == tokens[prefixStart + j];
+            if (same) banned.Add(tokens[start + n - 1]);
+        }
+        return banned.ToArray();
+    }
+}
