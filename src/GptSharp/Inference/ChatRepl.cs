@@ -43,7 +43,14 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
     /// <summary>Runs until /exit, end of input or <paramref name="ct"/>.</summary>
     public async Task RunAsync(CancellationToken ct = default)
     {
-        session.Blocked += b => output.WriteLine($"[{(b.Where == ContentFilterSide.Input ? "message" : "reply")} blocked: {b.Category}]");
+        Action<ContentFilterBlock> report = b => output.WriteLine($"[{(b.Where == ContentFilterSide.Input ? "message" : "reply")} blocked: {b.Category}]");
+        session.Blocked += report;
+        try { await LoopAsync(ct); }
+        finally { session.Blocked -= report; }
+    }
+
+    async Task LoopAsync(CancellationToken ct)
+    {
         while (!ct.IsCancellationRequested)
         {
             await output.WriteAsync(PromptMarker);
