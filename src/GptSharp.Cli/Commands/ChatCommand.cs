@@ -1,0 +1,68 @@
+using System.CommandLine;
+using GptSharp.Inference;
+using GptSharp.Interop;
+using GptSharp.Models;
+
+namespace GptSharp.Cli.Commands;
+
+/// <summary>`gptsharp chat`: talk with a chat model, one line per message, replies streamed as they are generated.</summary>
+static class ChatCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory of a chat model (fine-tuned with the role tokens).", Required = true };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var system = new Option<string?>("--system") { Description = "System prompt, sent first in every prompt." };
+        var prefix = new Option<string?>("--prefix") { Description = "Text put in front of every message, e.g. \"写一首浪漫的诗：\"." };
+        var filter = new Option<string>("--filter") { Description = "Content filter rules (JSON), \"default\" for the built-in list, or \"none\".", DefaultValueFactory = _ => "default" };
+        var filterAction = new Option<string?>("--filter-action") { Description = "What a banned phrase in a reply does: stop or mask (default: the rules file's output_action)." };
+        var maxNewTokens = new Option<int?>("--max-new-tokens") { Description = "The most tokens per reply (default: the model's generation_config.json, else 100)." };
+        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature; 0 means greedy." };
+        var topK = new Option<int?>("--top-k") { Description = "Sample among the k most likely tokens; 0 turns it off." };
+        var topP = new Option<double?>("--top-p") { Description = "Nucleus sampling threshold; 1 turns it off." };
+        var seed = new Option<long?>("--seed") { Description = "Random seed, for repeatable replies." };
+
+        var cmd = new Command("chat", "Chat with a model: type a message per line; /help lists the commands, Ctrl+C stops a reply.")
+            { model, device, system, prefix, filter, filterAction, maxNewTokens, temperature, topK, topP, seed };
+        // A synchronous action on purpose: System.CommandLine turns Ctrl+C into cancelling an async action's token
+        // (ending the whole command), while here Ctrl+C must only stop the reply in progress.
+        cmd.SetAction(p =>
+        {
+            string dir = p.GetValue(model)!;
+            var fromModel = GenerationConfigFile.Read(dir);
+            var generation = (fromModel with
+            {
+                MaxNewTokens = p.GetValue(maxNewTokens) ?? fromModel.MaxNewTokens,
+                Temperature = p.GetValue(temperature) ?? fromModel.Temperature,
+                TopK = p.GetValue(topK) ?? fromModel.TopK,
+                TopP = p.GetValue(topP) ?? fromModel.TopP,
+                Seed = p.GetValue(seed),
+            }).Validate();
+            var rules = LoadFilter(p.GetValue(filter)!, p.GetValue(filterAction));
+            var options = new ChatSessionOptions { SystemPrompt = p.GetValue(system), UserPrefix = p.GetValue(prefix), Generation = generation };
+
+            using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
+            var session = new ChatSession(loaded.Model, loaded.Tokenizer, options, rules);
+            var output = p.InvocationConfiguration.Output;
+            var repl = new ChatRepl(session, Console.In, output) { PromptMarker = Console.IsInputRedirected ? "" : "> " };
+            if (!Console.IsInputRedirected) output.WriteLine("Type a message; /help lists the commands, /exit leaves.");
+            ConsoleCancelEventHandler onCtrlC = (_, e) => e.Cancel = repl.CancelReply(); // idle: Ctrl+C leaves as usual
+            Console.CancelKeyPress += onCtrlC;
+            try { repl.RunAsync().GetAwaiter().GetResult(); }
+            finally { Console.CancelKeyPress -= onCtrlC; }
+            return 0;
+        });
+        return cmd;
+    }
+
+    static ContentFilter? LoadFilter(string rules, string? action)
+    {
+        var filter = rules switch
+        {
+            "none" => null,
+            "default" => ContentFilter.Default,
+            _ => ContentFilter.Load(rules),
+        };
+        return action is null || filter is null ? filter : filter.WithOutputAction(ContentFilter.ParseAction(action, "--filter-action"));
+    }
+}
