@@ -20,9 +20,17 @@ static class GenerateCommand
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: the smallest set of tokens with this much probability; 1 turns it off.", DefaultValueFactory = _ => defaults.TopP };
         var seed = new Option<long?>("--seed") { Description = "Random seed, for repeatable output." };
         var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (no sampling)." };
+        var minNewTokens = new Option<int>("--min-new-tokens") { Description = "Do not stop at end-of-text before this many tokens.", DefaultValueFactory = _ => defaults.MinNewTokens };
+        var repetitionPenalty = new Option<double>("--repetition-penalty") { Description = "Penalise tokens already present (> 1 discourages repeats; 1 is off).", DefaultValueFactory = _ => defaults.RepetitionPenalty };
+        var noRepeatNgram = new Option<int>("--no-repeat-ngram-size") { Description = "Never repeat an n-gram of this size (0 is off).", DefaultValueFactory = _ => defaults.NoRepeatNgramSize };
+        var stop = new Option<string[]>("--stop") { Description = "Stop when the text contains this (repeatable); the output is cut before it.", DefaultValueFactory = _ => [] };
+        var beams = new Option<int>("--num-beams") { Description = "Beam search with this many beams (1 is off; deterministic).", DefaultValueFactory = _ => defaults.NumBeams };
+        var returns = new Option<int>("--num-return-sequences") { Description = "With beam search: print this many best beams.", DefaultValueFactory = _ => 1 };
+        var lengthPenalty = new Option<double>("--length-penalty") { Description = "Beam score = log-probability / length^this.", DefaultValueFactory = _ => defaults.LengthPenalty };
 
         var cmd = new Command("generate", "Continue a prompt with a trained model.")
-            { model, device, prompt, maxNewTokens, temperature, topK, topP, seed, greedy };
+            { model, device, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
+              beams, returns, lengthPenalty };
         cmd.SetAction(async (p, ct) =>
         {
             // Check the options before the (slow) model load. Options not given come from the model's generation_config.json.
@@ -34,12 +42,22 @@ static class GenerateCommand
                 MaxNewTokens = Given(maxNewTokens, fromModel.MaxNewTokens), Temperature = Given(temperature, fromModel.Temperature),
                 TopK = Given(topK, fromModel.TopK), TopP = Given(topP, fromModel.TopP), Seed = p.GetValue(seed),
                 DoSample = p.GetValue(greedy) ? false : fromModel.DoSample,
+                MinNewTokens = Given(minNewTokens, fromModel.MinNewTokens), RepetitionPenalty = Given(repetitionPenalty, fromModel.RepetitionPenalty),
+                NoRepeatNgramSize = Given(noRepeatNgram, fromModel.NoRepeatNgramSize), StopSequences = p.GetValue(stop) ?? [],
+                NumBeams = Given(beams, fromModel.NumBeams), NumReturnSequences = p.GetValue(returns), LengthPenalty = Given(lengthPenalty, fromModel.LengthPenalty),
             }).Validate();
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
             var tokenizer = loaded.Tokenizer;
-            var generator = new TextGenerator(loaded.Model, tokenizer.EndOfTextId);
+            var generator = new TextGenerator(loaded.Model, tokenizer);
 
             string text = p.GetValue(prompt) ?? "";
+            if (options.NumBeams > 1 || options.StopSequences.Count > 0)
+            {
+                // Beam search and exact stop-sequence cuts need the whole output before printing.
+                var results = options.NumBeams > 1 ? generator.GenerateBeams(tokenizer.Encode(text), options, ct) : [generator.Complete(text, options, ct)];
+                foreach (var r in results) p.InvocationConfiguration.Output.WriteLine(text + (r.Text ?? tokenizer.Decode(r.Ids)));
+                return 0;
+            }
             var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now
             var output = p.InvocationConfiguration.Output;
             await output.WriteAsync(text);

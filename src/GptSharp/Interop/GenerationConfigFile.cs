@@ -27,6 +27,12 @@ public static class GenerationConfigFile
                 Temperature = json["temperature"]?.GetValue<double>() ?? o.Temperature,
                 TopK = json["top_k"]?.GetValue<int>() ?? o.TopK,
                 TopP = json["top_p"]?.GetValue<double>() ?? o.TopP,
+                MinNewTokens = json["min_new_tokens"]?.GetValue<int>() ?? o.MinNewTokens,
+                RepetitionPenalty = json["repetition_penalty"]?.GetValue<double>() ?? o.RepetitionPenalty,
+                NoRepeatNgramSize = json["no_repeat_ngram_size"]?.GetValue<int>() ?? o.NoRepeatNgramSize,
+                NumBeams = json["num_beams"]?.GetValue<int>() ?? o.NumBeams,
+                LengthPenalty = json["length_penalty"]?.GetValue<double>() ?? o.LengthPenalty,
+                EarlyStopping = json["early_stopping"]?.GetValue<bool>() ?? o.EarlyStopping,
             }).Validate();
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
@@ -47,6 +53,12 @@ public static class GenerationConfigFile
             ["temperature"] = o.Temperature,
             ["top_k"] = o.TopK,
             ["top_p"] = o.TopP,
+            ["min_new_tokens"] = o.MinNewTokens,
+            ["repetition_penalty"] = o.RepetitionPenalty,
+            ["no_repeat_ngram_size"] = o.NoRepeatNgramSize,
+            ["num_beams"] = o.NumBeams,
+            ["length_penalty"] = o.LengthPenalty,
+            ["early_stopping"] = o.EarlyStopping,
         };
         AtomicFile.WriteAllText(Path.Combine(dir, FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
