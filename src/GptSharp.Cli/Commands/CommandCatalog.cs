@@ -16,6 +16,7 @@ static class CommandCatalog
         EvalCommand.Create(),
         ScoreCommand.Create(),
         GenerateCommand.Create(),
+        QuantizeCommand.Create(),
         ReportCommand.Create(),
     ];
 }
