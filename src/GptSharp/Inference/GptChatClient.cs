@@ -98,8 +98,9 @@ public sealed class GptChatClient : IChatClient
             bool stopped = false;
             await foreach (int id in _generator.StreamAsync(prompt, generation, cancellationToken).ConfigureAwait(false))
             {
-                produced++;
+                // Like <|end|> in the generator, <|endoftext|> ends the reply without counting as output.
                 if (id == _template.EndOfTextId) { stopped = true; break; }
+                produced++;
                 var (piece, hitStop) = stopCut.Push(decoder.Append(id));
                 if (piece.Length > 0) yield return Update(piece);
                 if (hitStop) { stopped = true; break; }
