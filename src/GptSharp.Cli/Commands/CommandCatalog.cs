@@ -17,6 +17,7 @@ static class CommandCatalog
         ScoreCommand.Create(),
         GenerateCommand.Create(),
         ChatCommand.Create(),
+        QuantizeCommand.Create(),
         ReportCommand.Create(),
     ];
 }

@@ -42,11 +42,14 @@ public static class HfCheckpoint
     {
         var config = ReadConfig(dir);
         string weights = Path.Combine(dir, WeightsFile);
-        if (!File.Exists(weights)) throw new GptSharpException($"{weights}: file not found (only safetensors weights are supported)");
+        // Weight-only int8 (gptsharp quantize) when there is no float file: dequantised here into the float32 model.
+        bool int8 = !File.Exists(weights) && Compression.Int8Checkpoint.Exists(dir);
+        if (int8) weights = Path.Combine(dir, Compression.Int8Checkpoint.WeightsFile);
+        else if (!File.Exists(weights)) throw new GptSharpException($"{weights}: file not found (only safetensors weights are supported)");
 
         var model = new Gpt(config);
         var expected = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var stored = SafeTensors.Read(weights);
+        var stored = int8 ? Compression.Int8Checkpoint.ReadDequantized(dir) : SafeTensors.Read(weights);
         try
         {
             var seen = new HashSet<string>();

@@ -1,0 +1,149 @@
+using System.Text.Json.Nodes;
+using GptSharp.Interop;
+using GptSharp.Models;
+using static TorchSharp.torch;
+
+namespace GptSharp.Compression;
+
+/// <summary>Sizes before and after <see cref="Int8Checkpoint.QuantizeDirectory"/>, in bytes.</summary>
+public sealed record Int8QuantizationReport(
+    long OriginalFileBytes, long QuantizedFileBytes, long LinearFloat32Bytes, long LinearInt8Bytes, int QuantizedTensors);
+
+/// <summary>
+/// A weight-only int8 model directory: <c>model.int8.safetensors</c> holds, for each Linear weight (attn.c_attn,
+/// attn.c_proj, mlp.c_fc, mlp.c_proj), <c>NAME.qweight</c> (I8, [out_features, in_features] as in nn.Linear — not
+/// the Conv1D [in, out] of model.safetensors) and <c>NAME.scale</c> (F32, [out_features]); every other tensor is F32
+/// under its usual name. <c>quantization_config.json</c> describes the scheme.
+/// <para>Loading is transparent: <see cref="HfCheckpoint.Load"/> falls back to this file when model.safetensors is
+/// absent and dequantises into an ordinary float32 model. That saves disk and download size, not memory or time:
+/// there are no int8 matmul kernels yet.</para>
+/// </summary>
+public static class Int8Checkpoint
+{
+    public const string WeightsFile = "model.int8.safetensors", ConfigFile = "quantization_config.json";
+    public const string QuantMethod = "gptsharp_int8_weight_only";
+    const string WeightSuffix = ".weight", ValuesSuffix = ".qweight", ScaleSuffix = ".scale";
+    static readonly string[] Modules = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
+
+    /// <summary>A Linear weight that gets quantised ("h.0.attn.c_attn.weight", …).</summary>
+    public static bool IsQuantized(string parameterName) =>
+        parameterName.EndsWith(WeightSuffix) && Modules.Any(m => parameterName.Contains($".{m}."));
+
+    /// <summary>True when <paramref name="dir"/> holds int8 weights.</summary>
+    public static bool Exists(string dir) => File.Exists(Path.Combine(dir, WeightsFile));
+
+    /// <summary>Writes model.int8.safetensors and quantization_config.json into <paramref name="dir"/> (config.json is not touched).</summary>
+    public static void WriteWeights(Gpt model, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (IsQuantized(name))
+            {
+                var q = Int8Weights.Quantize(p);
+                string module = name[..^WeightSuffix.Length];
+                tensors[module + ValuesSuffix] = q.Values;
+                tensors[module + ScaleSuffix] = q.Scale;
+            }
+            else tensors[name] = p.detach().to(ScalarType.Float32);
+        }
+        SafeTensors.Write(Path.Combine(dir, WeightsFile), tensors,
+            new Dictionary<string, string> { ["format"] = "pt", ["quant_method"] = QuantMethod });
+        var config = new JsonObject
+        {
+            ["quant_method"] = QuantMethod,
+            ["bits"] = 8,
+            ["symmetric"] = true,
+            ["granularity"] = "per_output_channel",
+            ["weights_file"] = WeightsFile,
+            ["quantized_modules"] = new JsonArray(Modules.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
+            ["qweight_layout"] = "[out_features, in_features]",
+            ["compute_dtype"] = "float32",
+        };
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>config.json plus the int8 weights: a model directory that <see cref="HfCheckpoint.Load"/> reads.</summary>
+    public static void Save(Gpt model, string dir, int? eosTokenId = null)
+    {
+        WriteWeights(model, dir);
+        HfConfig.Write(Path.Combine(dir, HfCheckpoint.ConfigFile), model.Config, eosTokenId);
+    }
+
+    /// <summary>
+    /// The int8 file's tensors dequantised to float32, named and laid out as in model.safetensors (Linear weights as
+    /// Conv1D [in, out]), so the ordinary loader can take them. The caller disposes them.
+    /// </summary>
+    public static Dictionary<string, Tensor> ReadDequantized(string dir)
+    {
+        string path = Path.Combine(dir, WeightsFile);
+        var stored = SafeTensors.Read(path);
+        var result = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (var (name, t) in stored)
+            {
+                if (name.EndsWith(ScaleSuffix)) continue;
+                if (!name.EndsWith(ValuesSuffix)) { result[name] = t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32); continue; }
+                string module = name[..^ValuesSuffix.Length];
+                if (!stored.TryGetValue(module + ScaleSuffix, out var scale))
+                    throw new GptSharpException($"{path}: tensor '{name}' has no '{module}{ScaleSuffix}' beside it");
+                if (t.dtype != ScalarType.Int8 || t.dim() != 2 || scale.dim() != 1 || scale.shape[0] != t.shape[0])
+                    throw new GptSharpException($"{path}: '{name}' must be I8 [out, in] with an F32 scale [out] " +
+                        $"(got {t.dtype} [{string.Join(", ", t.shape)}] and [{string.Join(", ", scale.shape)}])");
+                using var w = Int8Weights.Dequantize(t, scale);
+                result[module + WeightSuffix] = w.t().contiguous(); // Conv1D layout, as model.safetensors stores it
+            }
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+        finally
+        {
+            // Float32 tensors moved into the result as they are; the rest (int8 values, scales, other dtypes) go.
+            foreach (var t in stored.Values)
+                if (!result.Values.Any(r => ReferenceEquals(r, t))) t.Dispose();
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="inputDir"/> (config, tokenizer and generation files; not its weights) to
+    /// <paramref name="outputDir"/> with int8 weights instead, replacing the output only once complete.
+    /// </summary>
+    public static Int8QuantizationReport QuantizeDirectory(string inputDir, string outputDir, CancellationToken ct = default)
+    {
+        if (Path.GetFullPath(inputDir).TrimEnd('/') == Path.GetFullPath(outputDir).TrimEnd('/'))
+            throw new GptSharpException($"--output must differ from --model ({outputDir})");
+        using var model = HfCheckpoint.Load(inputDir);
+        ct.ThrowIfCancellationRequested();
+        string source = File.Exists(Path.Combine(inputDir, HfCheckpoint.WeightsFile)) ? HfCheckpoint.WeightsFile : WeightsFile;
+        AtomicFile.WriteDirectory(outputDir, tmp =>
+        {
+            foreach (var file in Directory.EnumerateFiles(inputDir))
+                if (!IsWeightsFile(Path.GetFileName(file))) File.Copy(file, Path.Combine(tmp, Path.GetFileName(file)));
+            WriteWeights(model, tmp);
+        });
+
+        long linearFp32 = 0, linearInt8 = 0;
+        int count = 0;
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!IsQuantized(name)) continue;
+            count++;
+            linearFp32 += p.numel() * 4;
+            linearInt8 += p.numel() + p.shape[0] * 4; // values + one float32 scale per output channel
+        }
+        return new Int8QuantizationReport(new FileInfo(Path.Combine(inputDir, source)).Length,
+            new FileInfo(Path.Combine(outputDir, WeightsFile)).Length, linearFp32, linearInt8, count);
+    }
+
+    static bool IsWeightsFile(string name) =>
+        name == ConfigFile || name.EndsWith(".safetensors") || name.EndsWith(".bin") || name.EndsWith(".pt") || name.EndsWith(".pth")
+        || name.EndsWith(".h5") || name.EndsWith(".msgpack") || name.EndsWith(".ckpt");
+}
