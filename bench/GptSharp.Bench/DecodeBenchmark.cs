@@ -13,7 +13,13 @@ static class DecodeBenchmark
 {
     public const int PromptTokens = 256, NewTokens = 128;
 
-    public sealed record Result(string Precision, long Parameters, double[] PrefillSeconds, double[] DecodeSeconds, double? PeakRssMiB);
+    public const int Batch = 8;
+
+    /// <param name="Batch8Seconds">Time for 8 sequences to decode 128 tokens each, together.</param>
+    /// <param name="OverheadSeconds">Per-token time of a 12-layer model with almost no arithmetic (width 96, vocab 512):
+    /// what each decoding step costs in dispatch alone.</param>
+    public sealed record Result(string Precision, long Parameters, double[] PrefillSeconds, double[] DecodeSeconds, double[] Batch8Seconds,
+        double OverheadSeconds, double? PeakRssMiB);
 
     public static Result Run(string precision, int reps, Action<string> log)
     {
@@ -40,6 +46,27 @@ static class DecodeBenchmark
             tokens.Add(clock.Elapsed.TotalSeconds / n * NewTokens);
             log($"decode {precision} rep {i + 1}/{reps}: pp{PromptTokens} {PromptTokens / prefill[^1]:F0} tokens/s, tg{NewTokens} {NewTokens / tokens[^1]:F1} tokens/s");
         }
-        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], ProcessStats.StatusMiB("VmHWM"));
+        // Aggregate decoding of 8 sequences at once (one batch, one cache).
+        var batch = new List<double>();
+        var prompts = Enumerable.Range(0, Batch).Select(i => (IReadOnlyList<int>)[prompt[i]]).ToList();
+        for (int i = 0; i < reps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            generator.GenerateBatch(prompts, decode);
+            batch.Add(clock.Elapsed.TotalSeconds);
+            log($"decode {precision} batch {Batch} rep {i + 1}/{reps}: {Batch * NewTokens / batch[^1]:F1} tokens/s in all");
+        }
+        double? peak = ProcessStats.StatusMiB("VmHWM");
+
+        // Per-token overhead: the same depth and number of operations, negligible arithmetic.
+        using var thin = Gpt.Create(config with { NEmbd = 96, VocabSize = 512 }, seed: 1);
+        if (precision == "bf16") thin.Precision.ComputeType = ScalarType.BFloat16;
+        var thinGenerator = new TextGenerator(thin);
+        thinGenerator.Generate([1], decode with { MaxNewTokens = 8 });
+        var probe = Stopwatch.StartNew();
+        int made = thinGenerator.Generate([1], decode).Length;
+        double overhead = probe.Elapsed.TotalSeconds / made;
+        log($"decode {precision}: per-token overhead {overhead * 1000:F2} ms (12 layers, width 96)");
+        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak);
     }
 }
