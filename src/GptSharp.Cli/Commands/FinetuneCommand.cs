@@ -41,8 +41,6 @@ static class FinetuneCommand
                                || (p.GetValue(config) is { } c && File.ReadAllText(c).Contains("\"block_size\"", StringComparison.Ordinal));
             int context = GptSharp.Interop.HfCheckpoint.ReadConfig(modelDir).BlockSize;
             if (!blockChosen && options.BlockSize > context) options = options with { BlockSize = context };
-            // Like Hugging Face's Trainer, fine-tuning runs 3 epochs unless told otherwise.
-            if (!options.LengthGiven) options = options with { NumTrainEpochs = 3 };
 
             using var plan = FineTuning.Check(new FineTuningInputs
             {

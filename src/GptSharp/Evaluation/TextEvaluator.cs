@@ -25,7 +25,7 @@ public sealed class TextEvaluator(Gpt model, ITokenizer tokenizer)
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 int length = Math.Min(window + 1, ids.Length - start);
-                var x = tensor(ids.AsSpan(start, length).ToArray().Select(i => (long)i).ToArray(), device: model.Device).unsqueeze(0);
+                var x = tensor(ids[start..(start + length)].Select(i => (long)i).ToArray(), device: model.Device).unsqueeze(0);
                 var logits = model.Forward(x[.., ..^1]);
                 var targets = x[.., 1..];
                 var a = NextTokenAccuracy.Compute(logits, targets);

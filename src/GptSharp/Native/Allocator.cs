@@ -14,11 +14,11 @@ public static class Allocator
     /// <summary>"tcmalloc", "glibc+mallopt", "glibc" or another preloaded allocator's file name.</summary>
     public static string Current { get; private set; } = "glibc";
 
-    internal static string? Preloaded() =>
+    static string? Preloaded() =>
         (Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Split([':', ' '], StringSplitOptions.RemoveEmptyEntries)
             .FirstOrDefault(p => p.Contains("malloc", StringComparison.Ordinal));
 
-    internal static bool OptedOut => Environment.GetEnvironmentVariable("GPTSHARP_ALLOCATOR") is "glibc";
+    static bool OptedOut => Environment.GetEnvironmentVariable("GPTSHARP_ALLOCATOR") is "glibc";
 
     /// <summary>Called once by <see cref="TorchRuntime.Initialize"/>.</summary>
     internal static void Tune()

@@ -50,8 +50,13 @@ public static class FineTuning
         public void Dispose() => Model.Dispose();
     }
 
+    /// <summary>
+    /// Checks and loads everything. Like Hugging Face's Trainer, a run with neither max_steps nor num_train_epochs lasts
+    /// 3 epochs.
+    /// </summary>
     public static Plan Check(FineTuningInputs inputs, TrainingOptions options)
     {
+        if (!options.LengthGiven) options = options with { NumTrainEpochs = 3 };
         options.Validate();
         if (inputs.ValFile is null && inputs.ValFraction is < 0 or >= 1)
             throw new GptSharpException($"val_fraction must be in [0, 1) (got {inputs.ValFraction})");
