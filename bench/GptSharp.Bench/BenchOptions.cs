@@ -1,20 +1,22 @@
 namespace GptSharp.Bench;
 
-/// <summary>Command line: --preset tiny|small|gpt2|all, --precision fp32|bf16|all, --steps N, --warmup N, --json-out FILE, --no-gemm, --decode.</summary>
+/// <summary>Command line: --preset tiny|small|gpt2|all, --precision fp32|bf16|int8|all, --steps N, --warmup N, --json-out FILE, --no-gemm, --decode.</summary>
 sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int Warmup, string? JsonOut, bool Gemm, bool Decode)
 {
     public const string Usage =
-        "usage: GptSharp.Bench [--preset tiny|small|gpt2|all (comma-separated ok, default all)] [--precision fp32|bf16|all (default all)]\n" +
+        "usage: GptSharp.Bench [--preset tiny|small|gpt2|all (comma-separated ok, default all)] [--precision fp32|bf16|all (default all;\n" +
+        "                      with --decode also int8)]\n" +
         "                      [--steps N (timed, default 10)] [--warmup N (default 3)] [--json-out FILE] [--no-gemm]\n" +
         "                      [--decode: generation speed of GPT-2 124M instead (pp256, tg128; --steps = repetitions)]\n" +
         "Allocator: tcmalloc when libtcmalloc-minimal4 is installed, else glibc+mallopt; GPTSHARP_ALLOCATOR=glibc: plain glibc;\n" +
         "GPTSHARP_RELAUNCHED=1 with tcmalloc installed: glibc+mallopt.";
 
-    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"];
+    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"], AllDecodePrecisions = ["fp32", "bf16", "int8"];
 
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions(AllPresets, AllPrecisions, Steps: 10, Warmup: 3, JsonOut: null, Gemm: true, Decode: false);
+        string precision = "all";
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new GptSharpException($"{args[i]} needs a value\n{Usage}");
@@ -23,10 +25,11 @@ sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int
                 string v = Value();
                 return int.TryParse(v, out int n) && n >= min ? n : throw new GptSharpException($"{name} must be an integer >= {min} (got '{v}')");
             }
+            BenchOptions PrecisionGiven(string value) { precision = value; return o; } // checked once --decode is known
             o = args[i] switch
             {
                 "--preset" => o with { Presets = List(Value(), AllPresets, "--preset") },
-                "--precision" => o with { Precisions = List(Value(), AllPrecisions, "--precision") },
+                "--precision" => PrecisionGiven(Value()),
                 "--steps" => o with { Steps = Count("--steps", 1) },
                 "--warmup" => o with { Warmup = Count("--warmup", 0) },
                 "--json-out" => o with { JsonOut = Value() },
@@ -36,7 +39,7 @@ sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int
                 _ => throw new GptSharpException($"unknown option '{args[i]}'\n{Usage}"),
             };
         }
-        return o;
+        return o with { Precisions = List(precision, o.Decode ? AllDecodePrecisions : AllPrecisions, "--precision") };
     }
 
     static string[] List(string value, string[] allowed, string option)

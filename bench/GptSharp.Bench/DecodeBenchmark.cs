@@ -7,7 +7,7 @@ namespace GptSharp.Bench;
 
 /// <summary>
 /// Generation speed with <see cref="TextGenerator"/> on GPT-2 124M (random weights, context 1024, batch 1), shaped like
-/// llama.cpp's llama-bench: prompt processing of 256 tokens (pp256) and greedy decoding of 128 tokens (tg128).
+/// llama.cpp's llama-bench (int8 against its q8_0): prompt processing of 256 tokens (pp256) and greedy decoding of 128 tokens (tg128).
 /// </summary>
 static class DecodeBenchmark
 {
@@ -25,7 +25,7 @@ static class DecodeBenchmark
     {
         var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
         using var model = Gpt.Create(config, seed: 1337);
-        if (precision == "bf16") model.Precision.ComputeType = ScalarType.BFloat16;
+        Configure(model, precision);
         var generator = new TextGenerator(model);
         var prompt = new Random(7).GetItems(Enumerable.Range(0, config.VocabSize).ToArray(), PromptTokens);
         var prefillOnly = new GenerationOptions { DoSample = false, MaxNewTokens = 1, StopAtEndOfText = false };
@@ -60,7 +60,7 @@ static class DecodeBenchmark
 
         // Per-token overhead: the same depth and number of operations, negligible arithmetic.
         using var thin = Gpt.Create(config with { NEmbd = 96, VocabSize = 512 }, seed: 1);
-        if (precision == "bf16") thin.Precision.ComputeType = ScalarType.BFloat16;
+        Configure(thin, precision);
         var thinGenerator = new TextGenerator(thin);
         thinGenerator.Generate([1], decode with { MaxNewTokens = 8 });
         var probe = Stopwatch.StartNew();
@@ -68,5 +68,12 @@ static class DecodeBenchmark
         double overhead = probe.Elapsed.TotalSeconds / made;
         log($"decode {precision}: per-token overhead {overhead * 1000:F2} ms (12 layers, width 96)");
         return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak);
+    }
+
+    /// <summary>bf16: matmuls in bf16 (weights cast once, kept); int8: weight-only int8 with bf16 activations.</summary>
+    static void Configure(Gpt model, string precision)
+    {
+        if (precision == "bf16") model.Precision.ComputeType = ScalarType.BFloat16;
+        if (precision == "int8") model.Precision.Int8Inference = true;
     }
 }

@@ -33,11 +33,13 @@ static class PeerFigures
     /// <summary>llama.cpp, GPT-2 124M random weights, 2 threads, tokens/s: prompt 256 (pp256) and decode batch 1 (tg128).</summary>
     public sealed record Decoding(string Weights, double Pp256, double Tg128, string Batch8);
 
-    /// <summary>Our fp32 against llama.cpp's f32 (with mmap, its default), our bf16 against its f16 (both 2-byte weights).</summary>
+    /// <summary>Our fp32 against llama.cpp's f32 (with mmap, its default), our bf16 against its f16 (both 2-byte weights),
+    /// our int8 against its q8_0 (8-bit weights with a scale per 32; ours has one per output channel).</summary>
     public static readonly IReadOnlyDictionary<string, Decoding> LlamaCpp = new Dictionary<string, Decoding>
     {
         ["fp32"] = new("f32", 950, 78, "195-250"),
         ["bf16"] = new("f16", 1420, 169, "320-360"),
+        ["int8"] = new("q8_0", 1190, 220, "310-330"),
     };
 
     public const string DecodingSource = "llama.cpp llama-bench, GPT-2 124M random weights, tied LM head, 2 threads (shared/bench/README.md, ±10 %)";

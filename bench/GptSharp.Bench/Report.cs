@@ -64,7 +64,12 @@ static class Report
         var peer = PeerFigures.LlamaCpp[r.Precision];
         return new JsonObject
         {
-            ["precision"] = r.Precision == "bf16" ? "bf16 matmuls (weights cast from fp32 once, kept while inferring)" : "fp32",
+            ["precision"] = r.Precision switch
+            {
+                "bf16" => "bf16 matmuls (weights cast from fp32 once, kept while inferring)",
+                "int8" => "int8 weight-only (per-output-channel scales; Linear layers and LM head), bf16 activations",
+                _ => "fp32",
+            },
             ["parameters"] = r.Parameters,
             ["reps"] = r.PrefillSeconds.Length,
             ["pp256_tokens_per_s"] = Math.Round(pp, 1),

@@ -20,20 +20,23 @@ static class EvalCommand
         var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N conversations." };
         var text = new Option<bool>("--text") { Description = "The data is plain text: report loss, perplexity and next-token accuracy only." };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var precision = PrecisionOption.Create();
         var cmd = new Command("eval", "Evaluate a chat model on held-out dialogues: loss, perplexity and next-token accuracy on the assistant's tokens, " +
                                       "and greedy replies scored by exact match, token F1 and BLEU.")
-            { model, data, text, output, maxNewTokens, samples, limit, device };
+            { model, data, text, output, maxNewTokens, samples, limit, device, precision };
         cmd.SetAction((p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             if (p.GetValue(maxNewTokens) < 1) throw new GptSharpException("--max-new-tokens must be at least 1");
             if (p.GetValue(limit) is < 1) throw new GptSharpException("--limit must be at least 1");
+            var inference = PrecisionOption.Get(p, precision);
             string dataPath = p.GetValue(data)!;
             EvaluationReport report;
             if (p.GetValue(text))
             {
                 string content = ReadUtf8(dataPath);
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
+                loaded.Model.Precision.Use(inference);
                 report = new TextEvaluator(loaded.Model, loaded.Tokenizer).Evaluate(content, dataPath, ct) with { Model = loaded.Directory };
             }
             else
@@ -41,6 +44,7 @@ static class EvalCommand
                 var conversations = DialogueReader.Read(dataPath);
                 if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
+                loaded.Model.Precision.Use(inference);
                 var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples) };
                 report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
             }

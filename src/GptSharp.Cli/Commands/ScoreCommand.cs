@@ -14,11 +14,14 @@ static class ScoreCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var input = new Option<string>("--input") { Description = "JSONL file; each line an object with an \"ids\" array of token ids.", Required = true };
         var output = new Option<string>("--output") { Description = "JSONL file to write: each input line with \"loss\" and \"ppl\" added.", Required = true };
+        var precision = PrecisionOption.Create();
         var cmd = new Command("score", "Score token sequences: mean next-token cross-entropy (loss) and perplexity (ppl) per line.")
-            { model, device, input, output };
+            { model, device, precision, input, output };
         cmd.SetAction((p, ct) =>
         {
+            var inference = PrecisionOption.Get(p, precision);
             using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
+            gpt.Precision.Use(inference);
             var scorer = new SequenceScorer(gpt);
             int n = JsonlFile.Transform(p.GetValue(input)!, p.GetValue(output)!, (obj, where) =>
             {

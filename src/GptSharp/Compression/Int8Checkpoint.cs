@@ -20,6 +20,16 @@ public sealed record Int8QuantizationReport(
 /// </summary>
 public static class Int8Checkpoint
 {
+    /// <summary>What <see cref="Read"/> returns; disposing it disposes every tensor.</summary>
+    public sealed record StoredInt8(Dictionary<string, Tensor> Floats, Dictionary<string, Int8Weight> Quantized) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var t in Floats.Values) t.Dispose();
+            foreach (var q in Quantized.Values) q.Dispose();
+        }
+    }
+
     public const string WeightsFile = "model.int8.safetensors", ConfigFile = "quantization_config.json";
     public const string QuantMethod = "gptsharp_int8_weight_only";
     const string WeightSuffix = ".weight", ValuesSuffix = ".qweight", ScaleSuffix = ".scale";
@@ -74,42 +84,56 @@ public static class Int8Checkpoint
     }
 
     /// <summary>
-    /// The int8 file's tensors dequantised to float32, named and laid out as in model.safetensors (Linear weights as
-    /// Conv1D [in, out]), so the ordinary loader can take them. The caller disposes them.
+    /// The int8 file's tensors: <see cref="StoredInt8.Floats"/> dequantised to float32, named and laid out as in
+    /// model.safetensors (Linear weights as Conv1D [in, out]) so the ordinary loader can take them, and
+    /// <see cref="StoredInt8.Quantized"/> the int8 weights themselves by module ("h.0.attn.c_attn"), for int8
+    /// inference. The caller disposes both.
     /// </summary>
-    public static Dictionary<string, Tensor> ReadDequantized(string dir)
+    public static StoredInt8 Read(string dir)
     {
         string path = Path.Combine(dir, WeightsFile);
         var stored = SafeTensors.Read(path);
-        var result = new Dictionary<string, Tensor>();
+        var floats = new Dictionary<string, Tensor>();
+        var quantized = new Dictionary<string, Int8Weight>();
+        var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         try
         {
             foreach (var (name, t) in stored)
             {
                 if (name.EndsWith(ScaleSuffix)) continue;
-                if (!name.EndsWith(ValuesSuffix)) { result[name] = t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32); continue; }
+                if (!name.EndsWith(ValuesSuffix))
+                {
+                    floats[name] = t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
+                    kept.Add(floats[name]);
+                    continue;
+                }
                 string module = name[..^ValuesSuffix.Length];
                 if (!stored.TryGetValue(module + ScaleSuffix, out var scale))
                     throw new GptSharpException($"{path}: tensor '{name}' has no '{module}{ScaleSuffix}' beside it");
-                if (t.dtype != ScalarType.Int8 || t.dim() != 2 || scale.dim() != 1 || scale.shape[0] != t.shape[0])
+                if (t.dtype != ScalarType.Int8 || t.dim() != 2 || scale.dim() != 1 || scale.shape[0] != t.shape[0]
+                    || !is_floating_point(scale))
                     throw new GptSharpException($"{path}: '{name}' must be I8 [out, in] with an F32 scale [out] " +
-                        $"(got {t.dtype} [{string.Join(", ", t.shape)}] and [{string.Join(", ", scale.shape)}])");
+                        $"(got {t.dtype} [{string.Join(", ", t.shape)}] and {scale.dtype} [{string.Join(", ", scale.shape)}])");
+                var weight = new Int8Weight(t, scale.to(ScalarType.Float32));
+                quantized[module] = weight;
+                kept.Add(t);
+                kept.Add(weight.Scale);
                 using var w = Int8Weights.Dequantize(t, scale);
-                result[module + WeightSuffix] = w.t().contiguous(); // Conv1D layout, as model.safetensors stores it
+                floats[module + WeightSuffix] = w.t().contiguous(); // Conv1D layout, as model.safetensors stores it
+                kept.Add(floats[module + WeightSuffix]);
             }
         }
         catch
         {
-            foreach (var t in result.Values) t.Dispose();
+            foreach (var t in floats.Values) t.Dispose();
+            foreach (var q in quantized.Values) q.Dispose();
+            foreach (var t in stored.Values) t.Dispose();
             throw;
         }
-        finally
-        {
-            // Float32 tensors moved into the result as they are; the rest (int8 values, scales, other dtypes) go.
-            foreach (var t in stored.Values)
-                if (!result.Values.Any(r => ReferenceEquals(r, t))) t.Dispose();
-        }
-        return result;
+        // What moved into the result stays; the rest (scales converted above, other dtypes) goes.
+        foreach (var t in stored.Values)
+            if (!kept.Contains(t)) t.Dispose();
+        return new StoredInt8(floats, quantized);
     }
 
     /// <summary>

@@ -13,9 +13,11 @@ public sealed record Int8Weight(Tensor Values, Tensor Scale) : IDisposable
 }
 
 /// <summary>
-/// Weight-only symmetric int8 quantisation, one scale per output channel: scale = max|w_row| / 127,
-/// q = round(w / scale) clamped to [-127, 127]. Per-channel scales keep a row with small weights from losing all
-/// its precision to a row with large ones; symmetric (no zero point) because trained weights centre on zero.
+/// Weight-only symmetric int8 quantisation, one scale per output channel: scale = max|w_row| / 127 rounded to the
+/// nearest bfloat16, q = round(w / scale) clamped to [-127, 127]. Per-channel scales keep a row with small weights from
+/// losing all its precision to a row with large ones; symmetric (no zero point) because trained weights centre on zero.
+/// Scales are bf16 values (stored as float32) because the int8 kernel takes them in the activations' bf16: so the
+/// kernel multiplies by exactly the weights that dequantising gives.
 /// </summary>
 public static class Int8Weights
 {
@@ -28,7 +30,7 @@ public static class Int8Weights
         using var _ = no_grad();
         var w = weight.detach().to(ScalarType.Float32);
         var rows = w.reshape(w.shape[0], -1);
-        var scale = rows.abs().amax([1]) / MaxLevel;
+        var scale = (rows.abs().amax([1]) / MaxLevel).to(ScalarType.BFloat16).to(ScalarType.Float32);
         // An all-zero row quantises to zeros whatever its scale; 1 avoids dividing by zero.
         var safe = scale.masked_fill(scale == 0, 1.0);
         var q = (rows / safe.unsqueeze(1)).round().clamp(-MaxLevel, MaxLevel).to(ScalarType.Int8).reshape(w.shape);

@@ -42,14 +42,16 @@ public static class HfCheckpoint
     {
         var config = ReadConfig(dir);
         string weights = Path.Combine(dir, WeightsFile);
-        // Weight-only int8 (gptsharp quantize) when there is no float file: dequantised here into the float32 model.
+        // Weight-only int8 (gptsharp quantize) when there is no float file: dequantised into the float32 model, and the
+        // int8 weights kept for inference.
         bool int8 = !File.Exists(weights) && Compression.Int8Checkpoint.Exists(dir);
         if (int8) weights = Path.Combine(dir, Compression.Int8Checkpoint.WeightsFile);
         else if (!File.Exists(weights)) throw new GptSharpException($"{weights}: file not found (only safetensors weights are supported)");
 
         var model = new Gpt(config);
         var expected = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var stored = int8 ? Compression.Int8Checkpoint.ReadDequantized(dir) : SafeTensors.Read(weights);
+        using var int8Stored = int8 ? Compression.Int8Checkpoint.Read(dir) : null;
+        var stored = int8Stored?.Floats ?? SafeTensors.Read(weights);
         try
         {
             var seen = new HashSet<string>();
@@ -72,6 +74,7 @@ public static class HfCheckpoint
             var missing = expected.Keys.Except(seen).ToList();
             if (missing.Count > 0)
                 throw new GptSharpException($"{weights}: missing tensors: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}");
+            if (int8Stored is not null && device is null or { type: DeviceType.CPU }) KeepInt8(model, int8Stored.Quantized);
         }
         catch
         {
@@ -80,11 +83,23 @@ public static class HfCheckpoint
         }
         finally
         {
-            foreach (var t in stored.Values) t.Dispose();
+            if (int8Stored is null) foreach (var t in stored.Values) t.Dispose();
         }
         if (device is not null && device.type != DeviceType.CPU) model.to(device);
+        if (int8) model.Precision.Int8Inference = true; // elsewhere than the CPU, re-quantised on first use
         model.eval();
         return model;
+    }
+
+    static void KeepInt8(Gpt model, IReadOnlyDictionary<string, Compression.Int8Weight> quantized)
+    {
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        foreach (var (name, weight) in quantized)
+        {
+            if (modules.GetValueOrDefault(name) is not TorchSharp.Modules.Linear linear)
+                throw new GptSharpException($"int8 weights for '{name}', which is not a Linear layer of this model");
+            model.Precision.KeepInt8(linear, weight, linear.bias);
+        }
     }
 
     static string RequireDir(string dir) =>

@@ -83,7 +83,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             x = ln_f.forward(x);
             // Tied LM head: logits = x · wteᵀ.
             using var head = wte.weight!;
-            var logits = nn.functional.linear(Precision.Input(x), Precision.Cast(wte, head));
+            var logits = Precision.Linear(x, wte, head, null);
             cache?.Advance((int)t);
             return logits;
         }

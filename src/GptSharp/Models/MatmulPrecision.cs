@@ -1,3 +1,4 @@
+using GptSharp.Compression;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,15 +11,42 @@ namespace GptSharp.Models;
 /// across passes — decoding would otherwise spend as long casting as multiplying — until autograd is on again, the
 /// compute type changes or <see cref="ForgetCasts"/> is called (after changing weights in place under no_grad).
 /// LayerNorm, softmax-cross-entropy and the residual stream stay fp32.
+/// <para><see cref="Int8Inference"/> goes further for inference: weights kept as int8 (<see cref="Int8Weights"/>).</para>
 /// </summary>
 public sealed class MatmulPrecision
 {
     readonly Dictionary<object, Tensor> _pass = new(ReferenceEqualityComparer.Instance);
     readonly Dictionary<object, Tensor> _kept = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<object, Int8Linear> _int8 = new(ReferenceEqualityComparer.Instance);
     ScalarType? _keptType;
+    bool _int8Inference;
 
     /// <summary>Null for plain fp32.</summary>
     public ScalarType? ComputeType { get; set; }
+
+    /// <summary>
+    /// Weight-only int8 inference: with autograd off, every Linear layer and the LM head multiply with int8 weights
+    /// (one bf16 scale per output channel) and bf16 activations, whatever <see cref="ComputeType"/> says. Each weight
+    /// is quantised from its float value on first use and kept like a cast; with autograd on, the float weights are
+    /// used as usual. A model loaded from an int8 directory starts with this on and its stored int8 weights kept.
+    /// </summary>
+    public bool Int8Inference
+    {
+        get => _int8Inference;
+        set
+        {
+            if (!value) ForgetInt8();
+            _int8Inference = value;
+        }
+    }
+
+    /// <summary>Sets up inference in <paramref name="precision"/>; <see cref="InferencePrecision.Auto"/> changes nothing.</summary>
+    public void Use(InferencePrecision precision)
+    {
+        if (precision == InferencePrecision.Auto) return;
+        Int8Inference = precision == InferencePrecision.Int8;
+        ComputeType = precision == InferencePrecision.BFloat16 ? ScalarType.BFloat16 : null;
+    }
 
     /// <summary>The weight owned by <paramref name="owner"/> in the compute dtype, cast at most once per pass (or once while inferring).</summary>
     internal Tensor Cast(object owner, Tensor w)
@@ -26,7 +54,7 @@ public sealed class MatmulPrecision
         if (ComputeType is not { } t || w.dtype == t) return w;
         if (!is_grad_enabled())
         {
-            if (_keptType != t) ForgetCasts();
+            if (_keptType != t) ForgetFloatCasts();
             if (!_kept.TryGetValue(owner, out var kept))
             {
                 using var detached = w.detach();
@@ -35,7 +63,7 @@ public sealed class MatmulPrecision
             }
             return kept;
         }
-        if (_kept.Count > 0) ForgetCasts(); // training from here on: weights will change
+        if (_kept.Count > 0 || _int8.Count > 0) ForgetCasts(); // training from here on: weights will change
         if (!_pass.TryGetValue(owner, out var c)) _pass[owner] = c = w.to(t);
         return c;
     }
@@ -46,17 +74,52 @@ public sealed class MatmulPrecision
     internal Tensor Linear(Tensor x, nn.Module<Tensor, Tensor> linear)
     {
         var l = (TorchSharp.Modules.Linear)linear;
-        return nn.functional.linear(Input(x), Cast(l, l.weight!), l.bias is null ? null : Cast(l.bias, l.bias));
+        return Linear(x, l, l.weight!, l.bias);
+    }
+
+    /// <summary>y = x Wᵀ + b for a weight [out, in] owned by <paramref name="owner"/> (the module that holds it).</summary>
+    internal Tensor Linear(Tensor x, object owner, Tensor weight, Tensor? bias)
+    {
+        if (_int8Inference && !is_grad_enabled())
+        {
+            if (!_int8.TryGetValue(owner, out var q))
+            {
+                using var w = Int8Weights.Quantize(weight);
+                _int8[owner] = q = Int8Linear.From(w, bias);
+            }
+            return Int8MatMul.Linear(x, q);
+        }
+        if (_int8.Count > 0 && is_grad_enabled()) ForgetCasts();
+        return nn.functional.linear(Input(x), Cast(owner, weight), bias is null ? null : Cast(bias, bias));
+    }
+
+    /// <summary>Keeps stored int8 weights for <paramref name="owner"/> (loading an int8 directory) instead of quantising its float weight.</summary>
+    internal void KeepInt8(object owner, Int8Weight weight, Tensor? bias)
+    {
+        if (_int8.Remove(owner, out var old)) old.Dispose();
+        _int8[owner] = Int8Linear.From(weight, bias);
     }
 
     /// <summary>Forgets this pass's casts; their tensors belong to the caller's dispose scope.</summary>
     internal void EndPass() => _pass.Clear();
 
-    /// <summary>Drops the casts kept for inference; call after changing weights in place with autograd off.</summary>
+    /// <summary>Drops the casts and int8 weights kept for inference; call after changing weights in place with autograd off.</summary>
     public void ForgetCasts()
+    {
+        ForgetFloatCasts();
+        ForgetInt8();
+    }
+
+    void ForgetFloatCasts()
     {
         foreach (var t in _kept.Values) t.Dispose();
         _kept.Clear();
         _keptType = null;
+    }
+
+    void ForgetInt8()
+    {
+        foreach (var q in _int8.Values) q.Dispose();
+        _int8.Clear();
     }
 }

@@ -17,6 +17,9 @@ public static class TorchRuntime
     /// <summary>What each fix did on this machine, for benchmark reports and <c>--verbose</c>.</summary>
     public static IReadOnlyDictionary<string, string> Report { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>libtorch_cpu's handle once loaded here (0 elsewhere), for the kernels TorchSharp does not bind.</summary>
+    internal static nint LibTorchCpu { get; private set; }
+
 #pragma warning disable CA2255 // a library module initializer is the point: it must run before TorchSharp loads
     [ModuleInitializer]
     internal static void OnLoad() => Initialize();
@@ -38,9 +41,12 @@ public static class TorchRuntime
                     report["libstdc++"] = LibStdCxxCompat.EnsureLoadable(torchSharp);
                 string cpu = Path.Combine(dir, "libtorch_cpu.so");
                 if (File.Exists(cpu) && NativeLibrary.TryLoad(cpu, out nint handle))
+                {
+                    LibTorchCpu = handle;
                     report["mkl"] = Environment.GetEnvironmentVariable("GPTSHARP_MKL_DISPATCH") is "stock"
                         ? "stock (GPTSHARP_MKL_DISPATCH=stock)"
                         : MklCpuDispatch.Apply(handle);
+                }
             }
             report["threads"] = torch.get_num_threads().ToString();
             Report = report;

@@ -1,0 +1,27 @@
+namespace GptSharp.Models;
+
+/// <summary>How a model multiplies while inferring (<see cref="MatmulPrecision.Use"/>).</summary>
+public enum InferencePrecision
+{
+    /// <summary>As loaded: int8 for a directory holding int8 weights, else fp32.</summary>
+    Auto,
+    Float32,
+    /// <summary>bf16 matmuls, weights cast once and kept (fp32 LayerNorm and residual stream).</summary>
+    BFloat16,
+    /// <summary>Weight-only int8 with bf16 activations (<see cref="MatmulPrecision.Int8Inference"/>).</summary>
+    Int8,
+}
+
+public static class InferencePrecisionNames
+{
+    public const string Choices = "auto, fp32, bf16 or int8";
+
+    public static InferencePrecision Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "auto" => InferencePrecision.Auto,
+        "fp32" or "float32" => InferencePrecision.Float32,
+        "bf16" or "bfloat16" => InferencePrecision.BFloat16,
+        "int8" => InferencePrecision.Int8,
+        _ => throw new GptSharpException($"unknown precision '{name}' (expected {Choices})"),
+    };
+}
