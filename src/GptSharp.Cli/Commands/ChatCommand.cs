@@ -46,7 +46,8 @@ static class ChatCommand
             var output = p.InvocationConfiguration.Output;
             var repl = new ChatRepl(session, Console.In, output) { PromptMarker = Console.IsInputRedirected ? "" : "> " };
             if (!Console.IsInputRedirected) output.WriteLine("Type a message; /help lists the commands, /exit leaves.");
-            ConsoleCancelEventHandler onCtrlC = (_, e) => e.Cancel = repl.CancelReply(); // idle: Ctrl+C leaves as usual
+            // Ctrl+C during a reply stops it (the process goes on); at the prompt the REPL leaves and Ctrl+C ends the process as usual.
+            ConsoleCancelEventHandler onCtrlC = (_, e) => e.Cancel = repl.Interrupt() == ChatInterrupt.StoppedReply;
             Console.CancelKeyPress += onCtrlC;
             try { repl.RunAsync().GetAwaiter().GetResult(); }
             finally { Console.CancelKeyPress -= onCtrlC; }

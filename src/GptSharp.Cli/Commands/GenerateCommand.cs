@@ -24,41 +24,56 @@ static class GenerateCommand
         var repetitionPenalty = new Option<double>("--repetition-penalty") { Description = "Penalise tokens already present (> 1 discourages repeats; 1 is off).", DefaultValueFactory = _ => defaults.RepetitionPenalty };
         var noRepeatNgram = new Option<int>("--no-repeat-ngram-size") { Description = "Never repeat an n-gram of this size (0 is off).", DefaultValueFactory = _ => defaults.NoRepeatNgramSize };
         var stop = new Option<string[]>("--stop") { Description = "Stop when the text contains this (repeatable); the output is cut before it.", DefaultValueFactory = _ => [] };
-        var beams = new Option<int>("--num-beams") { Description = "Beam search with this many beams (1 is off; deterministic).", DefaultValueFactory = _ => defaults.NumBeams };
+        var beams = new Option<int>("--num-beams") { Description = "Beam search with this many beams (1 is off). Deterministic: turns sampling off, and cannot be combined with --temperature, --top-k or --top-p.", DefaultValueFactory = _ => defaults.NumBeams };
         var returns = new Option<int>("--num-return-sequences") { Description = "With beam search: print this many best beams.", DefaultValueFactory = _ => 1 };
         var lengthPenalty = new Option<double>("--length-penalty") { Description = "Beam score = log-probability / length^this.", DefaultValueFactory = _ => defaults.LengthPenalty };
+        var promptOverflow = new Option<string>("--prompt-overflow")
+        {
+            Description = "A prompt that leaves too little of the model's context: error, or trim its oldest tokens to leave room for " +
+                          "--max-new-tokens (keeping at least half the context).",
+            DefaultValueFactory = _ => "error",
+        };
+        promptOverflow.AcceptOnlyFromAmong("error", "trim");
 
         var cmd = new Command("generate", "Continue a prompt with a trained model.")
             { model, device, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
-              beams, returns, lengthPenalty };
+              beams, returns, lengthPenalty, promptOverflow };
         cmd.SetAction(async (p, ct) =>
         {
             // Check the options before the (slow) model load. Options not given come from the model's generation_config.json.
             string dir = p.GetValue(model)!;
             var fromModel = GenerationConfigFile.Read(dir);
             T Given<T>(Option<T> o, T fallback) => p.GetResult(o) is { Implicit: false } ? p.GetValue(o)! : fallback;
+            // Beam search does not sample: asking for beams turns sampling off, unless sampling options are asked for too (then Validate says why not).
+            bool beamSearch = Given(beams, fromModel.NumBeams) > 1;
+            bool samplingAsked = new Option[] { temperature, topK, topP }.Any(o => p.GetResult(o) is { Implicit: false });
             var options = (fromModel with
             {
                 MaxNewTokens = Given(maxNewTokens, fromModel.MaxNewTokens), Temperature = Given(temperature, fromModel.Temperature),
                 TopK = Given(topK, fromModel.TopK), TopP = Given(topP, fromModel.TopP), Seed = p.GetValue(seed),
-                DoSample = p.GetValue(greedy) ? false : fromModel.DoSample,
+                DoSample = p.GetValue(greedy) ? false : beamSearch ? samplingAsked : fromModel.DoSample,
                 MinNewTokens = Given(minNewTokens, fromModel.MinNewTokens), RepetitionPenalty = Given(repetitionPenalty, fromModel.RepetitionPenalty),
                 NoRepeatNgramSize = Given(noRepeatNgram, fromModel.NoRepeatNgramSize), StopSequences = p.GetValue(stop) ?? [],
                 NumBeams = Given(beams, fromModel.NumBeams), NumReturnSequences = p.GetValue(returns), LengthPenalty = Given(lengthPenalty, fromModel.LengthPenalty),
+                PromptOverflow = p.GetValue(promptOverflow) == "trim" ? PromptOverflow.TrimStart : PromptOverflow.Error,
             }).Validate();
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
             var tokenizer = loaded.Tokenizer;
             var generator = new TextGenerator(loaded.Model, tokenizer);
 
             string text = p.GetValue(prompt) ?? "";
+            int[] promptIds = tokenizer.Encode(text);
+            int kept = options.PromptTokensKept(promptIds.Length, loaded.Model.Config.BlockSize);
+            if (kept < promptIds.Length)
+                p.InvocationConfiguration.Error.WriteLine($"note: the prompt has {promptIds.Length} tokens; generating from its last {kept} (--prompt-overflow trim)");
             if (options.NumBeams > 1 || options.StopSequences.Count > 0)
             {
                 // Beam search and exact stop-sequence cuts need the whole output before printing.
-                var results = options.NumBeams > 1 ? generator.GenerateBeams(tokenizer.Encode(text), options, ct) : [generator.Complete(text, options, ct)];
+                var results = options.NumBeams > 1 ? generator.GenerateBeams(promptIds, options, ct) : [generator.Complete(promptIds, options, ct)];
                 foreach (var r in results) p.InvocationConfiguration.Output.WriteLine(text + (r.Text ?? tokenizer.Decode(r.Ids)));
                 return 0;
             }
-            var tokens = generator.StreamAsync(tokenizer.Encode(text), options, ct); // checks the prompt's length now
+            var tokens = generator.StreamAsync(promptIds, options, ct); // checks the prompt's length now
             var output = p.InvocationConfiguration.Output;
             await output.WriteAsync(text);
             await output.FlushAsync(ct);

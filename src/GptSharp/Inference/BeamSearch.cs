@@ -10,6 +10,9 @@ namespace GptSharp.Inference;
 /// processors) are added to its score, the 2·num_beams best continuations are taken, those ending in end-of-text
 /// become finished hypotheses and the best num_beams others go on. Hypotheses are ranked by
 /// sum of log-probabilities / (new tokens, end-of-text included)^length_penalty.
+/// A continuation whose text completes a stop sequence finishes too, like end-of-text: it is scored with the token
+/// that completed the stop sequence, and its result is cut just before the stop sequence (as in greedy decoding).
+/// The logits processors (repetition penalty, no-repeat n-grams, min_new_tokens) see each beam's own tokens.
 /// The beams run as one batch with one KV cache whose batch dimension is the beams; when beams are reordered the
 /// cache rows are copied to follow them.
 /// </summary>
@@ -25,7 +28,11 @@ static class BeamSearch
         var running = Enumerable.Range(0, beams).Select(_ => new List<int>(prompt)).ToList();
         // Only the first beam starts live, so the first step does not pick the same token once per beam.
         var scores = Enumerable.Range(0, beams).Select(b => b == 0 ? 0.0 : double.NegativeInfinity).ToArray();
-        var finished = new List<(int[] Ids, double Score, FinishReason Reason)>();
+        var finished = new List<(int[] Ids, string? Text, double Score, FinishReason Reason)>();
+        // One stop-sequence watch per beam, copied when a beam branches.
+        var scanners = tokenizer is not null && o.StopSequences.Count > 0
+            ? Enumerable.Range(0, beams).Select(_ => new StopSequenceScanner(tokenizer, o.StopSequences)).ToList()
+            : null;
         double Ranked(double sum, int length) => sum / Math.Pow(Math.Max(length, 1), o.LengthPenalty);
         using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, prompt.Length + o.MaxNewTokens)) : null;
         var end = FinishReason.Length;
@@ -55,6 +62,7 @@ static class BeamSearch
                 var sources = new List<int>();
                 var tokens = new List<int>();
                 var nextScores = new List<double>();
+                var nextScanners = new List<StopSequenceScanner>();
                 for (int rank = 0; rank < values.Length && sources.Count < beams; rank++)
                 {
                     if (float.IsNegativeInfinity(values[rank])) break;
@@ -62,20 +70,36 @@ static class BeamSearch
                     if (o.StopAtEndOfText && token == endOfTextId)
                     {
                         // As in Hugging Face, only an end-of-text among the num_beams best finishes a hypothesis.
-                        if (rank < beams) finished.Add((running[source].Skip(prompt.Length).ToArray(), Ranked(values[rank], step + 1), FinishReason.EndOfText));
+                        if (rank < beams) finished.Add((running[source].Skip(prompt.Length).ToArray(), null, Ranked(values[rank], step + 1), FinishReason.EndOfText));
                         continue;
+                    }
+                    if (scanners is not null)
+                    {
+                        var scanner = scanners[source].Clone();
+                        if (scanner.Push(token))
+                        {
+                            // Like end-of-text: a finished hypothesis when among the num_beams best, never a running beam.
+                            if (rank < beams) finished.Add(Stopped(tokenizer!, [.. running[source].Skip(prompt.Length), token], scanner.Cut, Ranked(values[rank], step + 1)));
+                            continue;
+                        }
+                        nextScanners.Add(scanner);
                     }
                     sources.Add(source);
                     tokens.Add(token);
                     nextScores.Add(values[rank]);
                 }
                 if (sources.Count == 0) { done = true; running.Clear(); break; } // every continuation banned or finished
-                while (sources.Count < beams) { sources.Add(sources[0]); tokens.Add(tokens[0]); nextScores.Add(double.NegativeInfinity); }
+                while (sources.Count < beams)
+                {
+                    sources.Add(sources[0]); tokens.Add(tokens[0]); nextScores.Add(double.NegativeInfinity);
+                    if (scanners is not null) nextScanners.Add(nextScanners[0].Clone());
+                }
 
                 if (cache is not null && !sources.Select((s, i) => s == i).All(same => same))
                     ReorderCache(cache, config, sources, device);
                 running = sources.Select((s, i) => new List<int>(running[s]) { tokens[i] }).ToList();
                 scores = [.. nextScores];
+                if (scanners is not null) scanners = nextScanners;
 
                 if (finished.Count >= beams)
                 {
@@ -88,7 +112,7 @@ static class BeamSearch
             if (!done)
                 for (int b = 0; b < running.Count; b++)
                     if (!double.IsNegativeInfinity(scores[b]))
-                        finished.Add((running[b].Skip(prompt.Length).ToArray(), Ranked(scores[b], running[b].Count - prompt.Length), end));
+                        finished.Add((running[b].Skip(prompt.Length).ToArray(), null, Ranked(scores[b], running[b].Count - prompt.Length), end));
         }
         finally
         {
@@ -97,8 +121,17 @@ static class BeamSearch
         return finished
             .OrderByDescending(f => f.Score)
             .Take(o.NumReturnSequences)
-            .Select(f => new GenerationResult(f.Ids, tokenizer?.Decode(f.Ids), f.Reason, f.Score))
+            .Select(f => new GenerationResult(f.Ids, f.Text ?? tokenizer?.Decode(f.Ids), f.Reason, f.Score))
             .ToArray();
+    }
+
+    /// <summary>A hypothesis ended by a stop sequence starting at character <paramref name="cut"/> of its text: text and ids cut before it.</summary>
+    static (int[] Ids, string? Text, double Score, FinishReason Reason) Stopped(ITokenizer tokenizer, int[] ids, int cut, double score)
+    {
+        string text = tokenizer.Decode(ids);
+        cut = Math.Min(cut, text.Length);
+        int keep = StopSequenceMatch.TokensBefore(tokenizer, ids, text, cut);
+        return (ids[..keep], text[..cut], score, FinishReason.StopSequence);
     }
 
     /// <summary>

@@ -5,7 +5,10 @@ namespace GptSharp.Inference;
 /// <summary>
 /// The read-reply loop behind <c>gptsharp chat</c>: reads lines from a <see cref="TextReader"/> (a terminal or redirected
 /// stdin), streams each reply to a <see cref="TextWriter"/>, and understands a few slash commands (see <see cref="Help"/>).
-/// <see cref="CancelReply"/> stops the reply in progress (Ctrl+C) without leaving the loop.
+/// <para><see cref="Interrupt"/> is Ctrl+C (the host wires its interrupt signal, e.g. <c>Console.CancelKeyPress</c>, to
+/// it): during a reply it stops the reply and the loop goes on at the prompt; at the prompt it leaves, so pressing
+/// Ctrl+C twice stops a reply and then leaves. A stopped reply stays in the session's history as far as it was shown
+/// (marked " [stopped]" on screen only), so the model's next prompt holds the same conversation the user saw.</para>
 /// </summary>
 public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter output)
 {
@@ -17,11 +20,12 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
           /set NAME VALUE        temperature, top_k, top_p, max_new_tokens, seed
           /help                  this list
           /exit                  leave (end of input does too)
-        Ctrl+C stops a reply.
+        Ctrl+C stops a reply; at the prompt it leaves.
         """;
 
     readonly Lock gate = new();
-    CancellationTokenSource? reply;
+    CancellationTokenSource? reply;   // the reply in progress
+    CancellationTokenSource? leaving; // the loop in progress
 
     /// <summary>Shown before each user line; empty for none.</summary>
     public string PromptMarker { get; init; } = "> ";
@@ -29,24 +33,41 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
     /// <summary>True while a reply is being generated.</summary>
     public bool Replying { get { lock (gate) return reply is not null; } }
 
-    /// <summary>Stops the reply in progress, if any; returns whether there was one.</summary>
-    public bool CancelReply()
+    /// <summary>
+    /// An interrupt request (Ctrl+C), from any thread: stops the reply in progress if there is one (generation stops
+    /// before its next token), otherwise makes <see cref="RunAsync"/> return, even while it waits for a line.
+    /// </summary>
+    public ChatInterrupt Interrupt()
     {
         lock (gate)
         {
-            if (reply is null) return false;
-            reply.Cancel();
-            return true;
+            if (reply is not null)
+            {
+                reply.Cancel();
+                return ChatInterrupt.StoppedReply;
+            }
+            leaving?.Cancel();
+            return ChatInterrupt.Leaving;
         }
     }
 
-    /// <summary>Runs until /exit, end of input or <paramref name="ct"/>.</summary>
+    /// <summary>Runs until /exit, end of input, an <see cref="Interrupt"/> at the prompt, or <paramref name="ct"/>.</summary>
     public async Task RunAsync(CancellationToken ct = default)
     {
         Action<ContentFilterBlock> report = b => output.WriteLine($"[{(b.Where == ContentFilterSide.Input ? "message" : "reply")} blocked: {b.Category}]");
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        lock (gate) leaving = leave;
         session.Blocked += report;
-        try { await LoopAsync(ct); }
-        finally { session.Blocked -= report; }
+        try { await LoopAsync(leave.Token); }
+        catch (OperationCanceledException) when (leave.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            await output.WriteLineAsync(); // interrupted at the prompt: end the prompt's line
+        }
+        finally
+        {
+            session.Blocked -= report;
+            lock (gate) leaving = null;
+        }
     }
 
     async Task LoopAsync(CancellationToken ct)
@@ -55,7 +76,8 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         {
             await output.WriteAsync(PromptMarker);
             await output.FlushAsync(ct);
-            string? line = await input.ReadLineAsync(ct);
+            // A terminal's ReadLine blocks and ignores cancellation: read on the thread pool so an interrupt can leave without the line.
+            string? line = await Task.Run(input.ReadLine, CancellationToken.None).WaitAsync(ct);
             if (line is null) break;
             line = line.Trim();
             if (line.Length == 0) continue;

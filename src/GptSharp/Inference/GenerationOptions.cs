@@ -41,11 +41,13 @@ public sealed record GenerationOptions
     public int MinNewTokens { get; init; }
 
     /// <summary>Generation stops when the decoded output contains one of these strings; the result is cut just before it.
-    /// Needs a tokenizer (see <see cref="TextGenerator(GptSharp.Models.Gpt, GptSharp.Tokenization.ITokenizer)"/>).</summary>
+    /// A stop sequence may span several tokens, and tokens that end inside a UTF-8 character; with beam search a beam that
+    /// reaches one is finished. Needs a tokenizer (see <see cref="TextGenerator(GptSharp.Models.Gpt, GptSharp.Tokenization.ITokenizer)"/>).</summary>
     public IReadOnlyList<string> StopSequences { get; init; } = Array.Empty<string>();
 
-    /// <summary>Beam search with this many beams; 1 turns it off. Beam search is deterministic: it ignores do_sample,
-    /// temperature, top_k and top_p.</summary>
+    /// <summary>Beam search with this many beams; 1 turns it off. Beam search is deterministic: it needs do_sample off
+    /// (or temperature 0), and <see cref="Validate"/> refuses it combined with sampling. Repetition penalty,
+    /// no-repeat n-grams, min_new_tokens and stop sequences apply to every beam.</summary>
     public int NumBeams { get; init; } = 1;
 
     /// <summary>Beam search ranks finished sequences by sum of log-probabilities / length^length_penalty: above 0 favours longer ones.</summary>
@@ -56,6 +58,22 @@ public sealed record GenerationOptions
 
     /// <summary>How many of the best beams <see cref="TextGenerator.GenerateBeams"/> returns (at most num_beams).</summary>
     public int NumReturnSequences { get; init; } = 1;
+
+    /// <summary>What to do with a prompt that leaves too little of the context to generate in: an error (the default) or
+    /// dropping its oldest tokens; <see cref="Inference.PromptOverflow"/> gives the exact rule.</summary>
+    public PromptOverflow PromptOverflow { get; init; } = PromptOverflow.Error;
+
+    /// <summary>
+    /// How many tokens of a prompt of <paramref name="promptLength"/> tokens generation starts from, in a context of
+    /// <paramref name="contextSize"/> positions (see <see cref="Inference.PromptOverflow"/>); with
+    /// <see cref="PromptOverflow.Error"/>, the prompt's length (checking it against the context is left to the generator).
+    /// </summary>
+    public int PromptTokensKept(int promptLength, int contextSize)
+    {
+        if (PromptOverflow == PromptOverflow.Error || promptLength + MaxNewTokens <= contextSize) return promptLength;
+        int keep = Math.Max(1, Math.Max(contextSize - MaxNewTokens, contextSize / 2));
+        return Math.Min(promptLength, keep);
+    }
 
     /// <summary>True when decoding takes the argmax: sampling is off or the temperature is 0.</summary>
     public bool IsGreedy => !DoSample || Temperature == 0;
@@ -75,6 +93,9 @@ public sealed record GenerationOptions
         Need(NumBeams >= 1, $"num_beams must be at least 1, where 1 turns beam search off (got {NumBeams})");
         Need(double.IsFinite(LengthPenalty), $"length_penalty must be a finite number (got {LengthPenalty})");
         Need(NumReturnSequences >= 1 && NumReturnSequences <= NumBeams, $"num_return_sequences must be in 1..num_beams ({NumBeams}) (got {NumReturnSequences})");
+        Need(NumBeams == 1 || IsGreedy, $"num_beams > 1 (beam search, got {NumBeams}) is deterministic and cannot be combined with sampling: " +
+                                        "set do_sample to false (--greedy) or temperature to 0, or use num_beams 1");
+        Need(Enum.IsDefined(PromptOverflow), $"prompt_overflow must be Error or TrimStart (got {PromptOverflow})");
         return this;
     }
 }

@@ -12,6 +12,9 @@ namespace GptSharp.Inference;
 /// a step costs one position of work; with it off the whole sequence is recomputed, giving the same tokens.
 /// Generation stops after <see cref="GenerationOptions.MaxNewTokens"/>, at the end-of-text token, at a stop
 /// sequence, or when the model's context is full. <see cref="GenerationOptions.NumBeams"/> above 1 runs beam search.
+/// A prompt too long for the context is an error or loses its oldest tokens, as <see cref="GenerationOptions.PromptOverflow"/>
+/// says; every entry point (plain, batched, streamed, beam search) treats it the same way. An empty prompt starts from
+/// the end-of-text token, as GPT-2 does; without one it is an error.
 /// </summary>
 public sealed class TextGenerator
 {
@@ -119,14 +122,14 @@ public sealed class TextGenerator
     {
         var o = (options ?? new GenerationOptions()).Validate();
         if (o.StopSequences.Count > 0) RequireTokenizer("stop_sequences");
-        if (o.StopSequences.Count > 0 && o.NumBeams > 1)
-            throw new GptSharpException("invalid generation option: stop_sequences are not supported with beam search (num_beams > 1)");
         return o;
     }
 
     ITokenizer RequireTokenizer(string what) => Tokenizer
         ?? throw new GptSharpException($"{what} needs a tokenizer: create the TextGenerator with one");
 
+    /// <summary>The checked options and the token ids generation starts from: the prompt, or end-of-text for an empty one,
+    /// with its oldest tokens dropped when <see cref="GenerationOptions.PromptOverflow"/> says so.</summary>
     (int[] Prompt, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
     {
         var o = Check(options);
@@ -135,12 +138,14 @@ public sealed class TextGenerator
         int[] ids = prompt.Count > 0 ? [.. prompt]
             : EndOfTextId is { } eot ? [eot]
             : throw new GptSharpException("the prompt is empty and the model has no end-of-text token to start from");
-        if (ids.Length > context)
-            throw new GptSharpException($"the prompt has {ids.Length} tokens but the model's context holds only {context} (n_positions)");
         int bad = Array.FindIndex(ids, t => t < 0 || t >= vocab);
         if (bad >= 0)
             throw new GptSharpException($"prompt token {bad} has id {ids[bad]}, outside the model's vocabulary (0..{vocab - 1})");
-        return (ids, o);
+        if (ids.Length > context && o.PromptOverflow == PromptOverflow.Error)
+            throw new GptSharpException($"the prompt has {ids.Length} tokens but the model's context holds only {context} (n_positions): " +
+                                        "shorten it, or let generation drop its oldest tokens (prompt_overflow TrimStart; --prompt-overflow trim)");
+        int keep = o.PromptTokensKept(ids.Length, context);
+        return (keep < ids.Length ? ids[^keep..] : ids, o);
     }
 
     /// <summary>
@@ -217,23 +222,22 @@ public sealed class TextGenerator
         public List<int> Tokens { get; } = [.. prompt];
         public List<int> NewIds { get; } = [];
         public FinishReason? Finish { get; set; }
-        string? _text;
-        int _cut = -1;
+        StopSequenceScanner? _stops;
 
-        public bool FoundStop(ITokenizer tokenizer, IReadOnlyList<string> stops)
-        {
-            _text = tokenizer.Decode(NewIds);
-            _cut = StopSequenceMatch.Find(_text, stops);
-            return _cut >= 0;
-        }
+        /// <summary>Adds <paramref name="id"/> (already in <see cref="NewIds"/>) to the stop-sequence watch; true when the output now holds one.</summary>
+        public bool FoundStop(ITokenizer tokenizer, IReadOnlyList<string> stops) =>
+            (_stops ??= new StopSequenceScanner(tokenizer, stops)).Push(NewIds[^1]);
 
         public GenerationResult Result(ITokenizer? tokenizer)
         {
             var reason = Finish ?? FinishReason.Length;
             if (tokenizer is null) return new([.. NewIds], null, reason);
-            if (_cut < 0) return new([.. NewIds], tokenizer.Decode(NewIds), reason);
-            int keep = StopSequenceMatch.TokensBefore(tokenizer, NewIds, _text!, _cut);
-            return new(NewIds.Take(keep).ToArray(), _text![.._cut], reason);
+            string text = tokenizer.Decode(NewIds);
+            int cut = _stops?.Cut ?? -1;
+            if (cut < 0) return new([.. NewIds], text, reason);
+            cut = Math.Min(cut, text.Length);
+            int keep = StopSequenceMatch.TokensBefore(tokenizer, NewIds, text, cut);
+            return new(NewIds.Take(keep).ToArray(), text[..cut], reason);
         }
     }
 }

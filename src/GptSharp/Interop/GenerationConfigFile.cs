@@ -23,7 +23,8 @@ public static class GenerationConfigFile
             return (o with
             {
                 MaxNewTokens = json["max_new_tokens"]?.GetValue<int>() ?? o.MaxNewTokens,
-                DoSample = json["do_sample"]?.GetValue<bool>() ?? o.DoSample,
+                // Hugging Face's do_sample defaults to false; a file asking for beams without saying so means no sampling.
+                DoSample = json["do_sample"]?.GetValue<bool>() ?? (json["num_beams"]?.GetValue<int>() > 1 ? false : o.DoSample),
                 Temperature = json["temperature"]?.GetValue<double>() ?? o.Temperature,
                 TopK = json["top_k"]?.GetValue<int>() ?? o.TopK,
                 TopP = json["top_p"]?.GetValue<double>() ?? o.TopP,

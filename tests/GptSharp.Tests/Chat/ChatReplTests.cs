@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GptSharp.Inference;
+using GptSharp.Models;
 using GptSharp.Tests.Cli;
 using GptSharp.Tokenization;
 
@@ -80,14 +81,92 @@ public class ChatReplTests
     public async Task CancelStopsOnlyTheReplyInProgress()
     {
         ChatRepl? repl = null;
-        var echo = new Echo { OnToken = n => { if (n == 2) repl!.CancelReply(); return Task.CompletedTask; } };
+        var interrupts = new List<ChatInterrupt>();
+        var echo = new Echo { OnToken = n => { if (n == 2) interrupts.Add(repl!.Interrupt()); return Task.CompletedTask; } };
         var session = new ChatSession(Tokenizer, 256, echo.Reply);
         var output = new StringWriter();
         repl = new ChatRepl(session, new StringReader("one two three four\nfive\n"), output) { PromptMarker = "" };
-        Assert.False(repl.CancelReply());
         await repl.RunAsync();
+        Assert.Equal([ChatInterrupt.StoppedReply], interrupts);
         Assert.Equal("one two [stopped]\nfive\n", output.ToString().ReplaceLineEndings("\n"));
         Assert.Equal("one two", session.History[1].Content);
+    }
+
+    /// <summary>Gives its lines one by one; when they run out it calls <c>AtPrompt</c> (a Ctrl+C while the user is typing)
+    /// and then blocks like a terminal with nothing typed, until disposed.</summary>
+    sealed class Keyboard(params string[] lines) : TextReader
+    {
+        readonly Queue<string> queue = new(lines);
+        readonly ManualResetEventSlim released = new();
+        public Action? AtPrompt { get; init; }
+
+        public override string? ReadLine()
+        {
+            if (queue.TryDequeue(out var line)) return line;
+            AtPrompt?.Invoke();
+            released.Wait(TimeSpan.FromSeconds(30));
+            return null;
+        }
+
+        protected override void Dispose(bool disposing) { released.Set(); base.Dispose(disposing); }
+    }
+
+    [Fact]
+    public async Task CtrlCStopsTheReplyThenASecondAtThePromptLeaves()
+    {
+        ChatRepl? repl = null;
+        var interrupts = new List<ChatInterrupt>();
+        var echo = new Echo { OnToken = n => { if (n == 2) interrupts.Add(repl!.Interrupt()); return Task.CompletedTask; } };
+        var session = new ChatSession(Tokenizer, 256, echo.Reply);
+        var output = new StringWriter();
+        using var keyboard = new Keyboard("one two three four") { AtPrompt = () => interrupts.Add(repl!.Interrupt()) };
+        repl = new ChatRepl(session, keyboard, output) { PromptMarker = "> " };
+        await repl.RunAsync().WaitAsync(TimeSpan.FromSeconds(20)); // returns although the keyboard never gives a line
+        Assert.Equal([ChatInterrupt.StoppedReply, ChatInterrupt.Leaving], interrupts);
+        Assert.Equal("> one two [stopped]\n> \n", output.ToString().ReplaceLineEndings("\n"));
+        Assert.Equal(["one two three four", "one two"], session.History.Select(m => m.Content));
+    }
+
+    [Fact]
+    public async Task ARealModelsReplyStoppedAfterSomeTokensIsKeptAsShownAndTheNextTurnWorks()
+    {
+        const int shownTokens = 4;
+        using var model = Gpt.Create(new GptConfig { VocabSize = 50261, BlockSize = 96, NLayer = 1, NHead = 2, NEmbd = 32 }, seed: 5);
+        var generator = new TextGenerator(model, endOfTextId: Template.EndId);
+        // Never ends early, so a reply always has more tokens to stop.
+        var options = new ChatSessionOptions { Generation = new() { DoSample = false, MaxNewTokens = 8, MinNewTokens = 8 } };
+        ChatRepl? repl = null;
+        var prompts = new List<int[]>();
+        var replies = new List<List<int>>();
+        async IAsyncEnumerable<int> Tokens(IReadOnlyList<int> prompt, GenerationOptions o, [EnumeratorCancellation] CancellationToken ct)
+        {
+            prompts.Add([.. prompt]);
+            replies.Add([]);
+            await foreach (int id in generator.StreamAsync(prompt, o with { StopAtEndOfText = true }, ct))
+            {
+                replies[^1].Add(id);
+                yield return id;
+                // Ctrl+C while the first reply's token is on screen: generation must stop before its next token.
+                if (prompts.Count == 1 && replies[^1].Count == shownTokens) Assert.Equal(ChatInterrupt.StoppedReply, repl!.Interrupt());
+            }
+        }
+        var session = new ChatSession(Tokenizer, model.Config.BlockSize, Tokens, options);
+        var output = new StringWriter();
+        repl = new ChatRepl(session, new StringReader("Hello there\nAnd now?\n"), output) { PromptMarker = "" };
+        await repl.RunAsync();
+
+        Assert.Equal(shownTokens, replies[0].Count);
+        Assert.Equal(8, replies[1].Count);
+        var decoder = Tokenizer.CreateStreamDecoder();
+        string shown = string.Concat(replies[0].Select(decoder.Append)); // what the REPL printed: no half characters
+        var lines = output.ToString().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal(shown + " [stopped]", lines[0]);
+        Assert.DoesNotContain("[stopped]", lines[1]);
+        // The history holds the stopped reply as shown, and the next prompt is built from exactly that.
+        Assert.Equal(4, session.History.Count);
+        Assert.Equal(shown, session.History[1].Content);
+        Assert.Equal(Template.RenderPrompt(session.History.Take(3)), prompts[1]);
+        Assert.Equal(Tokenizer.Decode(replies[1]), session.History[3].Content);
     }
 
     [Fact]

@@ -242,6 +242,85 @@ public class DecodingTests
         Assert.True(patient[0].Score >= early[0].Score);
     }
 
+    [Fact]
+    public void BeamSearchWithSamplingIsRefused()
+    {
+        var e = Assert.Throws<GptSharpException>(() => new GenerationOptions { NumBeams = 3 }.Validate());
+        Assert.StartsWith("invalid generation option: num_beams", e.Message);
+        Assert.Contains("do_sample", e.Message);
+        new GenerationOptions { NumBeams = 3, DoSample = false }.Validate();
+        new GenerationOptions { NumBeams = 3, Temperature = 0 }.Validate(); // temperature 0 is greedy
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void BeamSearchStopsABeamAtAStopSequenceAndCutsBeforeIt(int numBeams)
+    {
+        using var m = Model();
+        var tokenizer = new AngleTokenizer();
+        var g = new TextGenerator(m, tokenizer);
+        var o = Greedy with { NumBeams = numBeams, NumReturnSequences = numBeams, MaxNewTokens = 12 };
+        var free = g.GenerateBeams(Prompt, o);
+        // Spans the best beam's tokens 3 and 4, starting and ending inside them.
+        string a = $"<{free[0].Ids[3]}>", b = $"<{free[0].Ids[4]}>", stop = a[1..] + b[..2];
+        Assert.DoesNotContain(stop, tokenizer.Decode(free[0].Ids[..4]));
+
+        var stopped = g.GenerateBeams(Prompt, o with { StopSequences = [stop] });
+        Assert.Equal(numBeams, stopped.Count);
+        Assert.Contains(stopped, r => r.FinishReason == FinishReason.StopSequence);
+        foreach (var r in stopped)
+        {
+            Assert.DoesNotContain(stop, r.Text);
+            if (r.FinishReason != FinishReason.StopSequence) continue;
+            // Cut exactly: the text ends where the stop sequence began, the ids hold only the tokens wholly before it.
+            Assert.StartsWith(tokenizer.Decode(r.Ids), r.Text);
+            Assert.True(r.Text!.Length - tokenizer.Decode(r.Ids).Length < "<96>".Length);
+        }
+        if (numBeams == 1)
+        {
+            // One beam is greedy decoding, stop sequences included.
+            var greedy = g.Complete(Prompt, o with { NumBeams = 1, StopSequences = [stop] });
+            var beam = Assert.Single(stopped);
+            Assert.Equal(greedy.Ids, beam.Ids);
+            Assert.Equal((greedy.Text, greedy.FinishReason), (beam.Text, beam.FinishReason));
+            Assert.Equal(free[0].Text![..free[0].Text!.IndexOf(stop, StringComparison.Ordinal)], beam.Text);
+        }
+        var recomputed = g.GenerateBeams(Prompt, o with { StopSequences = [stop], UseCache = false });
+        Assert.Equal(stopped.Select(r => (r.Text, r.FinishReason)), recomputed.Select(r => (r.Text, r.FinishReason)));
+    }
+
+    [Fact]
+    public void BeamSearchAppliesTheLogitsProcessorsToEveryBeam()
+    {
+        using var m = Model();
+        var g = new TextGenerator(m);
+        var o = Greedy with { NumBeams = 3, NumReturnSequences = 3, MaxNewTokens = 20 };
+
+        // no_repeat_ngram_size: no returned beam repeats a bigram of prompt + output.
+        bool RepeatsABigram(int[] output)
+        {
+            int[] all = [.. Prompt, .. output];
+            var grams = Enumerable.Range(0, all.Length - 1).Select(i => (all[i], all[i + 1])).ToList();
+            return grams.Count != grams.Distinct().Count();
+        }
+        Assert.Contains(g.GenerateBeams(Prompt, o), r => RepeatsABigram(r.Ids));
+        var noRepeat = g.GenerateBeams(Prompt, o with { NoRepeatNgramSize = 2 });
+        Assert.All(noRepeat, r => Assert.False(RepeatsABigram(r.Ids)));
+
+        // repetition_penalty: fewer repeats across the beams.
+        int Repeated(IEnumerable<GenerationResult> rs) => rs.Sum(r => Repeats(r.Ids));
+        Assert.True(Repeated(g.GenerateBeams(Prompt, o with { RepetitionPenalty = 3 })) < Repeated(g.GenerateBeams(Prompt, o)));
+
+        // min_new_tokens: with an end-of-text the model likes, beams end early unless held back.
+        int eot = new TextGenerator(m).Generate(Prompt, Greedy)[0];
+        var withEnd = new TextGenerator(m, endOfTextId: eot);
+        var ending = o with { StopAtEndOfText = true };
+        Assert.Contains(withEnd.GenerateBeams(Prompt, ending), r => r.FinishReason == FinishReason.EndOfText && r.Ids.Length < 6);
+        var held = withEnd.GenerateBeams(Prompt, ending with { MinNewTokens = 6 });
+        Assert.All(held, r => Assert.True(r.Ids.Length >= 6, $"{r.Ids.Length} tokens"));
+    }
+
     static double LogProbability(Gpt m, int[] prompt, int[] output)
     {
         using var scope = NewDisposeScope();

@@ -65,6 +65,36 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public async Task PromptOverflowTrimGeneratesFromTheEndOfALongPrompt()
+    {
+        using var dir = ModelDir();
+        string prompt = string.Concat(Enumerable.Repeat(" word", 129));
+        var (code, output, error) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", prompt, "--greedy", "--max-new-tokens", "8", "--prompt-overflow", "trim");
+        Assert.True(code == 0, error);
+        Assert.Contains("the prompt has 129 tokens; generating from its last 120", error);
+        Assert.StartsWith(prompt, output);
+        Assert.True(output.Length > prompt.Length + Environment.NewLine.Length);
+
+        (code, _, error) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", prompt);
+        Assert.Equal(1, code);
+        Assert.Contains("--prompt-overflow trim", error);
+        (code, _, _) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", "hi", "--prompt-overflow", "chop");
+        Assert.NotEqual(0, code);
+    }
+
+    [Fact]
+    public async Task NumBeamsTurnsSamplingOffButRefusesSamplingOptions()
+    {
+        using var dir = ModelDir();
+        var (code, output, error) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", "Hello", "--num-beams", "2", "--max-new-tokens", "4");
+        Assert.True(code == 0, error);
+        Assert.StartsWith("Hello", output);
+        (code, _, error) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", "Hello", "--num-beams", "2", "--temperature", "0.8");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: invalid generation option: num_beams", error);
+    }
+
+    [Fact]
     public async Task MissingModelIsAClearError()
     {
         using var tmp = new Fixture.TempDir();

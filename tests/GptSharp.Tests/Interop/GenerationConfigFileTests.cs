@@ -25,4 +25,16 @@ public class GenerationConfigFileTests
         Assert.Contains("generation_config.json", e.Message);
         Assert.Contains("top_p", e.Message);
     }
+
+    [Fact]
+    public void BeamsWithoutDoSampleMeanNoSamplingAsInHuggingFace()
+    {
+        using var tmp = new Fixture.TempDir();
+        File.WriteAllText(tmp["generation_config.json"], "{\"num_beams\": 4}");
+        var o = GenerationConfigFile.Read(tmp.Root);
+        Assert.Equal(4, o.NumBeams);
+        Assert.False(o.DoSample);
+        File.WriteAllText(tmp["generation_config.json"], "{\"num_beams\": 4, \"do_sample\": true}");
+        Assert.Contains("num_beams", Assert.Throws<GptSharpException>(() => GenerationConfigFile.Read(tmp.Root)).Message);
+    }
 }
