@@ -13,6 +13,7 @@ static class GenerateCommand
         var defaults = new GenerationOptions();
         var model = new Option<string>("--model") { Description = "Model directory: config.json, model.safetensors and tokenizer files (GPT-2's vocabulary when it has none).", Required = true };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var precision = PrecisionOption.Create();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate (default: the model's generation_config.json, else 100).", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 means greedy.", DefaultValueFactory = _ => defaults.Temperature };
@@ -36,7 +37,7 @@ static class GenerateCommand
         promptOverflow.AcceptOnlyFromAmong("error", "trim");
 
         var cmd = new Command("generate", "Continue a prompt with a trained model.")
-            { model, device, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
+            { model, device, precision, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
               beams, returns, lengthPenalty, promptOverflow };
         cmd.SetAction(async (p, ct) =>
         {
@@ -57,7 +58,9 @@ static class GenerateCommand
                 NumBeams = Given(beams, fromModel.NumBeams), NumReturnSequences = p.GetValue(returns), LengthPenalty = Given(lengthPenalty, fromModel.LengthPenalty),
                 PromptOverflow = p.GetValue(promptOverflow) == "trim" ? PromptOverflow.TrimStart : PromptOverflow.Error,
             }).Validate();
+            var inference = PrecisionOption.Get(p, precision);
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
+            loaded.Model.Precision.Use(inference);
             var tokenizer = loaded.Tokenizer;
             var generator = new TextGenerator(loaded.Model, tokenizer);
 

@@ -34,6 +34,32 @@ public class ScoreCommandTests
         }
     }
 
+    [Fact]
+    public async Task PrecisionInt8ScoresCloseToFloat32AndAnUnknownOneIsRefused()
+    {
+        using var tmp = new Fixture.TempDir();
+        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Model, "expected.json"))).RootElement.GetProperty("cases");
+        File.WriteAllLines(tmp["in.jsonl"], expected.EnumerateArray()
+            .Where(c => c.GetProperty("loss").ValueKind != JsonValueKind.Null)
+            .Select(c => new JsonObject { ["ids"] = JsonNode.Parse(c.GetProperty("input_ids").GetRawText()) }.ToJsonString()));
+
+        double[] Losses(string file) => File.ReadAllLines(file).Select(l => JsonNode.Parse(l)!["loss"]!.GetValue<double>()).ToArray();
+        var (code, _, err) = await CliRunner.Run("score", "--model", Model, "--precision", "fp32", "--input", tmp["in.jsonl"], "--output", tmp["fp32.jsonl"]);
+        Assert.True(code == 0, err);
+        (code, _, err) = await CliRunner.Run("score", "--model", Model, "--precision", "int8", "--input", tmp["in.jsonl"], "--output", tmp["int8.jsonl"]);
+        Assert.True(code == 0, err);
+        foreach (var (a, b) in Losses(tmp["fp32.jsonl"]).Zip(Losses(tmp["int8.jsonl"])))
+        {
+            Assert.NotEqual(a, b); // int8 weights really were used
+            Assert.InRange(b / a - 1, -0.01, 0.01);
+        }
+
+        (code, _, err) = await CliRunner.Run("score", "--model", Model, "--precision", "int4", "--input", tmp["in.jsonl"], "--output", tmp["int4.jsonl"]);
+        Assert.Equal(1, code);
+        Assert.Contains("unknown precision 'int4' (expected auto, fp32, bf16 or int8)", err);
+        Assert.False(File.Exists(tmp["int4.jsonl"]));
+    }
+
     [Theory]
     [InlineData("{\"ids\": [1, 2]}\n{\"ids\": [1, 99999]}\n", "in.jsonl:2", "outside the model's vocabulary")]
     [InlineData("{\"ids\": [1, 2]}\nnot json\n", "in.jsonl:2", "not valid JSON")]
