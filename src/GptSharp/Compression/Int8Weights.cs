@@ -30,10 +30,14 @@ public static class Int8Weights
         using var _ = no_grad();
         var w = weight.detach().to(ScalarType.Float32);
         var rows = w.reshape(w.shape[0], -1);
-        var scale = (rows.abs().amax([1]) / MaxLevel).to(ScalarType.BFloat16).to(ScalarType.Float32);
+        Tensor scale;
+        using (var magnitude = rows.abs()) scale = (magnitude.amax([1]) / MaxLevel).to(ScalarType.BFloat16).to(ScalarType.Float32);
         // An all-zero row quantises to zeros whatever its scale; 1 avoids dividing by zero.
         var safe = scale.masked_fill(scale == 0, 1.0);
-        var q = (rows / safe.unsqueeze(1)).round().clamp(-MaxLevel, MaxLevel).to(ScalarType.Int8).reshape(w.shape);
+        Tensor q;
+        // One float temporary the size of the weight, not four: an LM head is 150 MB in fp32.
+        using (var levels = rows / safe.unsqueeze(1))
+            q = levels.round_().clamp_(-MaxLevel, MaxLevel).to(ScalarType.Int8).reshape(w.shape);
         return new Int8Weight(q.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
     }
 
