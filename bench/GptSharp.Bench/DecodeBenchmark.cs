@@ -32,7 +32,9 @@ static class DecodeBenchmark
         var decode = new GenerationOptions { DoSample = false, MaxNewTokens = NewTokens, StopAtEndOfText = false };
 
         ProcessStats.ResetPeakRss();
-        generator.Generate(prompt[..8], decode with { MaxNewTokens = 4 }); // warm up
+        // Warm up both shapes: a first prompt and a first decoding run pay for allocator growth and kernel selection.
+        generator.Generate(prompt, prefillOnly);
+        generator.Generate(prompt[..1], decode with { MaxNewTokens = 32 });
         var prefill = new List<double>();
         var tokens = new List<double>();
         for (int i = 0; i < reps; i++)

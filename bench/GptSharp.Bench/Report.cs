@@ -73,6 +73,7 @@ static class Report
             ["parameters"] = r.Parameters,
             ["reps"] = r.PrefillSeconds.Length,
             ["pp256_tokens_per_s"] = Math.Round(pp, 1),
+            ["time_to_first_token_256_ms"] = Math.Round(1000 * DecodeBenchmark.PromptTokens / pp, 1),
             ["tg128_tokens_per_s"] = Math.Round(tg, 1),
             ["tg128_tokens_per_s_best"] = Math.Round(DecodeBenchmark.NewTokens / r.DecodeSeconds.Min(), 1),
             ["tg128_batch8_aggregate_tokens_per_s"] = Math.Round(DecodeBenchmark.Batch * DecodeBenchmark.NewTokens / Median([.. r.Batch8Seconds.Order()]), 1),

@@ -20,18 +20,16 @@ internal static unsafe class AtenInt8MatMul
     public static bool IsAvailable => Kernel != null;
 
     /// <summary>
-    /// a [M, K] bf16 contiguous, w int8 [N, K] contiguous, scales bf16 [N], all on the CPU: checked here, because the
-    /// shim reports a failed check only as an error code (and a line on stderr).
+    /// a [M, K] bf16 contiguous on the CPU, times w int8 [N, K] with scales bf16 [N] (checked by the caller once, as
+    /// <c>Int8Linear</c> does). a is checked here because the shim reports a failed check only as an error code.
     /// </summary>
-    public static Tensor MatMul(Tensor a, Tensor w, Tensor scales)
+    public static Tensor MatMul(Tensor a, Tensor w, Tensor scales, long inFeatures)
     {
         if (Kernel == null) throw new InvalidOperationException($"{Export} is not exported by this libtorch");
-        if (a.dim() != 2 || w.dim() != 2 || scales.dim() != 1 || a.shape[1] != w.shape[1] || scales.shape[0] != w.shape[0]
-            || a.dtype != ScalarType.BFloat16 || scales.dtype != ScalarType.BFloat16 || w.dtype != ScalarType.Int8
-            || a.device_type != DeviceType.CPU || w.device_type != DeviceType.CPU || scales.device_type != DeviceType.CPU
-            || !a.is_contiguous() || !w.is_contiguous() || !scales.is_contiguous())
-            throw new ArgumentException($"int8 matmul needs bf16 [M, K] · int8 [N, K] with bf16 scales [N] on the CPU; got {a.dtype} " +
-                $"[{string.Join(", ", a.shape)}] · {w.dtype} [{string.Join(", ", w.shape)}], scales {scales.dtype} [{string.Join(", ", scales.shape)}]");
+        long[] shape = a.shape;
+        if (shape.Length != 2 || shape[1] != inFeatures || a.dtype != ScalarType.BFloat16 || a.device_type != DeviceType.CPU || !a.is_contiguous())
+            throw new ArgumentException($"int8 matmul needs a contiguous bf16 [M, {inFeatures}] input on the CPU; got {a.dtype} " +
+                $"[{string.Join(", ", shape)}] on {a.device}");
         nint result;
         if (Kernel(a.Handle, w.Handle, scales.Handle, &result) != 0 || result == 0)
             throw new GptSharpException($"libtorch's {Export} failed (its message is on stderr)");

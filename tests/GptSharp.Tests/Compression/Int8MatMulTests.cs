@@ -69,4 +69,18 @@ public class Int8MatMulTests
             Assert.Contains("95 features", e.Message);
         }
     }
+
+    [Fact]
+    public void BadLayerTensorsAreRefusedWhenTheLayerIsMade()
+    {
+        using var values = zeros([4, 3], ScalarType.Int8);
+        using var floatValues = zeros(4, 3);
+        using var scale = ones([4], ScalarType.BFloat16);
+        using var shortScale = ones([3], ScalarType.BFloat16);
+        using var floatScale = ones(4);
+        Assert.Contains("Int8 [out, in]", Assert.Throws<ArgumentException>(() => new Int8Linear(floatValues, scale, null)).Message);
+        Assert.Contains("scale must be contiguous BFloat16 [4]", Assert.Throws<ArgumentException>(() => new Int8Linear(values, shortScale, null)).Message);
+        Assert.Contains("scale must be contiguous BFloat16 [4]", Assert.Throws<ArgumentException>(() => new Int8Linear(values, floatScale, null)).Message);
+        Assert.Contains("bias must be", Assert.Throws<ArgumentException>(() => new Int8Linear(values, scale, floatScale)).Message);
+    }
 }
