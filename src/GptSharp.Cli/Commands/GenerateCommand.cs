@@ -69,25 +69,37 @@ static class GenerateCommand
             int kept = options.PromptTokensKept(promptIds.Length, loaded.Model.Config.BlockSize);
             if (kept < promptIds.Length)
                 p.InvocationConfiguration.Error.WriteLine($"note: the prompt has {promptIds.Length} tokens; generating from its last {kept} (--prompt-overflow trim)");
-            if (options.NumBeams > 1 || options.StopSequences.Count > 0)
+            if (options.NumBeams > 1)
             {
-                // Beam search and exact stop-sequence cuts need the whole output before printing.
-                var results = options.NumBeams > 1 ? generator.GenerateBeams(promptIds, options, ct) : [generator.Complete(promptIds, options, ct)];
-                foreach (var r in results) p.InvocationConfiguration.Output.WriteLine(text + (r.Text ?? tokenizer.Decode(r.Ids)));
+                // Beam search knows its best sequences only at the end.
+                foreach (var r in generator.GenerateBeams(promptIds, options, ct))
+                    p.InvocationConfiguration.Output.WriteLine(text + (r.Text ?? tokenizer.Decode(r.Ids)));
                 return 0;
             }
-            var tokens = generator.StreamAsync(promptIds, options, ct); // checks the prompt's length now
+            // Stop sequences are cut here, on the text (the generator's own check would end the stream before the token
+            // that completes one, leaving the held-back start of it unresolved); breaking out frees the cache.
+            var tokens = generator.StreamAsync(promptIds, options with { StopSequences = [] }, ct); // checks the prompt's length now
             var output = p.InvocationConfiguration.Output;
             await output.WriteAsync(text);
             await output.FlushAsync(ct);
             // A token can end inside a UTF-8 character: the stream decoder holds such bytes back until it is complete.
+            // Text that may be the start of a stop sequence is held back too, so the cut is exact while streaming.
             var continuation = tokenizer.CreateStreamDecoder();
+            var cut = new StopSequenceCut(options.StopSequences);
+            bool stopped = false;
             await foreach (int id in tokens)
             {
-                await output.WriteAsync(continuation.Append(id));
+                (string piece, stopped) = cut.Push(continuation.Append(id));
+                await output.WriteAsync(piece);
                 await output.FlushAsync(ct);
+                if (stopped) break;
             }
-            await output.WriteLineAsync(continuation.Flush());
+            if (!stopped)
+            {
+                (string rest, stopped) = cut.Push(continuation.Flush());
+                await output.WriteAsync(stopped ? rest : rest + cut.Finish());
+            }
+            await output.WriteLineAsync();
             return 0;
         });
         return cmd;

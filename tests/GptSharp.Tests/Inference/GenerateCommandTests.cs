@@ -29,6 +29,27 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public async Task StreamingStopsExactlyBeforeAStopSequenceSpanningTokens()
+    {
+        using var dir = ModelDir();
+        const string prompt = "Hello, my dog is cute";
+        var (code, full, error) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", prompt, "--greedy", "--max-new-tokens", "20");
+        Assert.True(code == 0, error);
+        string continuation = full[prompt.Length..].TrimEnd('\n', '\r');
+        var tokenizer = BpeTokenizer.Gpt2();
+        // A stop sequence made of the end of one token and the start of the next, a few tokens in.
+        var ids = tokenizer.Encode(continuation);
+        int before = tokenizer.Decode(ids[..3]).Length;
+        string stop = continuation.Substring(before - 1, Math.Min(4, continuation.Length - before + 1));
+        Assert.True(stop.Length >= 2, $"continuation too short: '{continuation}'");
+        int at = continuation.IndexOf(stop, StringComparison.Ordinal);
+
+        (code, string output, error) = await CliRunner.Run("generate", "--model", dir.Root, "--prompt", prompt, "--greedy", "--max-new-tokens", "20", "--stop", stop);
+        Assert.True(code == 0, error);
+        Assert.Equal(prompt + continuation[..at] + Environment.NewLine, output);
+    }
+
+    [Fact]
     public async Task SameSeedSameText()
     {
         using var dir = ModelDir();

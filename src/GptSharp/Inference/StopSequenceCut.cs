@@ -2,9 +2,10 @@ namespace GptSharp.Inference;
 
 /// <summary>
 /// Cuts streamed text at the first stop sequence. Text that could still be the start of a stop sequence is held
-/// back until the next piece decides, so nothing past the cut is ever emitted.
+/// back until the next piece decides, so nothing past the cut is ever emitted (as OpenAI's streaming API behaves).
+/// Feed it decoded pieces in order (<see cref="Push"/>), then <see cref="Finish"/> once the stream ends without a stop.
 /// </summary>
-sealed class StopSequenceCut(IReadOnlyList<string> stops)
+public sealed class StopSequenceCut(IReadOnlyList<string> stops)
 {
     string _pending = "";
 
