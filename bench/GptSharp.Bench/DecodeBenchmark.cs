@@ -19,7 +19,7 @@ static class DecodeBenchmark
     /// <param name="OverheadSeconds">Per-token time of a 12-layer model with almost no arithmetic (width 96, vocab 512):
     /// what each decoding step costs in dispatch alone.</param>
     public sealed record Result(string Precision, long Parameters, double[] PrefillSeconds, double[] DecodeSeconds, double[] Batch8Seconds,
-        double OverheadSeconds, double? PeakRssMiB);
+        double OverheadSeconds, double? PeakRssMiB, double? RssMiB);
 
     public static Result Run(string precision, int reps, Action<string> log)
     {
@@ -58,7 +58,7 @@ static class DecodeBenchmark
             batch.Add(clock.Elapsed.TotalSeconds);
             log($"decode {precision} batch {Batch} rep {i + 1}/{reps}: {Batch * NewTokens / batch[^1]:F1} tokens/s in all");
         }
-        double? peak = ProcessStats.StatusMiB("VmHWM");
+        double? peak = ProcessStats.StatusMiB("VmHWM"), rss = ProcessStats.StatusMiB("VmRSS");
 
         // Per-token overhead: the same depth and number of operations, negligible arithmetic.
         using var thin = Gpt.Create(config with { NEmbd = 96, VocabSize = 512 }, seed: 1);
@@ -69,13 +69,14 @@ static class DecodeBenchmark
         int made = thinGenerator.Generate([1], decode).Length;
         double overhead = probe.Elapsed.TotalSeconds / made;
         log($"decode {precision}: per-token overhead {overhead * 1000:F2} ms (12 layers, width 96)");
-        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak);
+        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss);
     }
 
-    /// <summary>bf16: matmuls in bf16 (weights cast once, kept); int8: weight-only int8 with bf16 activations.</summary>
+    /// <summary>bf16: matmuls in bf16 (weights cast once, kept); int8: weight-only int8 with bf16 activations, float
+    /// weights freed (as the CLI does for inference).</summary>
     static void Configure(Gpt model, string precision)
     {
         if (precision == "bf16") model.Precision.ComputeType = ScalarType.BFloat16;
-        if (precision == "int8") model.Precision.Int8Inference = true;
+        if (precision == "int8") model.ReleaseFloatWeights();
     }
 }

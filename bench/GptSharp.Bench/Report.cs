@@ -43,6 +43,7 @@ static class Report
             ["loss_first"] = Math.Round(r.FirstLoss, 4),
             ["loss_last"] = Math.Round(r.LastLoss, 4),
             ["peak_rss_mib"] = r.PeakRssMiB is { } p ? Math.Round(p) : null,
+            ["rss_after_mib"] = r.RssMiB is { } m ? Math.Round(m) : null,
             ["rss_mib"] = r.RssMiB is { } c ? Math.Round(c) : null,
             ["own_cores"] = Math.Round(r.OwnCores, 2),
             ["other_cores"] = r.OtherCores is { } o ? Math.Round(o, 2) : null,
@@ -67,7 +68,7 @@ static class Report
             ["precision"] = r.Precision switch
             {
                 "bf16" => "bf16 matmuls (weights cast from fp32 once, kept while inferring)",
-                "int8" => "int8 weight-only (per-output-channel scales; Linear layers and LM head), bf16 activations",
+                "int8" => "int8 weight-only (per-output-channel scales; Linear layers and the tied embedding/LM head), bf16 activations, float weights freed",
                 _ => "fp32",
             },
             ["parameters"] = r.Parameters,
@@ -79,6 +80,7 @@ static class Report
             ["tg128_batch8_aggregate_tokens_per_s"] = Math.Round(DecodeBenchmark.Batch * DecodeBenchmark.NewTokens / Median([.. r.Batch8Seconds.Order()]), 1),
             ["per_token_overhead_ms"] = Math.Round(r.OverheadSeconds * 1000, 2),
             ["peak_rss_mib"] = r.PeakRssMiB is { } p ? Math.Round(p) : null,
+            ["rss_after_mib"] = r.RssMiB is { } m ? Math.Round(m) : null,
             ["peer"] = new JsonObject
             {
                 ["llama_cpp_weights"] = peer.Weights,

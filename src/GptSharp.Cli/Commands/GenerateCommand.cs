@@ -60,7 +60,7 @@ static class GenerateCommand
             }).Validate();
             var inference = PrecisionOption.Get(p, precision);
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
-            loaded.Model.Precision.Use(inference);
+            PrecisionOption.Apply(loaded.Model, inference);
             var tokenizer = loaded.Tokenizer;
             var generator = new TextGenerator(loaded.Model, tokenizer);
 

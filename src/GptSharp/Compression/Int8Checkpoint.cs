@@ -45,6 +45,7 @@ public static class Int8Checkpoint
     /// <summary>Writes model.int8.safetensors and quantization_config.json into <paramref name="dir"/> (config.json is not touched).</summary>
     public static void WriteWeights(Gpt model, string dir)
     {
+        model.Precision.RequireFloatWeights();
         Directory.CreateDirectory(dir);
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -18,6 +18,7 @@ public static class HfCheckpoint
     /// <summary>Writes config.json and model.safetensors into <paramref name="dir"/> (created if needed), each atomically.</summary>
     public static void Save(Gpt model, string dir, ScalarType? dtype = null, int? eosTokenId = null)
     {
+        model.Precision.RequireFloatWeights();
         if (dtype is { } d && d is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new GptSharpException($"cannot save weights as {d}; use float32, float16 or bfloat16");
         Directory.CreateDirectory(dir);

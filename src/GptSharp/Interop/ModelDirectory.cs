@@ -34,6 +34,7 @@ public static class ModelDirectory
     /// <summary>Writes weights, config and tokenizer files into <paramref name="dir"/>, replacing it only once complete.</summary>
     public static void Save(Gpt model, BpeTokenizer tokenizer, string dir, ScalarType? dtype = null)
     {
+        model.Precision.RequireFloatWeights();
         CheckVocabulary(tokenizer, model.Config, dir);
         AtomicFile.WriteDirectory(dir, tmp =>
         {

@@ -28,6 +28,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         ln_f = nn.LayerNorm(config.NEmbd, config.LayerNormEpsilon);
         RegisterComponents();
         InitWeights(seed);
+        ParameterCount = parameters().Sum(p => p.numel());
     }
 
     /// <summary>A freshly initialised model on <paramref name="device"/>.</summary>
@@ -52,7 +53,37 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         }
     }
 
-    public long ParameterCount => parameters().Sum(p => p.numel());
+    public long ParameterCount { get; }
+
+    /// <summary>
+    /// Turns on <see cref="MatmulPrecision.Int8Inference"/>, quantises every Linear layer and the token embedding (which
+    /// is also the LM head) and frees their float copies: about a third of the fp32 memory for GPT-2 124M. What is left
+    /// can only infer, in int8 — embeddings are looked up from the int8 rows too; training, saving or another precision
+    /// is an error from then on (reload the directory for those), and the model must not move to another device.
+    /// </summary>
+    public void ReleaseFloatWeights()
+    {
+        if (Precision.FloatWeightsReleased) return;
+        using var _ = no_grad();
+        Precision.Int8Inference = true;
+        foreach (var (_, module) in named_modules())
+            if (module is TorchSharp.Modules.Linear linear)
+            {
+                using var w = linear.weight!;
+                Precision.Int8(linear, w, linear.bias);
+                linear.weight = Released(w);
+            }
+        using (var w = wte.weight!)
+        {
+            Precision.Int8(wte, w, null);
+            wte.weight = Released(w);
+        }
+        Precision.MarkFloatWeightsReleased();
+        Native.Allocator.ReturnFreeMemory(); // else the allocator keeps the freed pages and RSS does not move
+    }
+
+    // An empty stand-in: the module keeps a parameter of that name, without its storage.
+    static TorchSharp.Modules.Parameter Released(Tensor w) => new(empty(0, w.dtype, w.device), requires_grad: false);
 
     public Device Device
     {
@@ -77,7 +108,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         try
         {
             using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
-            var x = drop.forward(wte.forward(idx) + wpe.forward(pos));
+            using var tokens = Precision.FloatWeightsReleased ? Precision.Int8Embedding(wte, idx) : wte.forward(idx);
+            var x = drop.forward(tokens + wpe.forward(pos));
             for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
             if (lastPositionOnly) x = x[.., ^1..];
             x = ln_f.forward(x);

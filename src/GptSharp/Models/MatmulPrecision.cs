@@ -19,7 +19,7 @@ public sealed class MatmulPrecision
     readonly Dictionary<object, Tensor> _kept = new(ReferenceEqualityComparer.Instance);
     readonly Dictionary<object, Int8Linear> _int8 = new(ReferenceEqualityComparer.Instance);
     ScalarType? _keptType;
-    bool _int8Inference;
+    bool _int8Inference, _floatWeightsReleased;
 
     /// <summary>Null for plain fp32.</summary>
     public ScalarType? ComputeType { get; set; }
@@ -35,10 +35,15 @@ public sealed class MatmulPrecision
         get => _int8Inference;
         set
         {
+            if (!value && _floatWeightsReleased)
+                throw new GptSharpException("this model's float weights were released for int8 inference: reload it to use another precision");
             if (!value) ForgetInt8();
             _int8Inference = value;
         }
     }
+
+    /// <summary>True once <see cref="Gpt.ReleaseFloatWeights"/> has run: the model can only infer, in int8.</summary>
+    public bool FloatWeightsReleased => _floatWeightsReleased;
 
     /// <summary>Sets up inference in <paramref name="precision"/>; <see cref="InferencePrecision.Auto"/> changes nothing.</summary>
     public void Use(InferencePrecision precision)
@@ -80,17 +85,44 @@ public sealed class MatmulPrecision
     /// <summary>y = x Wᵀ + b for a weight [out, in] owned by <paramref name="owner"/> (the module that holds it).</summary>
     internal Tensor Linear(Tensor x, object owner, Tensor weight, Tensor? bias)
     {
-        if (_int8Inference && !is_grad_enabled())
-        {
-            if (!_int8.TryGetValue(owner, out var q))
-            {
-                using var w = Int8Weights.Quantize(weight);
-                _int8[owner] = q = Int8Linear.From(w, bias);
-            }
-            return Int8MatMul.Linear(x, q);
-        }
+        if (_int8Inference && !is_grad_enabled()) return Int8MatMul.Linear(x, Int8(owner, weight, bias));
+        RequireFloatWeights();
         if (_int8.Count > 0 && is_grad_enabled()) ForgetCasts();
         return nn.functional.linear(Input(x), Cast(owner, weight), bias is null ? null : Cast(bias, bias));
+    }
+
+    /// <summary>The int8 form of <paramref name="owner"/>'s weight, quantised on first use and kept.</summary>
+    internal Int8Linear Int8(object owner, Tensor weight, Tensor? bias)
+    {
+        if (!_int8.TryGetValue(owner, out var q))
+        {
+            using var w = Int8Weights.Quantize(weight);
+            _int8[owner] = q = Int8Linear.From(w, bias);
+        }
+        return q;
+    }
+
+    /// <summary>Rows <paramref name="ids"/> of an embedding kept only as int8 ([.., C] in float32).</summary>
+    internal Tensor Int8Embedding(object owner, Tensor ids)
+    {
+        if (is_grad_enabled()) RequireFloatWeights();
+        if (!_int8.TryGetValue(owner, out var q)) throw new InvalidOperationException("the embedding has no int8 weights");
+        using var flat = ids.reshape(-1);
+        using var rows = q.Values.index_select(0, flat);
+        using var scales = q.Scale.index_select(0, flat).to(ScalarType.Float32).unsqueeze(1);
+        using var values = rows * scales; // int8 · float32 → float32
+        var shape = ids.shape.Append(q.InFeatures).ToArray();
+        return values.view(shape);
+    }
+
+    internal void MarkFloatWeightsReleased() => _floatWeightsReleased = true;
+
+    /// <summary>Throws the error for anything but int8 inference once the float weights are gone.</summary>
+    internal void RequireFloatWeights()
+    {
+        if (_floatWeightsReleased)
+            throw new GptSharpException("this model's float weights were released for int8 inference (Gpt.ReleaseFloatWeights): " +
+                "it cannot train, be saved or run in another precision; reload it for that");
     }
 
     /// <summary>Keeps stored int8 weights for <paramref name="owner"/> (loading an int8 directory) instead of quantising its float weight.</summary>
@@ -107,7 +139,7 @@ public sealed class MatmulPrecision
     public void ForgetCasts()
     {
         ForgetFloatCasts();
-        ForgetInt8();
+        if (!_floatWeightsReleased) ForgetInt8(); // then they are the only weights left
     }
 
     void ForgetFloatCasts()

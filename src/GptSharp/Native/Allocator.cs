@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 
 namespace GptSharp.Native;
 
@@ -33,6 +34,27 @@ public static class Allocator
             Current = "glibc+mallopt";
         }
         catch (EntryPointNotFoundException) { } // not glibc (musl): leave it alone
+        catch (DllNotFoundException) { }
+    }
+
+    /// <summary>
+    /// Hands memory freed in bulk (say, a model's float weights) back to the kernel. Neither allocator does so by
+    /// itself here: tcmalloc keeps freed pages for reuse, and glibc was told not to trim.
+    /// </summary>
+    public static void ReturnFreeMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            if (Current == "tcmalloc")
+            {
+                nint global = Libc.DlOpen(null, Libc.RTLD_LAZY);
+                if (global != 0 && NativeLibrary.TryGetExport(global, "MallocExtension_ReleaseFreeMemory", out nint fn))
+                    unsafe { ((delegate* unmanaged<void>)fn)(); }
+            }
+            else if (Current.StartsWith("glibc", StringComparison.Ordinal)) Libc.MallocTrim(0);
+        }
+        catch (EntryPointNotFoundException) { }
         catch (DllNotFoundException) { }
     }
 }

@@ -21,4 +21,7 @@ internal static partial class Libc
 
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     public static partial int MallOpt(int param, int value);
+
+    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
+    public static partial int MallocTrim(nuint pad);
 }

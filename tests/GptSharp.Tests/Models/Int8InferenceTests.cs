@@ -107,6 +107,60 @@ public class Int8InferenceTests
         Assert.Equal(generator.Generate(prompt, o), generator.Generate(prompt, o with { UseCache = false }));
     }
 
+    [Fact]
+    public void ReleasingTheFloatWeightsKeepsInt8InferenceAndFreesTheirStorage()
+    {
+        using var model = Gpt.Create(Tiny, seed: 9);
+        model.eval();
+        using var ids = Ids(4, 8, 15, 16, 23, 42);
+        model.Precision.Int8Inference = true;
+        Tensor before;
+        using (no_grad()) before = model.Forward(ids);
+        using var _before = before;
+        long parameters = model.ParameterCount;
+
+        model.ReleaseFloatWeights();
+        Assert.True(model.Precision.FloatWeightsReleased);
+        Assert.Equal(parameters, model.ParameterCount);
+        // Only LayerNorms, biases and position embeddings keep float storage.
+        long floatsLeft = model.parameters().Sum(p => p.numel());
+        Assert.Equal(Tiny.BlockSize * Tiny.NEmbd + Tiny.NLayer * (4 * Tiny.NEmbd + 3 * Tiny.NEmbd + Tiny.NEmbd + 4 * Tiny.NEmbd + Tiny.NEmbd) + 2 * Tiny.NEmbd,
+            floatsLeft);
+
+        using (no_grad())
+        using (var after = model.Forward(ids))
+        {
+            // Token embeddings now come from the int8 rows too: close to before, not identical.
+            using var range = before.to(ScalarType.Float32).abs().max();
+            Assert.True(MaxDiff(after, before) < 0.05f * range.item<float>(), $"logits moved by {MaxDiff(after, before)}");
+        }
+        var generator = new TextGenerator(model);
+        var o = new GenerationOptions { DoSample = false, MaxNewTokens = 6, StopAtEndOfText = false };
+        Assert.Equal(generator.Generate([1, 2, 3], o), generator.Generate([1, 2, 3], o with { UseCache = false }));
+    }
+
+    [Fact]
+    public void AReleasedModelRefusesTrainingSavingAndOtherPrecisions()
+    {
+        using var model = Gpt.Create(Tiny, seed: 10);
+        model.ReleaseFloatWeights();
+        using var ids = Ids(1, 2, 3);
+        using var tmp = new Fixture.TempDir();
+        foreach (var attempt in new Action[]
+                 {
+                     () => model.Forward(ids).Dispose(), // autograd on: training
+                     () => HfCheckpoint.Save(model, tmp["out"]),
+                     () => Int8Checkpoint.Save(model, tmp["out8"]),
+                     () => model.Precision.Use(InferencePrecision.Float32),
+                     () => model.Precision.Int8Inference = false,
+                 })
+            Assert.Contains("released for int8 inference", Assert.Throws<GptSharpException>(attempt).Message);
+        Assert.False(Directory.Exists(tmp["out"]) && Directory.EnumerateFiles(tmp["out"]).Any());
+        model.Precision.ForgetCasts(); // must not drop the only weights left
+        using var _ = no_grad();
+        model.Forward(ids).Dispose();
+    }
+
     [Theory]
     [InlineData("int8", InferencePrecision.Int8)]
     [InlineData("BF16", InferencePrecision.BFloat16)]
