@@ -33,6 +33,9 @@ static class BeamSearch
         var scanners = tokenizer is not null && o.StopSequences.Count > 0
             ? Enumerable.Range(0, beams).Select(_ => new StopSequenceScanner(tokenizer, o.StopSequences)).ToList()
             : null;
+        // The UTF-8 state of each beam's text, carried along when beams branch.
+        var guard = TextGenerator.Utf8GuardFor(o, tokenizer, vocab);
+        var utf8 = Enumerable.Repeat(guard?.StateAfter(prompt) ?? Utf8Guard.Complete, beams).ToList();
         double Ranked(double sum, int length) => sum / Math.Pow(Math.Max(length, 1), o.LengthPenalty);
         using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, prompt.Length + o.MaxNewTokens)) : null;
         var end = FinishReason.Length;
@@ -52,7 +55,8 @@ static class BeamSearch
                 var logits = model.Forward(tensor(ids, [beams, fresh], ScalarType.Int64, device), cache, lastPositionOnly: true);
                 var logProbs = logits[.., -1].to(ScalarType.Float32).log_softmax(-1);
                 var processed = stack(Enumerable.Range(0, beams)
-                    .Select(b => LogitsProcessing.Apply(logProbs[b], running[b], step, o, endOfTextId)).ToArray());
+                    .Select(b => LogitsProcessing.Apply(logProbs[b], running[b], step, o, endOfTextId))
+                    .Select((row, b) => guard?.Apply(row, utf8[b]) ?? row).ToArray());
                 var total = processed + tensor(scores.Select(x => (float)x).ToArray(), ScalarType.Float32, device).unsqueeze(1);
                 var (topValues, topIndices) = total.flatten().topk(Math.Min(2 * beams, beams * vocab));
                 // Float32 sums are enough to rank; scores are carried in double from here.
@@ -63,6 +67,7 @@ static class BeamSearch
                 var tokens = new List<int>();
                 var nextScores = new List<double>();
                 var nextScanners = new List<StopSequenceScanner>();
+                var nextUtf8 = new List<int>();
                 for (int rank = 0; rank < values.Length && sources.Count < beams; rank++)
                 {
                     if (float.IsNegativeInfinity(values[rank])) break;
@@ -87,11 +92,12 @@ static class BeamSearch
                     sources.Add(source);
                     tokens.Add(token);
                     nextScores.Add(values[rank]);
+                    nextUtf8.Add(guard?.Next(utf8[source], token) ?? Utf8Guard.Complete);
                 }
                 if (sources.Count == 0) { done = true; running.Clear(); break; } // every continuation banned or finished
                 while (sources.Count < beams)
                 {
-                    sources.Add(sources[0]); tokens.Add(tokens[0]); nextScores.Add(double.NegativeInfinity);
+                    sources.Add(sources[0]); tokens.Add(tokens[0]); nextScores.Add(double.NegativeInfinity); nextUtf8.Add(nextUtf8[0]);
                     if (scanners is not null) nextScanners.Add(nextScanners[0].Clone());
                 }
 
@@ -99,6 +105,7 @@ static class BeamSearch
                     ReorderCache(cache, config, sources, device);
                 running = sources.Select((s, i) => new List<int>(running[s]) { tokens[i] }).ToList();
                 scores = [.. nextScores];
+                utf8 = nextUtf8;
                 if (scanners is not null) scanners = nextScanners;
 
                 if (finished.Count >= beams)

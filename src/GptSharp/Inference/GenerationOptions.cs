@@ -59,6 +59,13 @@ public sealed record GenerationOptions
     /// <summary>How many of the best beams <see cref="TextGenerator.GenerateBeams"/> returns (at most num_beams).</summary>
     public int NumReturnSequences { get; init; } = 1;
 
+    /// <summary>
+    /// Never pick a token that would make the output invalid UTF-8 — part of a character followed by something that does
+    /// not continue it, which shows as U+FFFD (<see cref="Utf8Guard"/>). Needs a generator with a byte-level BPE
+    /// tokenizer; a step whose best token is valid is unchanged. Off reproduces other libraries' outputs byte for byte.
+    /// </summary>
+    public bool ValidUtf8 { get; init; } = true;
+
     /// <summary>What to do with a prompt that leaves too little of the context to generate in: an error (the default) or
     /// dropping its oldest tokens; <see cref="Inference.PromptOverflow"/> gives the exact rule.</summary>
     public PromptOverflow PromptOverflow { get; init; } = PromptOverflow.Error;

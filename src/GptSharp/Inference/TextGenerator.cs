@@ -118,6 +118,12 @@ public sealed class TextGenerator
         foreach (int id in Decode([row], options, ct)) yield return id;
     }
 
+    /// <summary>The UTF-8 guard when the options ask for it and the tokenizer is byte-level BPE.</summary>
+    Utf8Guard? Utf8GuardFor(GenerationOptions o) => Utf8GuardFor(o, Tokenizer, _model.Config.VocabSize);
+
+    internal static Utf8Guard? Utf8GuardFor(GenerationOptions o, ITokenizer? tokenizer, int vocabSize) =>
+        o.ValidUtf8 && tokenizer is BpeTokenizer bpe ? Utf8Guard.For(bpe, vocabSize) : null;
+
     GenerationOptions Check(GenerationOptions? options)
     {
         var o = (options ?? new GenerationOptions()).Validate();
@@ -159,6 +165,8 @@ public sealed class TextGenerator
         _model.eval();
         ulong seed = (ulong)(o.Seed ?? Random.Shared.NextInt64());
         var rngs = rows.Select(_ => new torch.Generator(seed, _device)).ToArray();
+        var guard = Utf8GuardFor(o);
+        if (guard is not null) foreach (var row in rows) row.Utf8State = guard.StateAfter(row.Tokens);
         // The last new token is never fed back, so the cache never needs more than prompt + max_new_tokens positions.
         using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, rows[0].Tokens.Count + o.MaxNewTokens)) : null;
         try
@@ -169,13 +177,14 @@ public sealed class TextGenerator
                 // A step needs every token so far inside the context; the token it picks may take the last position.
                 if (rows[0].Tokens.Count > config.BlockSize) { FinishAll(rows, FinishReason.ContextFull); yield break; }
                 ct.ThrowIfCancellationRequested();
-                int[] next = NextTokens(rows, cache, o, rngs);
+                int[] next = NextTokens(rows, cache, o, rngs, guard);
                 for (int r = 0; r < rows.Length; r++)
                 {
                     var row = rows[r];
                     if (row.Finish is not null) { row.Tokens.Add(row.Tokens[^1]); continue; }
                     int id = next[r];
                     row.Tokens.Add(id);
+                    if (guard is not null) row.Utf8State = guard.Next(row.Utf8State, id);
                     if (o.StopAtEndOfText && id == EndOfTextId) { row.Finish = FinishReason.EndOfText; continue; }
                     row.NewIds.Add(id);
                     if (o.StopSequences.Count > 0 && row.FoundStop(Tokenizer!, o.StopSequences)) { row.Finish = FinishReason.StopSequence; continue; }
@@ -196,7 +205,7 @@ public sealed class TextGenerator
     }
 
     /// <summary>One decoding step for every row. Self-contained (grad mode and dispose scopes are per thread), so steps may run on different threads.</summary>
-    int[] NextTokens(Sequence[] rows, KvCache? cache, GenerationOptions o, torch.Generator[] rngs)
+    int[] NextTokens(Sequence[] rows, KvCache? cache, GenerationOptions o, torch.Generator[] rngs, Utf8Guard? guard)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -211,6 +220,7 @@ public sealed class TextGenerator
             var row = rows[r];
             if (row.Finish is not null) continue;
             var adjusted = LogitsProcessing.Apply(logits[r, -1], row.Tokens, row.NewIds.Count, o, EndOfTextId);
+            if (guard is not null) adjusted = guard.Apply(adjusted, row.Utf8State);
             next[r] = (int)Sampling.NextToken(adjusted, o, rngs[r]);
         }
         return next;
@@ -222,6 +232,7 @@ public sealed class TextGenerator
         public List<int> Tokens { get; } = [.. prompt];
         public List<int> NewIds { get; } = [];
         public FinishReason? Finish { get; set; }
+        public int Utf8State { get; set; }
         StopSequenceScanner? _stops;
 
         /// <summary>Adds <paramref name="id"/> (already in <see cref="NewIds"/>) to the stop-sequence watch; true when the output now holds one.</summary>
