@@ -107,7 +107,7 @@ static class QuickstartCommand
             else
             {
                 w.WriteLine("5/5  letting the model continue a few prompts (sampling, temperature 0.7)");
-                var generator = new TextGenerator(loaded.Model, loaded.Tokenizer.EndOfTextId);
+                var generator = new TextGenerator(loaded.Model, loaded.Tokenizer);
                 var decoding = new GenerationOptions { MaxNewTokens = 48, Temperature = 0.7, TopK = 40, Seed = 7 };
                 foreach (var prompt in Prompts)
                 {

@@ -51,7 +51,7 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
             double? loss = accuracy.Total > 0 ? lossSum / accuracy.Total : null;
 
             // Greedy replies: stop at the end-of-turn token.
-            var generator = new TextGenerator(model, _template.EndId);
+            var generator = new TextGenerator(model, tokenizer, _template.EndId);
             var options = new GenerationOptions { DoSample = false, MaxNewTokens = MaxNewTokens };
             var predictions = new List<string>();
             var references = new List<string>();

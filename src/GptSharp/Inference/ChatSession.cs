@@ -50,7 +50,7 @@ public sealed class ChatSession
             throw new GptSharpException($"the model's vocab_size ({model.Config.VocabSize}) has no room for the chat role tokens " +
                                         $"(<|end|> is {template.EndId}); chat needs a model fine-tuned with them");
         // <|end|> closes an assistant turn: it is where a reply stops.
-        var generator = new TextGenerator(model, endOfTextId: template.EndId);
+        var generator = new TextGenerator(model, tokenizer, template.EndId);
         return (prompt, options, ct) => generator.StreamAsync(prompt, options with { StopAtEndOfText = true }, ct);
     }
 

@@ -47,7 +47,7 @@ public sealed class GptChatClient : IChatClient
             throw new GptSharpException($"model '{modelId}' has vocab_size {model.Config.VocabSize}, so no embeddings for the chat role tokens " +
                                         $"(up to id {highest}); fine-tune it for chat first (gptsharp finetune)");
         // The generator stops at <|end|>, which closes an assistant turn; <|endoftext|> is checked here.
-        _generator = new TextGenerator(model, _template.EndId);
+        _generator = new TextGenerator(model, tokenizer, _template.EndId);
         _defaults = (defaults ?? new GenerationOptions()).Validate();
         ModelId = modelId;
         Metadata = new ChatClientMetadata("GptSharp", null, modelId);

@@ -33,7 +33,11 @@ public sealed class TextGenerator
     }
 
     /// <summary>A generator that can also decode its output: needed for stop sequences and for <see cref="GenerationResult.Text"/>.</summary>
-    public TextGenerator(Gpt model, ITokenizer tokenizer) : this(model, tokenizer.EndOfTextId) => Tokenizer = tokenizer;
+    public TextGenerator(Gpt model, ITokenizer tokenizer) : this(model, tokenizer, tokenizer.EndOfTextId) { }
+
+    /// <summary>A generator that decodes with <paramref name="tokenizer"/> but ends at <paramref name="endOfTextId"/>
+    /// (a chat template's <c>&lt;|end|&gt;</c>, say) instead of the tokenizer's end-of-text.</summary>
+    public TextGenerator(Gpt model, ITokenizer tokenizer, int? endOfTextId) : this(model, endOfTextId) => Tokenizer = tokenizer;
 
     public int? EndOfTextId { get; }
     public ITokenizer? Tokenizer { get; }

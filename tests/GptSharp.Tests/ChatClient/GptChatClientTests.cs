@@ -44,7 +44,7 @@ public sealed class GptChatClientTests : IDisposable
     {
         var template = new ChatTemplate(_tokenizer);
         int[] prompt = template.RenderPrompt([new ChatTurn(TurnRole.System, "You are terse."), new ChatTurn(TurnRole.User, "Hello there, how are you?")]);
-        int[] ids = new TextGenerator(_model, template.EndId).Generate(prompt,
+        int[] ids = new TextGenerator(_model, _tokenizer, template.EndId).Generate(prompt,
             new GenerationOptions { Seed = 3, MaxNewTokens = 12, Temperature = 0.9, TopK = 40, TopP = 0.95 });
         int eot = Array.IndexOf(ids, template.EndOfTextId);
         if (eot >= 0) ids = ids[..eot];
