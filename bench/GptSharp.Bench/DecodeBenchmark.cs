@@ -72,11 +72,7 @@ static class DecodeBenchmark
         return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss);
     }
 
-    /// <summary>bf16: matmuls in bf16 (weights cast once, kept); int8: weight-only int8 with bf16 activations, float
-    /// weights freed (as the CLI does for inference).</summary>
-    static void Configure(Gpt model, string precision)
-    {
-        if (precision == "bf16") model.Precision.ComputeType = ScalarType.BFloat16;
-        if (precision == "int8") model.ReleaseFloatWeights();
-    }
+    /// <summary>As the CLI's inference commands set a model up: bf16 matmuls with kept casts; int8 weights with bf16
+    /// activations and the float weights freed.</summary>
+    static void Configure(Gpt model, string precision) => model.UseForInference(InferencePrecisionNames.Parse(precision));
 }

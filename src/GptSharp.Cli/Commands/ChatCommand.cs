@@ -44,7 +44,7 @@ static class ChatCommand
             var options = new ChatSessionOptions { SystemPrompt = p.GetValue(system), UserPrefix = p.GetValue(prefix), Generation = generation };
 
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
-            PrecisionOption.Apply(loaded.Model, inference);
+            loaded.Model.UseForInference(inference);
             var session = new ChatSession(loaded.Model, loaded.Tokenizer, options, rules);
             var output = p.InvocationConfiguration.Output;
             var repl = new ChatRepl(session, Console.In, output) { PromptMarker = Console.IsInputRedirected ? "" : "> " };

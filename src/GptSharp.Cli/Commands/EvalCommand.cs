@@ -36,7 +36,7 @@ static class EvalCommand
             {
                 string content = ReadUtf8(dataPath);
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-                PrecisionOption.Apply(loaded.Model, inference);
+                loaded.Model.UseForInference(inference);
                 report = new TextEvaluator(loaded.Model, loaded.Tokenizer).Evaluate(content, dataPath, ct) with { Model = loaded.Directory };
             }
             else
@@ -44,7 +44,7 @@ static class EvalCommand
                 var conversations = DialogueReader.Read(dataPath);
                 if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-                PrecisionOption.Apply(loaded.Model, inference);
+                loaded.Model.UseForInference(inference);
                 var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples) };
                 report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
             }

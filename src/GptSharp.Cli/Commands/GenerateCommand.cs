@@ -60,7 +60,7 @@ static class GenerateCommand
             }).Validate();
             var inference = PrecisionOption.Get(p, precision);
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
-            PrecisionOption.Apply(loaded.Model, inference);
+            loaded.Model.UseForInference(inference);
             var tokenizer = loaded.Tokenizer;
             var generator = new TextGenerator(loaded.Model, tokenizer);
 
@@ -94,11 +94,7 @@ static class GenerateCommand
                 await output.FlushAsync(ct);
                 if (stopped) break;
             }
-            if (!stopped)
-            {
-                (string rest, stopped) = cut.Push(continuation.Flush());
-                await output.WriteAsync(stopped ? rest : rest + cut.Finish());
-            }
+            if (!stopped) await output.WriteAsync(cut.End(continuation.Flush()).Text);
             await output.WriteLineAsync();
             return 0;
         });

@@ -13,16 +13,6 @@ static class PrecisionOption
         DefaultValueFactory = _ => "auto",
     };
 
-    /// <summary>
-    /// Sets the precision; in int8, the float weights are freed too (these commands only infer), which takes a
-    /// GPT-2 124M from ~0.8 GB to ~0.3 GB.
-    /// </summary>
-    public static void Apply(Gpt model, InferencePrecision precision)
-    {
-        model.Precision.Use(precision);
-        if (model.Precision.Int8Inference) model.ReleaseFloatWeights();
-    }
-
     /// <summary>Parsed before the model loads, so a typo costs nothing.</summary>
     public static InferencePrecision Get(ParseResult p, Option<string> option) => InferencePrecisionNames.Parse(p.GetValue(option)!);
 }

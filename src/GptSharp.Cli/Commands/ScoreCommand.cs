@@ -21,7 +21,7 @@ static class ScoreCommand
         {
             var inference = PrecisionOption.Get(p, precision);
             using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-            PrecisionOption.Apply(gpt, inference);
+            gpt.UseForInference(inference);
             var scorer = new SequenceScorer(gpt);
             int n = JsonlFile.Transform(p.GetValue(input)!, p.GetValue(output)!, (obj, where) =>
             {

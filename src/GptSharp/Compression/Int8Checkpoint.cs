@@ -23,10 +23,12 @@ public static class Int8Checkpoint
     /// <summary>What <see cref="Read"/> returns; disposing it disposes every tensor.</summary>
     public sealed record StoredInt8(Dictionary<string, Tensor> Floats, Dictionary<string, Int8Weight> Quantized) : IDisposable
     {
+        /// <summary>Every tensor this holds.</summary>
+        public IEnumerable<Tensor> Tensors => Floats.Values.Concat(Quantized.Values.SelectMany(q => new[] { q.Values, q.Scale }));
+
         public void Dispose()
         {
-            foreach (var t in Floats.Values) t.Dispose();
-            foreach (var q in Quantized.Values) q.Dispose();
+            foreach (var t in Tensors) t.Dispose();
         }
     }
 
@@ -96,7 +98,7 @@ public static class Int8Checkpoint
         var stored = SafeTensors.Read(path);
         var floats = new Dictionary<string, Tensor>();
         var quantized = new Dictionary<string, Int8Weight>();
-        var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var result = new StoredInt8(floats, quantized);
         try
         {
             foreach (var (name, t) in stored)
@@ -105,7 +107,6 @@ public static class Int8Checkpoint
                 if (!name.EndsWith(ValuesSuffix))
                 {
                     floats[name] = t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
-                    kept.Add(floats[name]);
                     continue;
                 }
                 string module = name[..^ValuesSuffix.Length];
@@ -115,26 +116,22 @@ public static class Int8Checkpoint
                     || !is_floating_point(scale))
                     throw new GptSharpException($"{path}: '{name}' must be I8 [out, in] with an F32 scale [out] " +
                         $"(got {t.dtype} [{string.Join(", ", t.shape)}] and {scale.dtype} [{string.Join(", ", scale.shape)}])");
-                var weight = new Int8Weight(t, scale.to(ScalarType.Float32));
-                quantized[module] = weight;
-                kept.Add(t);
-                kept.Add(weight.Scale);
+                quantized[module] = new Int8Weight(t, scale.to(ScalarType.Float32));
                 using var w = Int8Weights.Dequantize(t, scale);
                 floats[module + WeightSuffix] = w.t().contiguous(); // Conv1D layout, as model.safetensors stores it
-                kept.Add(floats[module + WeightSuffix]);
             }
         }
         catch
         {
-            foreach (var t in floats.Values) t.Dispose();
-            foreach (var q in quantized.Values) q.Dispose();
+            result.Dispose();
             foreach (var t in stored.Values) t.Dispose();
             throw;
         }
         // What moved into the result stays; the rest (scales converted above, other dtypes) goes.
+        var kept = result.Tensors.ToHashSet(ReferenceEqualityComparer.Instance);
         foreach (var t in stored.Values)
             if (!kept.Contains(t)) t.Dispose();
-        return new StoredInt8(floats, quantized);
+        return result;
     }
 
     /// <summary>

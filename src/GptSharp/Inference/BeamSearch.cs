@@ -135,10 +135,8 @@ static class BeamSearch
     /// <summary>A hypothesis ended by a stop sequence starting at character <paramref name="cut"/> of its text: text and ids cut before it.</summary>
     static (int[] Ids, string? Text, double Score, FinishReason Reason) Stopped(ITokenizer tokenizer, int[] ids, int cut, double score)
     {
-        string text = tokenizer.Decode(ids);
-        cut = Math.Min(cut, text.Length);
-        int keep = StopSequenceMatch.TokensBefore(tokenizer, ids, text, cut);
-        return (ids[..keep], text[..cut], score, FinishReason.StopSequence);
+        var (kept, text) = StopSequenceMatch.CutBefore(tokenizer, ids, cut);
+        return (kept, text, score, FinishReason.StopSequence);
     }
 
     /// <summary>

@@ -110,8 +110,7 @@ public sealed class GptChatClient : IChatClient
             if (!stopped)
             {
                 bool endToken = produced < generation.MaxNewTokens && prompt.Length + produced < _model.Config.BlockSize + 1;
-                var (rest, hitStop) = stopCut.Push(decoder.Flush());
-                if (!hitStop) rest += stopCut.Finish();
+                var (rest, hitStop) = stopCut.End(decoder.Flush());
                 if (rest.Length > 0) yield return Update(rest);
                 stopped = endToken || hitStop;
             }

@@ -27,6 +27,16 @@ public sealed class StopSequenceCut(IReadOnlyList<string> stops)
         return (safe, false);
     }
 
+    /// <summary>
+    /// The stream's last piece (a decoder's flushed bytes): the text now safe to emit — held-back text included, unless
+    /// a stop sequence turns up — and whether one did.
+    /// </summary>
+    public (string Text, bool Stopped) End(string lastPiece)
+    {
+        var (text, stopped) = Push(lastPiece);
+        return stopped ? (text, true) : (text + Finish(), false);
+    }
+
     /// <summary>Whatever was held back, once no more text will come.</summary>
     public string Finish()
     {

@@ -17,6 +17,17 @@ public static class StopSequenceMatch
         return at;
     }
 
+    /// <summary>
+    /// Output <paramref name="ids"/> whose text holds a stop sequence at character <paramref name="cut"/>: the text before
+    /// it, and the ids whose text lies wholly before it.
+    /// </summary>
+    public static (int[] Ids, string Text) CutBefore(ITokenizer tokenizer, IReadOnlyList<int> ids, int cut)
+    {
+        string text = tokenizer.Decode(ids);
+        cut = Math.Min(cut, text.Length);
+        return (ids.Take(TokensBefore(tokenizer, ids, text, cut)).ToArray(), text[..cut]);
+    }
+
     /// <summary>How many of <paramref name="ids"/> decode to text that lies wholly before character <paramref name="cut"/>.</summary>
     public static int TokensBefore(ITokenizer tokenizer, IReadOnlyList<int> ids, string text, int cut)
     {

@@ -247,12 +247,9 @@ public sealed class TextGenerator
         {
             var reason = Finish ?? FinishReason.Length;
             if (tokenizer is null) return new([.. NewIds], null, reason);
-            string text = tokenizer.Decode(NewIds);
-            int cut = _stops?.Cut ?? -1;
-            if (cut < 0) return new([.. NewIds], text, reason);
-            cut = Math.Min(cut, text.Length);
-            int keep = StopSequenceMatch.TokensBefore(tokenizer, NewIds, text, cut);
-            return new(NewIds.Take(keep).ToArray(), text[..cut], reason);
+            if (_stops is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.Decode(NewIds), reason);
+            var (ids, text) = StopSequenceMatch.CutBefore(tokenizer, NewIds, cut);
+            return new(ids, text, reason);
         }
     }
 }

@@ -56,6 +56,16 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     public long ParameterCount { get; }
 
     /// <summary>
+    /// Sets up a model that will only infer: <see cref="MatmulPrecision.Use"/>, and in int8 <see cref="ReleaseFloatWeights"/>
+    /// as well (the inference commands' choice: a third of the memory).
+    /// </summary>
+    public void UseForInference(InferencePrecision precision)
+    {
+        Precision.Use(precision);
+        if (Precision.Int8Inference) ReleaseFloatWeights();
+    }
+
+    /// <summary>
     /// Turns on <see cref="MatmulPrecision.Int8Inference"/>, quantises every Linear layer and the token embedding (which
     /// is also the LM head) and frees their float copies: about a third of the fp32 memory for GPT-2 124M. What is left
     /// can only infer, in int8 — embeddings are looked up from the int8 rows too; training, saving or another precision

@@ -54,7 +54,7 @@ public sealed class MatmulPrecision
     }
 
     /// <summary>The weight owned by <paramref name="owner"/> in the compute dtype, cast at most once per pass (or once while inferring).</summary>
-    internal Tensor Cast(object owner, Tensor w)
+    Tensor Cast(object owner, Tensor w)
     {
         if (ComputeType is not { } t || w.dtype == t) return w;
         if (!is_grad_enabled())
@@ -68,12 +68,11 @@ public sealed class MatmulPrecision
             }
             return kept;
         }
-        if (_kept.Count > 0 || _int8.Count > 0) ForgetCasts(); // training from here on: weights will change
         if (!_pass.TryGetValue(owner, out var c)) _pass[owner] = c = w.to(t);
         return c;
     }
 
-    internal Tensor Input(Tensor x) => ComputeType is { } t && x.dtype != t ? x.to(t) : x;
+    Tensor Input(Tensor x) => ComputeType is { } t && x.dtype != t ? x.to(t) : x;
 
     /// <summary>y = x Wᵀ + b in the compute dtype.</summary>
     internal Tensor Linear(Tensor x, nn.Module<Tensor, Tensor> linear)
@@ -87,7 +86,7 @@ public sealed class MatmulPrecision
     {
         if (_int8Inference && !is_grad_enabled()) return Int8MatMul.Linear(x, Int8(owner, weight, bias));
         RequireFloatWeights();
-        if (_int8.Count > 0 && is_grad_enabled()) ForgetCasts();
+        if (is_grad_enabled() && (_kept.Count > 0 || _int8.Count > 0)) ForgetCasts(); // training from here on: weights will change
         return nn.functional.linear(Input(x), Cast(owner, weight), bias is null ? null : Cast(bias, bias));
     }
 
@@ -109,8 +108,8 @@ public sealed class MatmulPrecision
         if (!_int8.TryGetValue(owner, out var q)) throw new InvalidOperationException("the embedding has no int8 weights");
         using var flat = ids.reshape(-1);
         using var rows = q.Values.index_select(0, flat);
-        using var scales = q.Scale.index_select(0, flat).to(ScalarType.Float32).unsqueeze(1);
-        using var values = rows * scales; // int8 · float32 → float32
+        using var scales = q.Scale.index_select(0, flat);
+        using var values = Int8Weights.Dequantize(rows, scales);
         var shape = ids.shape.Append(q.InFeatures).ToArray();
         return values.view(shape);
     }
