@@ -45,7 +45,10 @@ static class EvalCommand
                 if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
                 loaded.Model.UseForInference(inference);
-                var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples) };
+                var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer)
+                {
+                    MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples), EndTokenIds = loaded.EndTokenIds,
+                };
                 report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
             }
 

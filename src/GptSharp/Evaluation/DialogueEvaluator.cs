@@ -16,6 +16,8 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
     readonly ChatTemplate _template = new(tokenizer);
 
     public int MaxNewTokens { get; init; } = 128;
+    /// <summary>More ids that end a reply (a model directory's eos_token_id); &lt;|end|&gt; and &lt;|endoftext|&gt; always do.</summary>
+    public IReadOnlyList<int> EndTokenIds { get; init; } = [];
     /// <summary>How many prediction/reference pairs to keep in the report.</summary>
     public int SampleCount { get; init; } = 5;
 
@@ -50,8 +52,8 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
             }
             double? loss = accuracy.Total > 0 ? lossSum / accuracy.Total : null;
 
-            // Greedy replies: stop at the end-of-turn token.
-            var generator = new TextGenerator(model, tokenizer, _template.EndId);
+            // Greedy replies: stop at the end-of-turn token (or any other end token).
+            var generator = new TextGenerator(model, tokenizer, _template.EndId, EndTokenIds);
             var options = new GenerationOptions { DoSample = false, MaxNewTokens = MaxNewTokens };
             var predictions = new List<string>();
             var references = new List<string>();
@@ -65,7 +67,7 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
                 // Keep the newest turns; at least half the context stays for the prompt (the reply stops when it is full).
                 int room = Math.Max(blockSize / 2, blockSize - MaxNewTokens);
                 if (prompt.Length > room) prompt = prompt[^room..];
-                predictions.Add(tokenizer.Decode(generator.Generate(prompt, options, ct)).Trim());
+                predictions.Add(generator.Complete(prompt, options, ct).Text!.Trim());
                 references.Add(messages[last].Content);
                 inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == ChatRole.User)?.Content ?? "");
                 progress?.Report(i + 1);
