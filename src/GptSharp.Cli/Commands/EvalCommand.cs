@@ -52,6 +52,7 @@ static class EvalCommand
                 report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
             }
 
+            foreach (var note in report.Notes ?? []) p.InvocationConfiguration.Error.WriteLine($"note: {note}");
             string F(double? v, string fmt = "F4") => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) : "-";
             w.WriteLine($"{"metric",-16} value");
             foreach (var (name, value) in new[] {

@@ -95,7 +95,9 @@ public static class FineTuning
             }
             else (train, val) = (all, null);
             if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.TrainFile}: no training conversations left after the validation split");
-            if (all.Stats.Truncated > 0) notes.Add($"{inputs.TrainFile}: {all.Stats}");
+            // Every truncation is said, with the assistant text it cost: the model never learns from what was cut.
+            if (all.Truncation is { Any: true } t1) notes.Add($"{inputs.TrainFile}: {t1}");
+            if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{inputs.ValFile}: {t2}");
             return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation);
         }
         catch
