@@ -71,7 +71,7 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
                 // Keep the newest turns; at least half the context stays for the prompt (the reply stops when it is full).
                 int room = Math.Max(blockSize / 2, blockSize - MaxNewTokens);
                 if (prompt.Length > room) { prompt = prompt[^room..]; trimmed++; }
-                predictions.Add(generator.Complete(prompt, options, ct).Text!.Trim());
+                predictions.Add(tokenizer.DecodeText(generator.Generate(prompt, options, ct)).Trim());
                 references.Add(messages[last].Content);
                 inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == ChatRole.User)?.Content ?? "");
                 progress?.Report(i + 1);
