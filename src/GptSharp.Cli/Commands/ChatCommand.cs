@@ -45,7 +45,7 @@ static class ChatCommand
 
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
             loaded.Model.UseForInference(inference);
-            var session = new ChatSession(loaded.Model, loaded.Tokenizer, options, rules);
+            var session = new ChatSession(loaded, options, rules);
             var output = p.InvocationConfiguration.Output;
             var repl = new ChatRepl(session, Console.In, output) { PromptMarker = Console.IsInputRedirected ? "" : "> " };
             if (!Console.IsInputRedirected) output.WriteLine("Type a message; /help lists the commands, /exit leaves.");

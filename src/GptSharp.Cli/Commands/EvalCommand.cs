@@ -45,10 +45,14 @@ static class EvalCommand
                 if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
                 loaded.Model.UseForInference(inference);
-                var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer) { MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples) };
+                var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer)
+                {
+                    MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples), EndTokenIds = loaded.EndTokenIds,
+                };
                 report = evaluator.Evaluate(conversations, dataPath, ct: ct) with { Model = loaded.Directory };
             }
 
+            foreach (var note in report.Notes ?? []) p.InvocationConfiguration.Error.WriteLine($"note: {note}");
             string F(double? v, string fmt = "F4") => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) : "-";
             w.WriteLine($"{"metric",-16} value");
             foreach (var (name, value) in new[] {

@@ -62,7 +62,8 @@ static class GenerateCommand
             using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
             loaded.Model.UseForInference(inference);
             var tokenizer = loaded.Tokenizer;
-            var generator = new TextGenerator(loaded.Model, tokenizer);
+            // Ends at every end token the directory names; special tokens are never printed.
+            var generator = new TextGenerator(loaded.Model, tokenizer, tokenizer.EndOfTextId, loaded.EndTokenIds);
 
             string text = p.GetValue(prompt) ?? "";
             int[] promptIds = tokenizer.Encode(text);
@@ -73,7 +74,7 @@ static class GenerateCommand
             {
                 // Beam search knows its best sequences only at the end.
                 foreach (var r in generator.GenerateBeams(promptIds, options, ct))
-                    p.InvocationConfiguration.Output.WriteLine(text + (r.Text ?? tokenizer.Decode(r.Ids)));
+                    p.InvocationConfiguration.Output.WriteLine(text + r.Text);
                 return 0;
             }
             // Stop sequences are cut here, on the text (the generator's own check would end the stream before the token
@@ -84,7 +85,7 @@ static class GenerateCommand
             await output.FlushAsync(ct);
             // A token can end inside a UTF-8 character: the stream decoder holds such bytes back until it is complete.
             // Text that may be the start of a stop sequence is held back too, so the cut is exact while streaming.
-            var continuation = tokenizer.CreateStreamDecoder();
+            var continuation = tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
             var cut = new StopSequenceCut(options.StopSequences);
             bool stopped = false;
             await foreach (int id in tokens)

@@ -111,7 +111,7 @@ static class QuickstartCommand
                 var decoding = new GenerationOptions { MaxNewTokens = 48, Temperature = 0.7, TopK = 40, Seed = 7 };
                 foreach (var prompt in Prompts)
                 {
-                    string text = loaded.Tokenizer.Decode(generator.Generate(loaded.Tokenizer.Encode(prompt), decoding, ct)).TrimEnd();
+                    string text = loaded.Tokenizer.DecodeText(generator.Generate(loaded.Tokenizer.Encode(prompt), decoding, ct)).TrimEnd();
                     int cut = text.IndexOf("\n\n", StringComparison.Ordinal); // the end of the exchange it starts
                     w.WriteLine();
                     w.WriteLine($"  > {prompt}{(cut >= 0 ? text[..cut] : text).Replace("\n", "\n    ")}");

@@ -19,6 +19,9 @@ public sealed record SftDatasetStats(int Conversations, int Examples, int Trunca
 /// <summary>Fine-tuning examples with the statistics of how they were built.</summary>
 public sealed record SftDataset(IReadOnlyList<SftExample> Examples, SftDatasetStats Stats)
 {
+    /// <summary>What truncation cost, when the builder made the set (unknown, so none, otherwise).</summary>
+    public SftTruncation? Truncation { get; init; }
+
     /// <summary>The examples at <paramref name="indices"/>, in that order (stats describe the whole set).</summary>
     public IReadOnlyList<SftExample> Select(IEnumerable<int> indices) => [.. indices.Select(i => Examples[i])];
 

@@ -7,7 +7,8 @@ namespace GptSharp.Data;
 /// sees block_size inputs and predicts the block_size next tokens). A longer conversation loses whole user/assistant
 /// exchanges from the start, keeping its system message, until it fits. If even the system message plus the last
 /// exchange is too long, the last block_size + 1 tokens of that are kept, which still end with the reply's close.
-/// Nothing is dropped; <see cref="SftDatasetStats"/> counts every truncation.
+/// Nothing is dropped; <see cref="SftDatasetStats"/> counts every truncation, and <see cref="SftDataset.Truncation"/>
+/// says how much assistant text each kind cost.
 /// </summary>
 public static class SftDatasetBuilder
 {
@@ -16,13 +17,16 @@ public static class SftDatasetBuilder
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 2);
         int maxLength = blockSize + 1;
         var examples = new List<SftExample>();
-        int count = 0, truncated = 0, exchangesDropped = 0, tailTruncated = 0;
-        long tokens = 0, lossTokens = 0;
+        int count = 0, truncated = 0, exchangesDropped = 0, tailTruncated = 0, anyTruncation = 0;
+        long tokens = 0, lossTokens = 0, assistantTokens = 0, assistantLost = 0;
 
         foreach (var conversation in conversations)
         {
             count++;
             var pieces = conversation.Messages.Select(m => template.RenderMessage(m, trainOnPrompt)).ToList();
+            // The assistant's tokens (reply text and its <|end|>) of each message, whatever trainOnPrompt says.
+            int Assistant(int message) => conversation.Messages[message].Role == ChatRole.Assistant ? pieces[message].Ids.Length - 1 : 0;
+            assistantTokens += Enumerable.Range(0, pieces.Count).Sum(Assistant);
             int systemCount = conversation.System is null ? 0 : 1;
             var exchangeStarts = ExchangeStarts(conversation.Messages, systemCount);
 
@@ -32,26 +36,44 @@ public static class SftDatasetBuilder
             int dropped = 0;
             while (dropped < exchangeStarts.Count - 1 && Length(exchangeStarts[dropped]) > maxLength) dropped++;
             int keepFrom = exchangeStarts.Count == 0 ? systemCount : exchangeStarts[dropped];
-            if (dropped > 0) { truncated++; exchangesDropped += dropped; }
+            if (dropped > 0)
+            {
+                truncated++;
+                exchangesDropped += dropped;
+                assistantLost += Enumerable.Range(systemCount, keepFrom - systemCount).Sum(Assistant);
+            }
 
             var ids = new List<int>();
             var mask = new List<bool>();
-            foreach (var piece in pieces.Take(systemCount).Concat(pieces.Skip(keepFrom))) ChatTemplate.AppendMessage(piece, ids, mask);
+            var assistant = new List<bool>(); // which ids are the assistant's, to count what a cut loses
+            foreach (int m in Enumerable.Range(0, systemCount).Concat(Enumerable.Range(keepFrom, pieces.Count - keepFrom)))
+            {
+                ChatTemplate.AppendMessage(pieces[m], ids, mask);
+                bool replies = conversation.Messages[m].Role == ChatRole.Assistant;
+                assistant.AddRange(pieces[m].Ids.Select((_, i) => replies && i > 0));
+            }
             ids.Add(template.EndOfTextId);
             mask.Add(trainOnPrompt);
 
-            if (ids.Count > maxLength)
+            bool cutInside = ids.Count > maxLength;
+            if (cutInside)
             {
                 tailTruncated++;
-                ids.RemoveRange(0, ids.Count - maxLength);
-                mask.RemoveRange(0, mask.Count - maxLength);
+                int cut = ids.Count - maxLength;
+                assistantLost += assistant.Take(cut).Count(a => a);
+                ids.RemoveRange(0, cut);
+                mask.RemoveRange(0, cut);
             }
+            if (dropped > 0 || cutInside) anyTruncation++;
             var example = new SftExample([.. ids], [.. mask]);
             examples.Add(example);
             tokens += example.Ids.Length;
             lossTokens += example.LossTokens;
         }
-        return new SftDataset(examples, new SftDatasetStats(count, examples.Count, truncated, exchangesDropped, tailTruncated, tokens, lossTokens));
+        return new SftDataset(examples, new SftDatasetStats(count, examples.Count, truncated, exchangesDropped, tailTruncated, tokens, lossTokens))
+        {
+            Truncation = new SftTruncation(blockSize, anyTruncation, truncated, exchangesDropped, tailTruncated, assistantTokens, assistantLost),
+        };
     }
 
     /// <summary>Indices of the messages that begin an exchange: each user turn that starts the dialogue or follows an assistant turn.</summary>

@@ -16,6 +16,8 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
     readonly ChatTemplate _template = new(tokenizer);
 
     public int MaxNewTokens { get; init; } = 128;
+    /// <summary>More ids that end a reply (a model directory's eos_token_id); &lt;|end|&gt; and &lt;|endoftext|&gt; always do.</summary>
+    public IReadOnlyList<int> EndTokenIds { get; init; } = [];
     /// <summary>How many prediction/reference pairs to keep in the report.</summary>
     public int SampleCount { get; init; } = 5;
 
@@ -29,7 +31,10 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
         try
         {
             // Teacher-forced loss and accuracy over assistant tokens.
-            var examples = SftDatasetBuilder.Build(conversations, _template, blockSize).Examples;
+            var built = SftDatasetBuilder.Build(conversations, _template, blockSize);
+            var examples = built.Examples;
+            var notes = new List<string>();
+            if (built.Truncation is { Any: true } truncation) notes.Add($"{truncation} (loss and token accuracy cover what is left)");
             double lossSum = 0;
             var accuracy = new TokenAccuracy(0, 0);
             using (no_grad())
@@ -50,12 +55,13 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
             }
             double? loss = accuracy.Total > 0 ? lossSum / accuracy.Total : null;
 
-            // Greedy replies: stop at the end-of-turn token.
-            var generator = new TextGenerator(model, tokenizer, _template.EndId);
+            // Greedy replies: stop at the end-of-turn token (or any other end token).
+            var generator = new TextGenerator(model, tokenizer, _template.EndId, EndTokenIds);
             var options = new GenerationOptions { DoSample = false, MaxNewTokens = MaxNewTokens };
             var predictions = new List<string>();
             var references = new List<string>();
             var inputs = new List<string>();
+            int trimmed = 0;
             for (int i = 0; i < conversations.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -64,12 +70,15 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
                 var prompt = _template.RenderPrompt(messages.Take(last));
                 // Keep the newest turns; at least half the context stays for the prompt (the reply stops when it is full).
                 int room = Math.Max(blockSize / 2, blockSize - MaxNewTokens);
-                if (prompt.Length > room) prompt = prompt[^room..];
-                predictions.Add(tokenizer.Decode(generator.Generate(prompt, options, ct)).Trim());
+                if (prompt.Length > room) { prompt = prompt[^room..]; trimmed++; }
+                predictions.Add(tokenizer.DecodeText(generator.Generate(prompt, options, ct)).Trim());
                 references.Add(messages[last].Content);
                 inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == ChatRole.User)?.Content ?? "");
                 progress?.Report(i + 1);
             }
+            if (trimmed > 0)
+                notes.Add($"{trimmed} prompt{(trimmed == 1 ? "" : "s")} (the turns before the reply) cut to their last " +
+                          $"{Math.Max(blockSize / 2, blockSize - MaxNewTokens)} tokens to leave room for the reply");
             var scores = TextMetrics.Score(predictions, references);
             var samples = Enumerable.Range(0, Math.Min(SampleCount, predictions.Count))
                 .Select(i => new EvaluationSample(inputs[i], references[i], predictions[i],
@@ -81,6 +90,7 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
                 Loss = loss,
                 Perplexity = loss is { } l ? Math.Exp(l) : null,
                 Samples = samples,
+                Notes = notes.Count > 0 ? notes : null,
                 CreatedAt = DateTimeOffset.UtcNow,
             };
         }

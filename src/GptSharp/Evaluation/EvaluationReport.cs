@@ -26,6 +26,8 @@ public sealed record EvaluationReport
     public double? Perplexity { get; init; }
     public DateTimeOffset? CreatedAt { get; init; }
     public IReadOnlyList<EvaluationSample>? Samples { get; init; }
+    /// <summary>What the reader should know about how the scores were made (conversations truncated to fit the context).</summary>
+    public IReadOnlyList<string>? Notes { get; init; }
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {

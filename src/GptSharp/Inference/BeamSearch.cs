@@ -19,7 +19,7 @@ namespace GptSharp.Inference;
 static class BeamSearch
 {
     public static IReadOnlyList<GenerationResult> Run(Gpt model, Device device, int[] prompt, GenerationOptions o,
-        int? endOfTextId, ITokenizer? tokenizer, CancellationToken ct)
+        IReadOnlySet<int> endIds, ITokenizer? tokenizer, CancellationToken ct)
     {
         var config = model.Config;
         int beams = o.NumBeams, vocab = config.VocabSize;
@@ -55,7 +55,7 @@ static class BeamSearch
                 var logits = model.Forward(tensor(ids, [beams, fresh], ScalarType.Int64, device), cache, lastPositionOnly: true);
                 var logProbs = logits[.., -1].to(ScalarType.Float32).log_softmax(-1);
                 var processed = stack(Enumerable.Range(0, beams)
-                    .Select(b => LogitsProcessing.Apply(logProbs[b], running[b], step, o, endOfTextId))
+                    .Select(b => LogitsProcessing.Apply(logProbs[b], running[b], step, o, endIds))
                     .Select((row, b) => guard?.Apply(row, utf8[b]) ?? row).ToArray());
                 var total = processed + tensor(scores.Select(x => (float)x).ToArray(), ScalarType.Float32, device).unsqueeze(1);
                 var (topValues, topIndices) = total.flatten().topk(Math.Min(2 * beams, beams * vocab));
@@ -72,7 +72,7 @@ static class BeamSearch
                 {
                     if (float.IsNegativeInfinity(values[rank])) break;
                     int source = (int)(indices[rank] / vocab), token = (int)(indices[rank] % vocab);
-                    if (o.StopAtEndOfText && token == endOfTextId)
+                    if (o.StopAtEndOfText && endIds.Contains(token))
                     {
                         // As in Hugging Face, only an end-of-text among the num_beams best finishes a hypothesis.
                         if (rank < beams) finished.Add((running[source].Skip(prompt.Length).ToArray(), null, Ranked(values[rank], step + 1), FinishReason.EndOfText));
@@ -128,7 +128,7 @@ static class BeamSearch
         return finished
             .OrderByDescending(f => f.Score)
             .Take(o.NumReturnSequences)
-            .Select(f => new GenerationResult(f.Ids, f.Text ?? tokenizer?.Decode(f.Ids), f.Reason, f.Score))
+            .Select(f => new GenerationResult(f.Ids, f.Text ?? tokenizer?.DecodeText(f.Ids), f.Reason, f.Score))
             .ToArray();
     }
 

@@ -9,6 +9,8 @@ namespace GptSharp.Inference;
 /// it): during a reply it stops the reply and the loop goes on at the prompt; at the prompt it leaves, so pressing
 /// Ctrl+C twice stops a reply and then leaves. A stopped reply stays in the session's history as far as it was shown
 /// (marked " [stopped]" on screen only), so the model's next prompt holds the same conversation the user saw.</para>
+/// <para>What the content filter does to a reply is said on a line of its own after the reply, so the reply's text
+/// reads exactly as the filter let it through.</para>
 /// </summary>
 public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter output)
 {
@@ -24,6 +26,7 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         """;
 
     readonly Lock gate = new();
+    readonly List<ContentFilterBlock> replyBlocks = []; // phrases the filter took out of the reply in progress
     CancellationTokenSource? reply;   // the reply in progress
     CancellationTokenSource? leaving; // the loop in progress
 
@@ -54,7 +57,12 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
     /// <summary>Runs until /exit, end of input, an <see cref="Interrupt"/> at the prompt, or <paramref name="ct"/>.</summary>
     public async Task RunAsync(CancellationToken ct = default)
     {
-        Action<ContentFilterBlock> report = b => output.WriteLine($"[{(b.Where == ContentFilterSide.Input ? "message" : "reply")} blocked: {b.Category}]");
+        // A refused message is reported before the refusal; phrases of a reply after it, never between its pieces.
+        Action<ContentFilterBlock> report = b =>
+        {
+            if (b.Where == ContentFilterSide.Input) output.WriteLine($"[message blocked: {b.Category}]");
+            else lock (gate) replyBlocks.Add(b);
+        };
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(ct);
         lock (gate) leaving = leave;
         session.Blocked += report;
@@ -115,6 +123,22 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         {
             lock (gate) reply = null;
         }
+        await ReportFilteredAsync();
+    }
+
+    /// <summary>One line after the reply naming what the content filter took out of it, if anything.</summary>
+    async Task ReportFilteredAsync()
+    {
+        ContentFilterBlock[] blocks;
+        lock (gate)
+        {
+            blocks = [.. replyBlocks];
+            replyBlocks.Clear();
+        }
+        if (blocks.Length == 0) return;
+        string categories = string.Join(", ", blocks.Select(b => b.Category).Distinct());
+        bool stopped = session.Filter?.OutputAction == ContentFilterAction.Stop;
+        await output.WriteLineAsync(stopped ? $"[reply stopped by the content filter: {categories}]" : $"[masked by the content filter: {categories}]");
     }
 
     /// <summary>Runs one slash command; false means leave.</summary>

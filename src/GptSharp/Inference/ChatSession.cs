@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using GptSharp.Data;
+using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 
@@ -8,7 +9,8 @@ namespace GptSharp.Inference;
 
 /// <summary>
 /// A multi-turn conversation with a chat model. Each reply renders the system prompt, the history and the new user
-/// message with the <see cref="ChatTemplate"/>, then generates until <c>&lt;|end|&gt;</c>.
+/// message with the <see cref="ChatTemplate"/>, then generates until <c>&lt;|end|&gt;</c>, or any other end token
+/// (<c>&lt;|endoftext|&gt;</c>, the model directory's eos_token_id); special tokens never show in a reply.
 /// <para>When the conversation no longer fits the context (block_size minus <see cref="ChatSessionOptions.ReplyRoom"/>),
 /// the oldest turns are left out of the prompt (the system prompt always stays); <see cref="History"/> keeps them all.</para>
 /// <para>A reply that is cancelled, fails, or whose enumeration is left early is kept in the history as far as it was shown,
@@ -24,16 +26,26 @@ public sealed class ChatSession
     readonly TokenSource tokens;
     readonly int contextSize;
     readonly List<ChatMessage> history = [];
+    readonly IReadOnlySet<int> endIds; // the ids that end a reply
 
     /// <param name="model">A chat model whose vocabulary includes the tokenizer's role tokens.</param>
     /// <param name="tokenizer">The model's tokenizer, with &lt;|system|&gt;, &lt;|user|&gt;, &lt;|assistant|&gt; and &lt;|end|&gt;.</param>
     /// <param name="filter">Checks user messages and replies; null: no filtering.</param>
-    public ChatSession(Gpt model, BpeTokenizer tokenizer, ChatSessionOptions? options = null, ContentFilter? filter = null)
-        : this(tokenizer, model.Config.BlockSize, GeneratorSource(model, tokenizer), options, filter)
+    /// <param name="endTokenIds">More ids that end a reply (a model directory's eos_token_id); &lt;|end|&gt; and &lt;|endoftext|&gt; always do.</param>
+    public ChatSession(Gpt model, BpeTokenizer tokenizer, ChatSessionOptions? options = null, ContentFilter? filter = null,
+        IEnumerable<int>? endTokenIds = null)
+        : this(tokenizer, model.Config.BlockSize, GeneratorSource(model, tokenizer, endTokenIds, out var ends), options, filter, ends)
     {
     }
 
-    internal ChatSession(BpeTokenizer tokenizer, int contextSize, TokenSource tokens, ChatSessionOptions? options = null, ContentFilter? filter = null)
+    /// <summary>A chat with a loaded model directory, ending replies at every end token it names.</summary>
+    public ChatSession(LoadedModel loaded, ChatSessionOptions? options = null, ContentFilter? filter = null)
+        : this(loaded.Model, loaded.Tokenizer, options, filter, loaded.EndTokenIds)
+    {
+    }
+
+    internal ChatSession(BpeTokenizer tokenizer, int contextSize, TokenSource tokens, ChatSessionOptions? options = null, ContentFilter? filter = null,
+        IReadOnlySet<int>? endIds = null)
     {
         this.tokenizer = tokenizer;
         Template = new ChatTemplate(tokenizer);
@@ -41,16 +53,18 @@ public sealed class ChatSession
         this.contextSize = contextSize;
         Options = options ?? new ChatSessionOptions();
         Filter = filter;
+        this.endIds = endIds ?? new HashSet<int> { Template.EndId, Template.EndOfTextId };
     }
 
-    static TokenSource GeneratorSource(Gpt model, BpeTokenizer tokenizer)
+    static TokenSource GeneratorSource(Gpt model, BpeTokenizer tokenizer, IEnumerable<int>? endTokenIds, out IReadOnlySet<int> endIds)
     {
         var template = new ChatTemplate(tokenizer);
         if (template.EndId >= model.Config.VocabSize)
             throw new GptSharpException($"the model's vocab_size ({model.Config.VocabSize}) has no room for the chat role tokens " +
                                         $"(<|end|> is {template.EndId}); chat needs a model fine-tuned with them");
-        // <|end|> closes an assistant turn: it is where a reply stops.
-        var generator = new TextGenerator(model, tokenizer, template.EndId);
+        // <|end|> closes an assistant turn: it is where a reply stops (and at <|endoftext|> and the model's other end tokens).
+        var generator = new TextGenerator(model, tokenizer, template.EndId, endTokenIds);
+        endIds = generator.EndIds;
         return (prompt, options, ct) => generator.StreamAsync(prompt, options with { StopAtEndOfText = true }, ct);
     }
 
@@ -104,14 +118,14 @@ public sealed class ChatSession
         [EnumeratorCancellation] CancellationToken ct)
     {
         if (filter is not null) filter.Blocked += b => Blocked?.Invoke(b);
-        var decoder = tokenizer.CreateStreamDecoder();
+        var decoder = tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
         var shown = new StringBuilder();
         string Shown(string text) { shown.Append(text); return text; }
         try
         {
             await foreach (int id in tokens(prompt, options, ct).WithCancellation(ct))
             {
-                if (id == Template.EndId) break;
+                if (endIds.Contains(id)) break;
                 string piece = decoder.Append(id);
                 if (filter is not null) piece = filter.Push(piece);
                 if (piece.Length > 0) yield return Shown(piece);

@@ -10,10 +10,14 @@ namespace GptSharp.Inference;
 /// { "categories": { "violence": { "words": ["..."], "patterns": ["regex", ...] }, ... },
 ///   "refusal": "a polite message", "output_action": "stop" | "mask", "max_pattern_length": 32 }
 /// </code>
-/// Words match case-insensitively. A word that starts (ends) with a Latin-style letter or digit must start (end) at a
-/// word boundary, so "idiot" does not match "idiotic"; Chinese/Japanese/Korean text has no spaces between words, so
-/// such characters need no boundary ("白痴" matches inside "你是白痴吗"). Patterns are .NET regular expressions, matched
-/// case-insensitively; a streamed reply is only checked for pattern matches up to <c>max_pattern_length</c> characters long.
+/// Text and words are compared in a normal form (<see cref="FilterText"/>): any case, fullwidth or other compatibility
+/// forms, extra spaces, and spaces between Chinese characters make no difference ("I will KILL   YOU", "你是白 痴吗").
+/// A word that starts (ends) with a Latin-style letter or digit must start (end) at a word boundary, so "kill" does not
+/// match "skill" nor "idiot" "idiotic"; simple English inflections of each of its words still match ("idiots",
+/// "killing you": -s, -es, -ed, -d, -ing, -'s). Chinese/Japanese/Korean text has no spaces between words, so such
+/// characters need no boundary ("白痴" matches inside "你是白痴吗"). Patterns are .NET regular expressions, matched
+/// case-insensitively on the normal form; a streamed reply is only checked for pattern matches up to
+/// <c>max_pattern_length</c> characters long. A match is cut or masked in the original text, widened to whole words.
 /// </summary>
 public sealed class ContentFilter
 {
@@ -37,19 +41,57 @@ public sealed class ContentFilter
     /// </summary>
     public int HoldBack { get; }
 
+    /// <summary>One compiled rule: a word (as a regex over the normal form) or a pattern, with its category.</summary>
+    readonly record struct Rule(Regex Regex, string Category);
+
+    readonly IReadOnlyList<Rule> rules;
+    readonly int maxPatternLength;
+
+    /// <summary>The inflections a word's Latin words may take: kill → kills, killed, killing; idiot → idiots, idiot's.</summary>
+    const string Inflection = "(?:'s|s|es|ed|d|ing)?";
+    const int LongestInflection = 3;
+    /// <summary>A letter or digit of a space-separated word; next to one, a Latin-style word edge is no word boundary.</summary>
+    const string WordChar = @"[\p{L}\p{Nd}-[" + FilterText.CjkClass + "]]";
+
     ContentFilter(IReadOnlyList<Category> categories, string refusal, ContentFilterAction action, int maxPatternLength)
     {
         Categories = categories;
         Refusal = refusal;
         OutputAction = action;
-        int longestWord = categories.SelectMany(c => c.Words).Select(w => w.Length).DefaultIfEmpty(0).Max();
+        this.maxPatternLength = maxPatternLength;
+        var compiled = new List<Rule>();
+        int longestWord = 0;
+        foreach (var category in categories)
+        {
+            foreach (var word in category.Words)
+            {
+                var (regex, longest) = WordRule(word);
+                compiled.Add(new(regex, category.Name));
+                longestWord = Math.Max(longestWord, longest);
+            }
+            compiled.AddRange(category.Patterns.Select(p => new Rule(p, category.Name)));
+        }
+        rules = compiled;
         bool anyPattern = categories.Any(c => c.Patterns.Count > 0);
         HoldBack = Math.Max(longestWord, anyPattern ? maxPatternLength : 0);
     }
 
+    /// <summary>A word as a regex over the normal form, and the longest text it can match there.</summary>
+    static (Regex Regex, int Longest) WordRule(string word)
+    {
+        string normal = FilterText.Of(word).Text.Trim();
+        var parts = normal.Split(' ');
+        var regex = new System.Text.StringBuilder();
+        if (FilterText.IsWordChar(normal[0])) regex.Append($"(?<!{WordChar})");
+        regex.AppendJoin(' ', parts.Select(p => Regex.Escape(p) + (char.IsLetter(p[^1]) && FilterText.IsWordChar(p[^1]) ? Inflection : "")));
+        if (FilterText.IsWordChar(normal[^1])) regex.Append($"(?!{WordChar})");
+        int longest = normal.Length + LongestInflection * parts.Count(p => char.IsLetter(p[^1]) && FilterText.IsWordChar(p[^1]));
+        return (new Regex(regex.ToString(), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)), longest);
+    }
+
     /// <summary>A copy with another output action (e.g. from a command-line option).</summary>
     public ContentFilter WithOutputAction(ContentFilterAction action) =>
-        new(Categories, Refusal, action, HoldBack);
+        new(Categories, Refusal, action, maxPatternLength);
 
     /// <summary>Reads rules from a JSON file; every problem is a <see cref="GptSharpException"/> naming the file and the rule.</summary>
     public static ContentFilter Load(string path)
@@ -127,7 +169,12 @@ public sealed class ContentFilter
                 string rule = $"{where}, {prop.Name}[{i++}]";
                 if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 } text)
                     throw Error(source, $"{rule} must be a non-empty string");
-                if (prop.Name == "words") { words.Add(text); continue; }
+                if (prop.Name == "words")
+                {
+                    if (FilterText.Of(text).Text.Trim().Length == 0) throw Error(source, $"{rule} \"{text}\" has nothing to match (only spaces or invisible characters)");
+                    words.Add(text);
+                    continue;
+                }
                 try
                 {
                     patterns.Add(new Regex(text, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
@@ -153,47 +200,32 @@ public sealed class ContentFilter
     }
 
     /// <summary>
-    /// The earliest match in <paramref name="text"/> (the longest among those starting there). <paramref name="before"/>
-    /// is the character just before the text, for the word-boundary check. When the text is not complete, a match
-    /// touching its end is not reported: more text may turn "idiot" into "idiotic", or let a pattern match further.
+    /// The earliest match in <paramref name="text"/> (the longest among those starting there), as a range of the text
+    /// widened to whole words. <paramref name="before"/> is the character just before the text, for the word-boundary
+    /// check. When the text is not complete, a match touching its end is not reported: more text may turn "idiot" into
+    /// "idiotic", or let a pattern match further.
     /// </summary>
     internal Match? FindFirst(string text, char? before, bool textIsComplete)
     {
+        string original = before is { } b ? b + text : text;
+        int offset = original.Length - text.Length;
+        var normal = FilterText.Of(original);
+        // Matches start in the text itself; the character before only serves the boundary checks.
+        int from = 0;
+        while (from < normal.Text.Length && normal.OriginalStart(from) < offset) from++;
         Match? best = null;
-        void Consider(Match m)
+        foreach (var rule in rules)
         {
-            if (!textIsComplete && m.End >= text.Length) return;
-            if (best is not { } b || m.Index < b.Index || (m.Index == b.Index && m.Length > b.Length)) best = m;
-        }
-        foreach (var category in Categories)
-        {
-            foreach (var word in category.Words)
-            {
-                for (int at = text.IndexOf(word, StringComparison.OrdinalIgnoreCase); at >= 0;
-                     at = at + 1 < text.Length ? text.IndexOf(word, at + 1, StringComparison.OrdinalIgnoreCase) : -1)
-                {
-                    char? left = at > 0 ? text[at - 1] : before;
-                    char? right = at + word.Length < text.Length ? text[at + word.Length] : null;
-                    if (Bounded(word[0], left) && Bounded(word[^1], right)) { Consider(new(at, word.Length, category.Name)); break; }
-                }
-            }
-            foreach (var pattern in category.Patterns)
-            {
-                var m = pattern.Match(text);
-                while (m.Success && m.Length == 0) m = m.NextMatch();
-                if (m.Success) Consider(new(m.Index, m.Length, category.Name));
-            }
+            var m = rule.Regex.Match(normal.Text, from);
+            while (m.Success && m.Length == 0) m = m.NextMatch();
+            if (!m.Success || (!textIsComplete && m.Index + m.Length >= normal.Text.Length)) continue;
+            int start = normal.OriginalStart(m.Index), end = normal.OriginalEnd(m.Index + m.Length - 1);
+            // Masking part of a word would leave the rest of it readable: take the whole word.
+            while (start > offset && FilterText.IsWordChar(original[start - 1]) && FilterText.IsWordChar(original[start])) start--;
+            while (end < original.Length && FilterText.IsWordChar(original[end]) && FilterText.IsWordChar(original[end - 1])) end++;
+            var found = new Match(start - offset, end - start, rule.Category);
+            if (best is not { } c || found.Index < c.Index || (found.Index == c.Index && found.Length > c.Length)) best = found;
         }
         return best;
     }
-
-    /// <summary>True when the neighbour of a word's edge character does not glue it into a longer word.</summary>
-    static bool Bounded(char edge, char? neighbour) =>
-        !NeedsBoundary(edge) || neighbour is not { } n || !char.IsLetterOrDigit(n) || IsCjk(n);
-
-    static bool NeedsBoundary(char c) => char.IsLetterOrDigit(c) && !IsCjk(c);
-
-    /// <summary>Chinese, Japanese and Korean characters: written without spaces between words.</summary>
-    static bool IsCjk(char c) => c is (>= '\u3040' and <= '\u30FF') or (>= '\u3400' and <= '\u4DBF') or (>= '\u4E00' and <= '\u9FFF')
-        or (>= '\uAC00' and <= '\uD7AF') or (>= '\uF900' and <= '\uFAFF');
 }

@@ -4,9 +4,11 @@ namespace GptSharp.Inference;
 
 /// <summary>
 /// Filters one streamed reply. <see cref="Push"/> takes each decoded piece and returns the text that is safe to show
-/// now; it holds back the last <see cref="ContentFilter.HoldBack"/> characters, because a banned phrase may arrive
-/// split over several tokens. <see cref="Finish"/> releases the rest. On a match, "stop" ends the reply just before
-/// the phrase (<see cref="Stopped"/> turns true and later pieces are ignored) and "mask" shows <c>***</c> instead.
+/// now; it holds back the last <see cref="ContentFilter.HoldBack"/> characters (of the filter's normal form), because a
+/// banned phrase may arrive split over several tokens. <see cref="Finish"/> releases the rest. On a match, "stop" ends the reply just before
+/// the phrase (<see cref="Stopped"/> turns true and later pieces are ignored) and "mask" shows <c>***</c> instead of
+/// the words it spans. The returned pieces are only reply text: a caller that reports <see cref="Blocked"/> phrases
+/// should do so after the reply, not between its pieces.
 /// </summary>
 public sealed class ContentFilterStream
 {
@@ -59,9 +61,15 @@ public sealed class ContentFilterStream
             lastShown = text[m.End - 1]; // the masked phrase is still what borders the next word
             text = text[m.End..];
         }
-        // Everything before the last HoldBack characters can no longer be part of a match.
-        int ready = final ? text.Length : Math.Max(0, text.Length - filter.HoldBack);
-        if (ready > 0 && ready < text.Length && char.IsHighSurrogate(text[ready - 1])) ready--;
+        // Everything before the last HoldBack characters (of the normal form: extra spaces do not push a phrase's start
+        // out) can no longer be part of a match.
+        int ready = text.Length;
+        if (!final)
+        {
+            var normal = FilterText.Of(text);
+            int keep = normal.Text.Length - filter.HoldBack;
+            ready = keep <= 0 ? 0 : normal.OriginalStart(keep);
+        }
         Show(shown, text[..ready]);
         pending.Clear().Append(text, ready, text.Length - ready);
         return shown.ToString();

@@ -10,13 +10,14 @@ public static class LogitsProcessing
 {
     /// <summary>
     /// <paramref name="logits"/> ([vocab]) adjusted for <paramref name="tokens"/> (prompt and output so far), of which
-    /// <paramref name="newTokens"/> were generated. Returns the input itself when no option is active.
+    /// <paramref name="newTokens"/> were generated; <paramref name="endIds"/> end generation, so min_new_tokens bans them
+    /// all. Returns the input itself when no option is active.
     /// </summary>
-    public static Tensor Apply(Tensor logits, IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, int? endOfTextId)
+    public static Tensor Apply(Tensor logits, IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, IReadOnlyCollection<int>? endIds)
     {
         bool penalty = options.RepetitionPenalty != 1 && tokens.Count > 0;
         int[] banned = options.NoRepeatNgramSize > 0 ? BannedByNgrams(tokens, options.NoRepeatNgramSize) : [];
-        bool holdEnd = newTokens < options.MinNewTokens && endOfTextId is not null;
+        bool holdEnd = newTokens < options.MinNewTokens && endIds is { Count: > 0 };
         if (!penalty && banned.Length == 0 && !holdEnd) return logits;
 
         var x = logits.to(ScalarType.Float32, copy: true);
@@ -28,7 +29,7 @@ public static class LogitsProcessing
             using var penalised = where(seen > 0, seen / p, seen * p);
             x.index_copy_(0, ids, penalised);
         }
-        if (holdEnd) banned = [.. banned, endOfTextId!.Value];
+        if (holdEnd) banned = [.. banned, .. endIds!];
         if (banned.Length > 0)
         {
             using var ids = tensor(banned.Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);

@@ -23,7 +23,7 @@ public static class StopSequenceMatch
     /// </summary>
     public static (int[] Ids, string Text) CutBefore(ITokenizer tokenizer, IReadOnlyList<int> ids, int cut)
     {
-        string text = tokenizer.Decode(ids);
+        string text = tokenizer.DecodeText(ids);
         cut = Math.Min(cut, text.Length);
         return (ids.Take(TokensBefore(tokenizer, ids, text, cut)).ToArray(), text[..cut]);
     }
@@ -33,7 +33,7 @@ public static class StopSequenceMatch
     {
         for (int k = ids.Count; k > 0; k--)
         {
-            string prefix = tokenizer.Decode(ids.Take(k));
+            string prefix = tokenizer.DecodeText(ids.Take(k));
             if (prefix.Length <= cut && text.StartsWith(prefix, StringComparison.Ordinal)) return k;
         }
         return 0;

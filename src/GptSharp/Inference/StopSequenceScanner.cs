@@ -43,7 +43,7 @@ sealed class StopSequenceScanner
     {
         if (Cut >= 0) return true;
         pending.Add(id);
-        string fresh = tokenizer.Decode(pending);
+        string fresh = tokenizer.DecodeText(pending);
         string window = settledTail + fresh;
         int at = StopSequenceMatch.Find(window, stops);
         if (at >= 0)

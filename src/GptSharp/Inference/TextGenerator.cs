@@ -10,8 +10,8 @@ namespace GptSharp.Inference;
 /// Autoregressive decoding with a <see cref="Gpt"/>: the prompt goes through the model in one forward pass (the
 /// "prefill"), then each step feeds the token just chosen and picks the next one. With the KV cache on (the default)
 /// a step costs one position of work; with it off the whole sequence is recomputed, giving the same tokens.
-/// Generation stops after <see cref="GenerationOptions.MaxNewTokens"/>, at the end-of-text token, at a stop
-/// sequence, or when the model's context is full. <see cref="GenerationOptions.NumBeams"/> above 1 runs beam search.
+/// Generation stops after <see cref="GenerationOptions.MaxNewTokens"/>, at an end token (any of <see cref="EndIds"/>),
+/// at a stop sequence, or when the model's context is full. <see cref="GenerationOptions.NumBeams"/> above 1 runs beam search.
 /// A prompt too long for the context is an error or loses its oldest tokens, as <see cref="GenerationOptions.PromptOverflow"/>
 /// says; every entry point (plain, batched, streamed, beam search) treats it the same way. An empty prompt starts from
 /// the end-of-text token, as GPT-2 does; without one it is an error.
@@ -30,23 +30,41 @@ public sealed class TextGenerator
         if (endOfTextId is { } id && (id < 0 || id >= model.Config.VocabSize))
             throw new GptSharpException($"end-of-text id {id} is outside the model's vocabulary (0..{model.Config.VocabSize - 1})");
         EndOfTextId = endOfTextId;
+        EndIds = endOfTextId is { } end ? new HashSet<int> { end } : new HashSet<int>();
     }
 
     /// <summary>A generator that can also decode its output: needed for stop sequences and for <see cref="GenerationResult.Text"/>.</summary>
     public TextGenerator(Gpt model, ITokenizer tokenizer) : this(model, tokenizer, tokenizer.EndOfTextId) { }
 
-    /// <summary>A generator that decodes with <paramref name="tokenizer"/> but ends at <paramref name="endOfTextId"/>
-    /// (a chat template's <c>&lt;|end|&gt;</c>, say) instead of the tokenizer's end-of-text.</summary>
-    public TextGenerator(Gpt model, ITokenizer tokenizer, int? endOfTextId) : this(model, endOfTextId) => Tokenizer = tokenizer;
+    /// <summary>
+    /// A generator that decodes with <paramref name="tokenizer"/> and ends at <paramref name="endOfTextId"/> (a chat
+    /// template's <c>&lt;|end|&gt;</c>, say), and as well at the tokenizer's <c>&lt;|endoftext|&gt;</c> and
+    /// <c>&lt;|end|&gt;</c> and at <paramref name="moreEndIds"/> (a model directory's eos_token_id,
+    /// <see cref="Interop.LoadedModel.EndTokenIds"/>): a chat model that writes &lt;|endoftext|&gt; instead of
+    /// &lt;|end|&gt; has ended its reply all the same.
+    /// </summary>
+    public TextGenerator(Gpt model, ITokenizer tokenizer, int? endOfTextId, IEnumerable<int>? moreEndIds = null) : this(model, endOfTextId)
+    {
+        Tokenizer = tokenizer;
+        var ends = new HashSet<int>(EndIds) { tokenizer.EndOfTextId };
+        if (tokenizer is BpeTokenizer bpe && bpe.TokenToId(SpecialTokens.End) is int end && bpe.IsSpecial(end)) ends.Add(end);
+        foreach (int id in moreEndIds ?? [])
+            ends.Add(id >= 0 ? id : throw new GptSharpException($"end token id {id} is not a token id"));
+        ends.RemoveWhere(id => id >= model.Config.VocabSize); // ids the model cannot produce never end anything
+        EndIds = ends;
+    }
 
+    /// <summary>The id an empty prompt starts from, and one of the <see cref="EndIds"/>.</summary>
     public int? EndOfTextId { get; }
+    /// <summary>Every id that ends generation (when <see cref="GenerationOptions.StopAtEndOfText"/>); never part of the output.</summary>
+    public IReadOnlySet<int> EndIds { get; }
     public ITokenizer? Tokenizer { get; }
 
     /// <summary>The new token ids (neither the prompt nor the end-of-text token that stopped generation); with beam search, the best beam's.</summary>
     public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndOfTextId, Tokenizer, ct)[0].Ids;
+        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndIds, Tokenizer, ct)[0].Ids;
         var row = new Sequence(ids);
         foreach (var _ in Decode([row], o, ct)) { }
         return row.Result(Tokenizer).Ids;
@@ -59,7 +77,7 @@ public sealed class TextGenerator
     public GenerationResult Complete(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndOfTextId, Tokenizer, ct)[0];
+        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndIds, Tokenizer, ct)[0];
         var row = new Sequence(ids);
         try { foreach (var _ in Decode([row], o, ct)) { } }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { row.Finish = FinishReason.Cancelled; }
@@ -77,7 +95,7 @@ public sealed class TextGenerator
     public IReadOnlyList<GenerationResult> GenerateBeams(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        return BeamSearch.Run(_model, _device, ids, o, EndOfTextId, Tokenizer, ct);
+        return BeamSearch.Run(_model, _device, ids, o, EndIds, Tokenizer, ct);
     }
 
     /// <summary>
@@ -189,7 +207,7 @@ public sealed class TextGenerator
                     int id = next[r];
                     row.Tokens.Add(id);
                     if (guard is not null) row.Utf8State = guard.Next(row.Utf8State, id);
-                    if (o.StopAtEndOfText && id == EndOfTextId) { row.Finish = FinishReason.EndOfText; continue; }
+                    if (o.StopAtEndOfText && EndIds.Contains(id)) { row.Finish = FinishReason.EndOfText; continue; }
                     row.NewIds.Add(id);
                     if (o.StopSequences.Count > 0 && row.FoundStop(Tokenizer!, o.StopSequences)) { row.Finish = FinishReason.StopSequence; continue; }
                     yield return id;
@@ -223,7 +241,7 @@ public sealed class TextGenerator
         {
             var row = rows[r];
             if (row.Finish is not null) continue;
-            var adjusted = LogitsProcessing.Apply(logits[r, -1], row.Tokens, row.NewIds.Count, o, EndOfTextId);
+            var adjusted = LogitsProcessing.Apply(logits[r, -1], row.Tokens, row.NewIds.Count, o, EndIds);
             if (guard is not null) adjusted = guard.Apply(adjusted, row.Utf8State);
             next[r] = (int)Sampling.NextToken(adjusted, o, rngs[r]);
         }
@@ -247,7 +265,7 @@ public sealed class TextGenerator
         {
             var reason = Finish ?? FinishReason.Length;
             if (tokenizer is null) return new([.. NewIds], null, reason);
-            if (_stops is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.Decode(NewIds), reason);
+            if (_stops is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.DecodeText(NewIds), reason);
             var (ids, text) = StopSequenceMatch.CutBefore(tokenizer, NewIds, cut);
             return new(ids, text, reason);
         }

@@ -43,12 +43,35 @@ public static class GenerationConfigFile
         catch (GptSharpException e) { throw new GptSharpException($"{path}: {e.Message}"); }
     }
 
-    public static void Write(string dir, GenerationOptions o, int eosTokenId)
+    /// <summary>
+    /// The token ids the file's <c>eos_token_id</c> names as ends of generation (a number or a list of numbers; Hugging
+    /// Face chat models list several); none when the file or the key is absent.
+    /// </summary>
+    public static int[] ReadEndTokenIds(string dir)
     {
+        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) return [];
+        JsonNode? eos;
+        try { eos = (JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new GptSharpException($"{path}: expected a JSON object"))["eos_token_id"]; }
+        catch (JsonException e) { throw new GptSharpException($"{path}: not valid JSON ({e.Message})"); }
+        static int? Id(JsonNode? n) => n is JsonValue v && v.TryGetValue(out int id) && id >= 0 ? id : null;
+        return eos switch
+        {
+            null => [],
+            JsonArray list when list.All(n => Id(n) is not null) => [.. list.Select(n => Id(n)!.Value)],
+            _ when Id(eos) is int id => [id],
+            _ => throw new GptSharpException($"{path}: eos_token_id must be a token id or a list of token ids (got {eos.ToJsonString()})"),
+        };
+    }
+
+    /// <param name="otherEndIds">More ids that end generation (a chat model's &lt;|end|&gt;): eos_token_id becomes a list.</param>
+    public static void Write(string dir, GenerationOptions o, int eosTokenId, IReadOnlyList<int>? otherEndIds = null)
+    {
+        int[] ends = [eosTokenId, .. (otherEndIds ?? []).Where(id => id != eosTokenId).Distinct()];
         var json = new JsonObject
         {
             ["bos_token_id"] = eosTokenId,
-            ["eos_token_id"] = eosTokenId,
+            ["eos_token_id"] = ends.Length == 1 ? eosTokenId : new JsonArray([.. ends.Select(id => (JsonNode)id)]),
             ["max_new_tokens"] = o.MaxNewTokens,
             ["do_sample"] = o.DoSample,
             ["temperature"] = o.Temperature,

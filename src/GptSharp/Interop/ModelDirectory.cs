@@ -7,6 +7,10 @@ namespace GptSharp.Interop;
 /// <summary>A model with the tokenizer it was trained with.</summary>
 public sealed record LoadedModel(Gpt Model, BpeTokenizer Tokenizer, string Directory) : IDisposable
 {
+    /// <summary>The ids the directory's generation_config.json names as ends of generation (eos_token_id), besides the
+    /// tokenizer's own <c>&lt;|endoftext|&gt;</c> and <c>&lt;|end|&gt;</c>, which generation always stops at.</summary>
+    public IReadOnlyList<int> EndTokenIds { get; init; } = [];
+
     public void Dispose() => Model.Dispose();
 }
 
@@ -28,7 +32,8 @@ public static class ModelDirectory
         else
             throw new GptSharpException($"{dir}: no tokenizer files (vocab.json, merges.txt), and vocab_size {config.VocabSize} is not GPT-2's");
         CheckVocabulary(tokenizer, config, dir);
-        return new LoadedModel(HfCheckpoint.Load(dir, device), tokenizer, dir);
+        int[] ends = GenerationConfigFile.ReadEndTokenIds(dir); // a bad file fails before the (slow) weights load
+        return new LoadedModel(HfCheckpoint.Load(dir, device), tokenizer, dir) { EndTokenIds = ends };
     }
 
     /// <summary>Writes weights, config and tokenizer files into <paramref name="dir"/>, replacing it only once complete.</summary>

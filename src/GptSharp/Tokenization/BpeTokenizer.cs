@@ -124,8 +124,9 @@ public sealed class BpeTokenizer : ITokenizer
     /// <summary>The text the ids stand for; bytes that are not valid UTF-8 become U+FFFD.</summary>
     public string Decode(IEnumerable<int> ids) => Encoding.UTF8.GetString(DecodeToBytes(ids));
 
-    /// <summary>A decoder for streaming generation: feed ids one at a time, get back the text each one completes.</summary>
-    public Utf8StreamDecoder CreateStreamDecoder() => new(this);
+    /// <summary>A decoder for streaming generation: feed ids one at a time, get back the text each one completes.
+    /// <paramref name="skipSpecialTokens"/>: special tokens give no text (as <see cref="TokenizerText.DecodeText"/>), for replies.</summary>
+    public Utf8StreamDecoder CreateStreamDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
 
     internal byte[] TokenBytes(int id) =>
         (uint)id < (uint)idToBytes.Length && idToBytes[id] is { } b ? b : throw UnknownId(id);

@@ -6,9 +6,9 @@ namespace GptSharp.Tokenization;
 /// Turns token ids into text as they arrive. A token may end in the middle of a UTF-8 character (emoji, CJK), so the
 /// bytes of an unfinished character are held back until the ids that complete it come.
 /// Concatenating every <see cref="Append"/> result and <see cref="Flush"/> gives the same text as
-/// <see cref="BpeTokenizer.Decode"/> of all the ids.
+/// <see cref="BpeTokenizer.Decode"/> of all the ids (with special tokens skipped, <see cref="TokenizerText.DecodeText"/>).
 /// </summary>
-public sealed class Utf8StreamDecoder(BpeTokenizer tokenizer)
+public sealed class Utf8StreamDecoder(BpeTokenizer tokenizer, bool skipSpecialTokens = false)
 {
     readonly Decoder utf8 = new UTF8Encoding(false, throwOnInvalidBytes: false).GetDecoder();
     readonly StringBuilder text = new();
@@ -17,7 +17,7 @@ public sealed class Utf8StreamDecoder(BpeTokenizer tokenizer)
     public string Text => text.ToString();
 
     /// <summary>Adds one id; returns the text it completes (empty while a character is still unfinished).</summary>
-    public string Append(int id) => Push(tokenizer.TokenBytes(id), flush: false);
+    public string Append(int id) => Push(skipSpecialTokens && tokenizer.IsSpecial(id) ? [] : tokenizer.TokenBytes(id), flush: false);
 
     /// <summary>Ends the stream: an unfinished character at the end becomes U+FFFD.</summary>
     public string Flush() => Push([], flush: true);

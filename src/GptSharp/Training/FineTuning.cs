@@ -95,7 +95,9 @@ public static class FineTuning
             }
             else (train, val) = (all, null);
             if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.TrainFile}: no training conversations left after the validation split");
-            if (all.Stats.Truncated > 0) notes.Add($"{inputs.TrainFile}: {all.Stats}");
+            // Every truncation is said, with the assistant text it cost: the model never learns from what was cut.
+            if (all.Truncation is { Any: true } t1) notes.Add($"{inputs.TrainFile}: {t1}");
+            if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{inputs.ValFile}: {t2}");
             return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation);
         }
         catch
@@ -125,17 +127,19 @@ public static class FineTuning
             EosTokenId = plan.Tokenizer.EndOfTextId,
         };
         var result = await trainer.TrainAsync(progress, ct);
-        if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer.EndOfTextId, plan.Generation);
+        if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer, plan.Generation);
         return result;
     }
 
     /// <summary>Adds the chat template to tokenizer_config.json and decoding defaults to generation_config.json.</summary>
-    public static void MakeChatModel(string dir, int eosTokenId, GenerationOptions generation)
+    public static void MakeChatModel(string dir, BpeTokenizer tokenizer, GenerationOptions generation)
     {
         string path = Path.Combine(dir, "tokenizer_config.json");
         var config = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? new JsonObject() : new JsonObject();
         config["chat_template"] = ChatTemplate.JinjaTemplate;
         AtomicFile.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        GenerationConfigFile.Write(dir, generation, eosTokenId);
+        // A chat model's replies end at <|end|>: listing it lets any generator that reads the file stop there too.
+        int[] ends = tokenizer.TokenToId(SpecialTokens.End) is int end ? [end] : [];
+        GenerationConfigFile.Write(dir, generation, tokenizer.EndOfTextId, ends);
     }
 }

@@ -32,10 +32,23 @@ public class ChatReplTests
         }
     }
 
-    static async Task<(string Output, ChatSession Session)> Run(string input, Echo? echo = null, ContentFilter? filter = null, ChatSessionOptions? options = null)
+    /// <summary>Answers every prompt with <paramref name="reply"/>, one GPT-2 token at a time.</summary>
+    static async IAsyncEnumerable<int> Says(string reply)
+    {
+        foreach (int id in Tokenizer.Encode(reply))
+        {
+            await Task.Yield();
+            yield return id;
+        }
+        yield return Template.EndId;
+    }
+
+    static async Task<(string Output, ChatSession Session)> Run(string input, Echo? echo = null, ContentFilter? filter = null, ChatSessionOptions? options = null,
+        string? reply = null)
     {
         echo ??= new Echo();
-        var session = new ChatSession(Tokenizer, 256, echo.Reply, options, filter);
+        var session = reply is null ? new ChatSession(Tokenizer, 256, echo.Reply, options, filter)
+            : new ChatSession(Tokenizer, 256, (_, _, _) => Says(reply), options, filter);
         var output = new StringWriter();
         await new ChatRepl(session, new StringReader(input), output) { PromptMarker = "" }.RunAsync();
         return (output.ToString().ReplaceLineEndings("\n"), session);
@@ -174,6 +187,25 @@ public class ChatReplTests
     {
         var (output, _) = await Run("you idiot\n", filter: ContentFilter.Default);
         Assert.Equal($"[message blocked: insult]\n{ContentFilter.Default.Refusal}\n", output);
+    }
+
+    [Fact]
+    public async Task AMaskedReplyReadsCleanly()
+    {
+        // The reported symptom: "You can retu[reply blocked: test]\nrn the tea kettle within ***".
+        var filter = ContentFilter.Parse("""{ "categories": { "test": { "words": ["30 days"] } }, "output_action": "mask" }""", "test rules");
+        var (output, session) = await Run("Can I return it?\nthanks\n", filter: filter,
+            reply: "You can return the tea kettle within 30 days");
+        Assert.Equal("You can return the tea kettle within ***\n[masked by the content filter: test]\nYou can return the tea kettle within ***\n" +
+                     "[masked by the content filter: test]\n", output);
+        Assert.Equal("You can return the tea kettle within ***", session.History[1].Content);
+    }
+
+    [Fact]
+    public async Task AStoppedReplyIsSaidAfterItsText()
+    {
+        var (output, _) = await Run("Hello\n", filter: ContentFilter.Default, reply: "Well, I will kill you now");
+        Assert.Equal("Well, I will \n[reply stopped by the content filter: violence]\n", output);
     }
 
     [Fact]

@@ -152,19 +152,7 @@ public class ChatSessionTests
         Assert.Equal("Fine. I will *** later.", await masking.ReplyAsync("hello"));
     }
 
-    /// <summary>A 1-layer GPT with room for GPT-2's role tokens, whose every next token is <c>favourite</c>.</summary>
-    static Gpt ModelThatAlwaysSays(int favourite)
-    {
-        var model = Gpt.Create(new GptConfig { VocabSize = 50261, BlockSize = 64, NLayer = 1, NHead = 2, NEmbd = 32 });
-        using var _ = torch.no_grad();
-        var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
-        // The final LayerNorm outputs its bias alone, e₀, so the logits are the first column of the (tied) embedding.
-        p["ln_f.weight"].zero_();
-        p["ln_f.bias"].zero_();
-        p["ln_f.bias"][0] = 1;
-        p["wte.weight"][favourite, 0] = 100;
-        return model;
-    }
+    static Gpt ModelThatAlwaysSays(int favourite) => GptSharp.Tests.Inference.BiasedModel.AlwaysSays(favourite);
 
     [Fact]
     public async Task ARealModelStopsAtEnd()

@@ -47,6 +47,80 @@ public class ContentFilterTests
     [Fact]
     public void LatinWordNextToChineseStillMatches() => Assert.True(Filter().CheckInput("你这个idiot").IsBlocked);
 
+    /// <summary>Trivial variants of banned phrases: case, spacing, compatibility forms, invisible characters, inflections.</summary>
+    public static TheoryData<string, string> Variants => new()
+    {
+        { "I will KILL   YOU", "violence" },
+        { "I will kill\tyou", "violence" },
+        { "I will ＫＩＬＬ ｙｏｕ", "violence" },       // fullwidth letters (NFKC)
+        { "I will ki\u200Bll you", "violence" },      // a zero-width space inside
+        { "they are killing you", "violence" },
+        { "he kills you", "violence" },
+        { "how to make a  bomb", "violence" },
+        { "HOW TO BUILD AN EXPLOSIVE", "violence" },
+        { "you idiots", "insult" },
+        { "you IDIOT's friend", "insult" },
+        { "what a stupid   bot", "insult" },
+        { "你是白 痴吗", "insult" },
+        { "你是白\u3000痴吗", "insult" },              // an ideographic space
+        { "你是白  \n 痴吗", "insult" },
+        { "我要杀 了 你", "violence" },
+        { "怎么 制造 炸弹", "violence" },
+        { "我真的不想 活了", "self_harm" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void TrivialVariantsAreBlocked(string text, string category)
+    {
+        var verdict = ContentFilter.Default.CheckInput(text);
+        Assert.True(verdict.IsBlocked, $"\"{text}\" got through");
+        Assert.Equal(category, verdict.Category);
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void TrivialVariantsAreMaskedWhenStreamedInSmallPieces(string text, string category)
+    {
+        var filter = ContentFilter.Default.WithOutputAction(ContentFilterAction.Mask);
+        // Every split into pieces of 1, 2 and 3 characters, as tokens might arrive.
+        foreach (int size in new[] { 1, 2, 3 })
+        {
+            var pieces = Enumerable.Range(0, (text.Length + size - 1) / size).Select(i => text.Substring(i * size, Math.Min(size, text.Length - i * size))).ToArray();
+            var (shown, stream) = Feed(filter, pieces);
+            Assert.Contains(ContentFilterStream.Mask, shown);
+            Assert.Equal(category, Assert.Single(stream.Blocks).Category);
+            Assert.Equal(text, shown.Replace(ContentFilterStream.Mask, stream.Blocks[0].Text)); // the rest is untouched
+        }
+    }
+
+    [Theory]
+    [InlineData("the skill you need")]
+    [InlineData("a skilled youth")]
+    [InlineData("that was idiotic")]
+    [InlineData("idiotically")]
+    [InlineData("the bombastic speech")]
+    [InlineData("blend my life into art")]
+    [InlineData("the kill your darlings rule")]
+    [InlineData("白色的 痴迷")]
+    [InlineData("一首浪漫的诗")]
+    [InlineData("Straße and ｆｕｌｌｗｉｄｔｈ text")]
+    public void NormalTextIsNotBlocked(string text)
+    {
+        Assert.False(ContentFilter.Default.CheckInput(text).IsBlocked);
+        var (shown, stream) = Feed(ContentFilter.Default, [.. text.Select(c => c.ToString())]);
+        Assert.Equal(text, shown);
+        Assert.Empty(stream.Blocks);
+    }
+
+    [Fact]
+    public void MaskCoversWholeWordsAndKeepsTheRestVerbatim()
+    {
+        var filter = ContentFilter.Default.WithOutputAction(ContentFilterAction.Mask);
+        Assert.Equal("Oh you ***, I will *** later.", Feed(filter, "Oh you IDIO", "TS, I will kill  ", "  yo", "u later.").Shown);
+        Assert.Equal("你是***吗？", Feed(filter, "你是白", " ", "痴吗？").Shown);
+    }
+
     [Fact]
     public void StopEndsTheReplyBeforeAPhraseSpreadOverSeveralPieces()
     {

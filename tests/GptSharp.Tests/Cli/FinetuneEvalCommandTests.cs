@@ -60,6 +60,46 @@ public class FinetuneEvalCommandTests
         Assert.True(report["loss"]!.GetValue<double>() > 0);
     }
 
+    /// <summary>Single exchanges longer than a small block: each is cut, never silently.</summary>
+    static string LongExchanges(Fixture.TempDir tmp)
+    {
+        string longText = string.Join(' ', Enumerable.Repeat("Order 123 has shipped.", 30));
+        File.WriteAllText(tmp["long.jsonl"], string.Join("\n",
+            $$"""{"input": "Where is order 123?", "output": "{{longText}}"}""",
+            $$"""{"input": "{{longText}}", "output": "Yes, within 30 days."}""",
+            Pairs[3]));
+        return tmp["long.jsonl"];
+    }
+
+    [Fact]
+    public async Task FinetuneReportsSingleExchangesCutToFitTheBlock()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        string data = LongExchanges(tmp);
+        var (code, output, err) = await CliRunner.Run("finetune", "--model", model, "--data", data, "--val-data", data, "--output", tmp["run"],
+            "--set", "max_steps=1", "block_size=32", "eval_steps=0", "save_steps=0", "device=cpu");
+        Assert.True(code == 0, err + output);
+        // The training file and the validation file each say what was cut.
+        var notes = output.Split('\n').Where(l => l.Contains("conversations truncated to fit block_size 32: 0 dropped oldest exchanges (0 exchanges), 2 cut single exchanges;")).ToList();
+        Assert.Equal(2, notes.Count);
+        Assert.All(notes, n => Assert.Matches(@"; \d+ assistant tokens of \d+ lost \(\d+\.\d %\)", n));
+    }
+
+    [Fact]
+    public async Task EvalReportsConversationsTruncatedToFitTheContext()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        var (code, output, err) = await CliRunner.Run("eval", "--model", model, "--data", LongExchanges(tmp), "--max-new-tokens", "4",
+            "--device", "cpu", "--output", tmp["r.json"]);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("note: 2 conversations truncated to fit block_size 64: 0 dropped oldest exchanges (0 exchanges), 2 cut single exchanges;", err);
+        Assert.Contains("note: 1 prompt (the turns before the reply) cut to their last 60 tokens", err);
+        var notes = JsonNode.Parse(File.ReadAllText(tmp["r.json"]))!["notes"]!.AsArray();
+        Assert.Equal(2, notes.Count);
+    }
+
     [Fact]
     public async Task MalformedDialoguesFailBeforeAnyWork()
     {

@@ -77,6 +77,42 @@ public class SftDatasetBuilderTests
     }
 
     [Fact]
+    public void EveryTruncationIsCountedWithTheAssistantTextItCost()
+    {
+        const int blockSize = 31;
+        string Words(int n, string stem) => string.Join(' ', Enumerable.Range(0, n).Select(i => $"{stem}{i}"));
+        var longReply = new Conversation([new(ChatRole.User, "Tell me a story."), new(ChatRole.Assistant, Words(40, "word"))]);
+        var longQuestion = new Conversation([new(ChatRole.User, Words(40, "why")), new(ChatRole.Assistant, "Because.")]);
+        var multiTurn = Dialogue("Be kind.", 4);
+        var conversations = new[] { longReply, Dialogue(null, 1), longQuestion, multiTurn };
+        var dataset = SftDatasetBuilder.Build(conversations, _template, blockSize);
+
+        int AssistantTokens(Conversation c) => c.Messages.Where(m => m.Role == ChatRole.Assistant).Sum(m => _tokenizer.Encode(m.Content).Length + 1);
+        long total = conversations.Sum(AssistantTokens);
+        // The long reply keeps its last blockSize tokens before <|endoftext|> (reply text and <|end|>); the long question
+        // loses only question tokens; the multi-turn dialogue loses whole exchanges, and every reply in them.
+        int replyLost = AssistantTokens(longReply) - blockSize;
+        int exchangesDropped = dataset.Stats.ExchangesDropped;
+        Assert.InRange(exchangesDropped, 1, 3);
+        int dialogueLost = multiTurn.Messages.Skip(1).Take(2 * exchangesDropped).Where(m => m.Role == ChatRole.Assistant)
+            .Sum(m => _tokenizer.Encode(m.Content).Length + 1);
+        Assert.Equal(new SftTruncation(blockSize, 3, 1, exchangesDropped, 2, total, replyLost + dialogueLost), dataset.Truncation);
+        double percent = 100.0 * (replyLost + dialogueLost) / total;
+        Assert.Equal(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"3 conversations truncated to fit block_size 31: 1 dropped oldest exchanges ({exchangesDropped} exchange{(exchangesDropped == 1 ? "" : "s")}), " +
+            $"2 cut single exchanges; {replyLost + dialogueLost} assistant tokens of {total} lost ({percent:0.0} %)"), dataset.Truncation!.ToString());
+    }
+
+    [Fact]
+    public void NothingTruncatedSaysSo()
+    {
+        var dataset = SftDatasetBuilder.Build([Dialogue(null, 1)], _template, 128);
+        Assert.False(dataset.Truncation!.Any);
+        Assert.Equal(0, dataset.Truncation.AssistantTokensLost);
+        Assert.True(dataset.Truncation.AssistantTokens > 0);
+    }
+
+    [Fact]
     public void TrainOnPromptIsPassedThrough()
     {
         var dataset = SftDatasetBuilder.Build([Dialogue(null, 1)], _template, 128, trainOnPrompt: true);
