@@ -30,6 +30,14 @@ public class HelpTextTests
     }
 
     [Fact]
+    public async Task ChatSaysTheDefaultsComeFromTheModel()
+    {
+        string help = Regex.Replace(await Help("chat"), @"\s+", " ");
+        foreach (var option in new[] { "--temperature", "--top-k", "--top-p", "--max-new-tokens" })
+            Assert.Matches(Regex.Escape(option) + @" <[a-z-]+> [^\[]*?\(default: the model's generation_config\.json", help);
+    }
+
+    [Fact]
     public async Task QuantizeSaysItInfersInInt8()
     {
         string help = await Help("quantize");
