@@ -24,6 +24,12 @@ public static class CliApp
         {
             Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(2),
         };
+        // Parse errors (unknown option or command, missing or bad value) get one `error:` line, not the whole help.
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+        {
+            foreach (var line in ParseErrors.Describe(parse)) await error.WriteLineAsync(line);
+            return 1;
+        }
         try
         {
             if (parse.GetValue(Verbose))

@@ -18,9 +18,9 @@ static class ChatCommand
         var filter = new Option<string>("--filter") { Description = "Content filter rules (JSON), \"default\" for the built-in list, or \"none\".", DefaultValueFactory = _ => "default" };
         var filterAction = new Option<string?>("--filter-action") { Description = "What a banned phrase in a reply does: stop or mask (default: the rules file's output_action)." };
         var maxNewTokens = new Option<int?>("--max-new-tokens") { Description = "The most tokens per reply (default: the model's generation_config.json, else 100)." };
-        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature; 0 means greedy." };
-        var topK = new Option<int?>("--top-k") { Description = "Sample among the k most likely tokens; 0 turns it off." };
-        var topP = new Option<double?>("--top-p") { Description = "Nucleus sampling threshold; 1 turns it off." };
+        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature; 0 means greedy (default: the model's generation_config.json, else 1)." };
+        var topK = new Option<int?>("--top-k") { Description = "Sample among the k most likely tokens; 0 turns it off (default: the model's generation_config.json, else 50)." };
+        var topP = new Option<double?>("--top-p") { Description = "Nucleus sampling threshold; 1 turns it off (default: the model's generation_config.json, else 1)." };
         var seed = new Option<long?>("--seed") { Description = "Random seed, for repeatable replies." };
 
         var cmd = new Command("chat", "Chat with a model: type a message per line; /help lists the commands, Ctrl+C stops a reply.")

@@ -8,6 +8,10 @@ namespace GptSharp.Cli.Commands;
 /// <summary>`gptsharp generate`: continue a prompt with a model directory's model and tokenizer, printing tokens as they come.</summary>
 static class GenerateCommand
 {
+    // Options not given come from the model's generation_config.json, so help must not show a fixed default.
+    static string FromModel(object fallback) =>
+        $"default: the model's generation_config.json, else {string.Format(System.Globalization.CultureInfo.InvariantCulture, "{0}", fallback)}";
+
     public static Command Create()
     {
         var defaults = new GenerationOptions();
@@ -15,19 +19,19 @@ static class GenerateCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var precision = PrecisionOption.Create();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
-        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "The most tokens to generate (default: the model's generation_config.json, else 100).", DefaultValueFactory = _ => defaults.MaxNewTokens };
-        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 means greedy.", DefaultValueFactory = _ => defaults.Temperature };
-        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 turns it off.", DefaultValueFactory = _ => defaults.TopK };
-        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: the smallest set of tokens with this much probability; 1 turns it off.", DefaultValueFactory = _ => defaults.TopP };
+        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = $"The most tokens to generate ({FromModel(defaults.MaxNewTokens)})." };
+        var temperature = new Option<double>("--temperature") { Description = $"Sampling temperature; 0 means greedy ({FromModel(defaults.Temperature)})." };
+        var topK = new Option<int>("--top-k") { Description = $"Sample among the k most likely tokens; 0 turns it off ({FromModel(defaults.TopK)})." };
+        var topP = new Option<double>("--top-p") { Description = $"Nucleus sampling: the smallest set of tokens with this much probability; 1 turns it off ({FromModel(defaults.TopP)})." };
         var seed = new Option<long?>("--seed") { Description = "Random seed, for repeatable output." };
-        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (no sampling)." };
-        var minNewTokens = new Option<int>("--min-new-tokens") { Description = "Do not stop at end-of-text before this many tokens.", DefaultValueFactory = _ => defaults.MinNewTokens };
-        var repetitionPenalty = new Option<double>("--repetition-penalty") { Description = "Penalise tokens already present (> 1 discourages repeats; 1 is off).", DefaultValueFactory = _ => defaults.RepetitionPenalty };
-        var noRepeatNgram = new Option<int>("--no-repeat-ngram-size") { Description = "Never repeat an n-gram of this size (0 is off).", DefaultValueFactory = _ => defaults.NoRepeatNgramSize };
+        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (no sampling; default: sampling unless the model's generation_config.json says do_sample false)." };
+        var minNewTokens = new Option<int>("--min-new-tokens") { Description = $"Do not stop at end-of-text before this many tokens ({FromModel(defaults.MinNewTokens)})." };
+        var repetitionPenalty = new Option<double>("--repetition-penalty") { Description = $"Penalise tokens already present (> 1 discourages repeats; 1 is off) ({FromModel(defaults.RepetitionPenalty)})." };
+        var noRepeatNgram = new Option<int>("--no-repeat-ngram-size") { Description = $"Never repeat an n-gram of this size (0 is off) ({FromModel(defaults.NoRepeatNgramSize)})." };
         var stop = new Option<string[]>("--stop") { Description = "Stop when the text contains this (repeatable); the output is cut before it.", DefaultValueFactory = _ => [] };
-        var beams = new Option<int>("--num-beams") { Description = "Beam search with this many beams (1 is off). Deterministic: turns sampling off, and cannot be combined with --temperature, --top-k or --top-p.", DefaultValueFactory = _ => defaults.NumBeams };
+        var beams = new Option<int>("--num-beams") { Description = $"Beam search with this many beams (1 is off; {FromModel(defaults.NumBeams)}). Deterministic: turns sampling off, and cannot be combined with --temperature, --top-k or --top-p." };
         var returns = new Option<int>("--num-return-sequences") { Description = "With beam search: print this many best beams.", DefaultValueFactory = _ => 1 };
-        var lengthPenalty = new Option<double>("--length-penalty") { Description = "Beam score = log-probability / length^this.", DefaultValueFactory = _ => defaults.LengthPenalty };
+        var lengthPenalty = new Option<double>("--length-penalty") { Description = $"Beam score = log-probability / length^this ({FromModel(defaults.LengthPenalty)})." };
         var promptOverflow = new Option<string>("--prompt-overflow")
         {
             Description = "A prompt that leaves too little of the model's context: error, or trim its oldest tokens to leave room for " +

@@ -12,7 +12,8 @@ static class QuantizeCommand
         var model = new Option<string>("--model") { Description = "Model directory to quantise (model.safetensors + config.json).", Required = true };
         var output = new Option<string>("--output") { Description = "New model directory: the same tokenizer, config and generation files, with model.int8.safetensors.", Required = true };
         var cmd = new Command("quantize", "Write a copy of a model with its Linear weights in int8 (one scale per output channel). " +
-                                          "Every command loads it as usual, dequantising to float32: smaller files, same memory and speed.")
+                                          "Every command loads it as usual and infers in int8 (libtorch's int8 matmul): " +
+                                          "about a quarter of the Linear weights' fp32 size, and faster decoding (about 3× fp32 on GPT-2 124M).")
             { model, output };
         cmd.SetAction((p, ct) =>
         {

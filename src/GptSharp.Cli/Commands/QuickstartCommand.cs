@@ -118,12 +118,21 @@ static class QuickstartCommand
                 }
             }
             w.WriteLine();
-            w.WriteLine($"done in {Terminal.Duration(clock.Elapsed)}. Try: gptsharp eval --model {chatModel} --data samples/dialogues/test.jsonl");
+            w.WriteLine($"done in {Terminal.Duration(clock.Elapsed)}. Try: gptsharp eval --model {Shown(chatModel)} --data {Shown(SampleFile("dialogues", "test.jsonl"))}");
             return 0;
         });
         return cmd;
     }
 
+    /// <summary>A path the user can paste from where they are: relative when under the current directory, else absolute.</summary>
+    static string Shown(string path)
+    {
+        string full = Path.GetFullPath(path), relative = Path.GetRelativePath(Environment.CurrentDirectory, full);
+        string shown = relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? full : relative;
+        return shown.Contains(' ') ? $"\"{shown}\"" : shown;
+    }
+
+    // The samples are copied next to the tool (GptSharp.Cli.csproj), so quickstart finds them from any directory.
     static string SampleCorpus() => SampleFile("text", "support.txt");
 
     static string SampleFile(params string[] parts)

@@ -24,6 +24,14 @@ public static class ModelDirectory
     public static LoadedModel Load(string dir, Device? device = null)
     {
         var config = HfCheckpoint.ReadConfig(dir);
+        var tokenizer = LoadTokenizer(dir, config);
+        int[] ends = GenerationConfigFile.ReadEndTokenIds(dir); // a bad file fails before the (slow) weights load
+        return new LoadedModel(HfCheckpoint.Load(dir, device), tokenizer, dir) { EndTokenIds = ends };
+    }
+
+    /// <summary>The directory's tokenizer (GPT-2's when it has no tokenizer files and its vocab_size fits), checked against its config.</summary>
+    public static BpeTokenizer LoadTokenizer(string dir, GptConfig config)
+    {
         BpeTokenizer tokenizer;
         if (File.Exists(Path.Combine(dir, "vocab.json")) || File.Exists(Path.Combine(dir, "merges.txt")))
             tokenizer = BpeTokenizer.Load(dir);
@@ -32,8 +40,7 @@ public static class ModelDirectory
         else
             throw new GptSharpException($"{dir}: no tokenizer files (vocab.json, merges.txt), and vocab_size {config.VocabSize} is not GPT-2's");
         CheckVocabulary(tokenizer, config, dir);
-        int[] ends = GenerationConfigFile.ReadEndTokenIds(dir); // a bad file fails before the (slow) weights load
-        return new LoadedModel(HfCheckpoint.Load(dir, device), tokenizer, dir) { EndTokenIds = ends };
+        return tokenizer;
     }
 
     /// <summary>Writes weights, config and tokenizer files into <paramref name="dir"/>, replacing it only once complete.</summary>

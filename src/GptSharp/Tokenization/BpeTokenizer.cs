@@ -43,6 +43,19 @@ public sealed class BpeTokenizer : ITokenizer
         specialSplitter = new Regex(string.Join('|', SpecialTokenNames.OrderByDescending(s => s.Length).Select(Regex.Escape)), RegexOptions.CultureInvariant);
     }
 
+    /// <summary>
+    /// Whether ordinary text gets the same ids from both: the same merges and the same id for every non-special token.
+    /// Added special tokens (chat roles) may differ; they never come from ordinary text.
+    /// </summary>
+    public bool EncodesTextLike(BpeTokenizer other)
+    {
+        if (ReferenceEquals(this, other)) return true;
+        if (!Merges.SequenceEqual(other.Merges)) return false;
+        var mine = vocabulary.Tokens.Where(t => !specialIds.ContainsKey(t.Key)).ToList();
+        var theirs = other.vocabulary.Tokens.Where(t => !other.specialIds.ContainsKey(t.Key)).ToList();
+        return mine.Count == theirs.Count && mine.All(t => other.vocabulary.Tokens.TryGetValue(t.Key, out int id) && id == t.Value);
+    }
+
     /// <summary>Loads vocab.json, merges.txt and (optional) tokenizer_config.json from <paramref name="dir"/>.</summary>
     public static BpeTokenizer Load(string dir) => new(BpeFiles.Read(dir));
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace GptSharp.Training;
 
@@ -13,7 +15,8 @@ public static class OptionsLoader
     public static T Load<T>(string? configPath, IEnumerable<string> overrides, JsonSerializerOptions json) where T : class
     {
         json.MakeReadOnly(populateMissingResolver: true); // GetTypeInfo needs a resolver
-        var keys = json.GetTypeInfo(typeof(T)).Properties.ToDictionary(p => p.Name, p => p.PropertyType);
+        // [JsonIgnore] properties are derived state (e.g. TrainingOptions.LengthGiven), not options: neither listed nor settable.
+        var keys = json.GetTypeInfo(typeof(T)).Properties.Where(p => !IsIgnored(p)).ToDictionary(p => p.Name, p => p.PropertyType);
         string source = configPath ?? "options";
         var obj = configPath is null ? new JsonObject() : ReadObject(configPath);
         foreach (var (key, _) in obj)
@@ -39,6 +42,10 @@ public static class OptionsLoader
             throw new GptSharpException($"{source}: {key}: expected {(type is null ? "a valid value" : Describe(type))}");
         }
     }
+
+    static bool IsIgnored(JsonPropertyInfo p) =>
+        p.AttributeProvider?.GetCustomAttributes(typeof(JsonIgnoreAttribute), true).OfType<JsonIgnoreAttribute>()
+            .Any(a => a.Condition == JsonIgnoreCondition.Always) == true;
 
     static JsonObject ReadObject(string path)
     {
@@ -81,25 +88,8 @@ public static class OptionsLoader
     static GptSharpException UnknownKey(string key, IEnumerable<string> valid, string? file)
     {
         var names = valid.ToList();
-        var close = names.Where(n => EditDistance(n, key) <= 2 || n.Contains(key) && key.Length >= 4).ToList();
+        var close = NameSuggestions.Closest(key, names);
         string hint = close.Count > 0 ? $" (did you mean {string.Join(" or ", close)}?)" : "";
         return new GptSharpException($"{(file is null ? "" : file + ": ")}unknown option '{key}'{hint}; valid keys: {string.Join(", ", names)}");
-    }
-
-    static int EditDistance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
     }
 }

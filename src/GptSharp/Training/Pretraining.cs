@@ -48,7 +48,22 @@ public static class Pretraining
             throw new GptSharpException($"invalid option: warmup_steps must be in [0, max_steps = {maxSteps}] (got {options.WarmupSteps}; num_train_epochs = {options.NumTrainEpochs} makes {maxSteps} steps)");
         var tokenizer = TokenizerSource.ForDataset(data);
         if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
+        if (options.InitFrom is { } init && tokenizer is not null) CheckSameTokenizer(init, model, data, tokenizer, options.DataDir);
         return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
+    }
+
+    /// <summary>
+    /// init_from's weights learned its tokenizer's ids: data made by another tokenizer would train them on other tokens and
+    /// save a tokenizer that does not match them.
+    /// </summary>
+    static void CheckSameTokenizer(string initFrom, GptConfig model, DatasetMeta data, BpeTokenizer dataTokenizer, string dataDir)
+    {
+        var modelTokenizer = ModelDirectory.LoadTokenizer(initFrom, model);
+        string dataSource = data.Tokenizer?.Path ?? "?";
+        if (!dataTokenizer.EncodesTextLike(modelTokenizer))
+            throw new GptSharpException($"data_dir {dataDir} was prepared with another tokenizer ({dataSource}, {dataTokenizer.VocabSize} tokens) " +
+                $"than init_from {initFrom} ({modelTokenizer.VocabSize} tokens): its ids would mean other tokens to the model; " +
+                $"prepare the data with --tokenizer {initFrom}");
     }
 
     static GptConfig ModelConfig(TrainingOptions o, DatasetMeta data)

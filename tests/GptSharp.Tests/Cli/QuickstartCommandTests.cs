@@ -17,6 +17,23 @@ public class QuickstartCommandTests
     }
 
     [Fact]
+    public async Task RunsFromAnyDirectoryAndItsHintWorksFromThere()
+    {
+        // Another current directory than the tool's: the bundled samples are still found, and the closing hint's paths
+        // resolve from where the user is. A small relative --input keeps it quick (the tokenizer is trained on it).
+        using var tmp = new Fixture.TempDir();
+        string support = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "text", "support.txt"));
+        File.WriteAllText(tmp["corpus.txt"], support[..support.IndexOf("\n\n", 20_000, StringComparison.Ordinal)]);
+        var (code, output, err) = await CliProcess.Run(tmp.Root, ["quickstart", "--max-steps", "1", "--finetune-steps", "0", "--device", "cpu", "--input", "corpus.txt"]);
+        Assert.True(code == 0, err + output);
+        var hint = System.Text.RegularExpressions.Regex.Match(output, @"Try: gptsharp eval --model (\S+) --data (\S+)");
+        Assert.True(hint.Success, output);
+        Assert.True(File.Exists(Path.Combine(tmp.Root, hint.Groups[1].Value, "model.safetensors")), hint.Groups[1].Value);
+        Assert.True(File.Exists(Path.Combine(tmp.Root, hint.Groups[2].Value)), hint.Groups[2].Value);
+        Assert.True(File.Exists(tmp["quickstart-run/model/final/model.safetensors"]));
+    }
+
+    [Fact]
     public async Task AMissingInputIsAClearError()
     {
         using var tmp = new Fixture.TempDir();

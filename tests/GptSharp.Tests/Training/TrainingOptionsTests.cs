@@ -42,6 +42,16 @@ public class TrainingOptionsTests
     }
 
     [Fact]
+    public void InternalStateIsNoOption()
+    {
+        // length_given is derived (was max_steps or num_train_epochs given?), not something to set.
+        var e = Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["output_dir=o", "length_given=true"]));
+        Assert.Contains("unknown option 'length_given'", e.Message);
+        Assert.DoesNotContain("length_given", Assert.Throws<GptSharpException>(() => TrainingOptions.Load(null, ["nope=1"])).Message);
+        Assert.DoesNotContain("length_given", new TrainingOptions { OutputDir = "o" }.ToJson());
+    }
+
+    [Fact]
     public void UnknownKeysListTheValidOnes()
     {
         using var dir = new Fixture.TempDir();
