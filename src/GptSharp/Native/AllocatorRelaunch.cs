@@ -81,15 +81,13 @@ static partial class AllocatorRelaunch
         return $"not relaunched: execve failed (errno {Marshal.GetLastPInvokeError()})";
     }
 
-    static byte[][] Split(byte[] nulSeparated) =>
-        [.. nulSeparated.AsSpan().TrimEnd((byte)0).ToArray().Split(0)];
-
-    static IEnumerable<byte[]> Split(this byte[] bytes, byte separator)
+    /// <summary>The entries of a /proc list (each ends with a NUL), as raw bytes: arguments need not be UTF-8.</summary>
+    static byte[][] Split(byte[] nulTerminated)
     {
-        if (bytes.Length == 0) yield break;
-        int start = 0;
-        for (int i = 0; i <= bytes.Length; i++)
-            if (i == bytes.Length || bytes[i] == separator) { yield return bytes[start..i]; start = i + 1; }
+        var entries = new List<byte[]>();
+        for (int start = 0, i = 0; i < nulTerminated.Length; i++)
+            if (nulTerminated[i] == 0) { entries.Add(nulTerminated[start..i]); start = i + 1; }
+        return [.. entries];
     }
 
     static bool StartsWith(byte[] entry, string prefix) => entry.AsSpan().StartsWith(Encoding.UTF8.GetBytes(prefix));

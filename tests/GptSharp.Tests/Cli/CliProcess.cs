@@ -21,8 +21,12 @@ sealed partial class CliProcess : IDisposable
     public CliProcess(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         string apphost = Path.Combine(AppContext.BaseDirectory, "GptSharp.Cli");
-        var psi = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "GptSharp.Cli.dll") } };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        string[] command = File.Exists(apphost) ? [apphost] : ["dotnet", Path.Combine(AppContext.BaseDirectory, "GptSharp.Cli.dll")];
+        // Started in the background by a script, the test host ignores SIGINT and a child would inherit that (as
+        // shells mean it to): coreutils' env gives the child the default disposition back and execs it (same PID).
+        if (SigIntIgnored()) command = ["env", "--default-signal=INT", .. command];
+        var psi = new ProcessStartInfo(command[0]);
+        foreach (var a in command.Skip(1).Concat(args)) psi.ArgumentList.Add(a);
         psi.UseShellExecute = false;
         psi.RedirectStandardOutput = psi.RedirectStandardError = true;
         psi.RedirectStandardInput = true;
@@ -67,6 +71,10 @@ sealed partial class CliProcess : IDisposable
         [.. Directory.EnumerateDirectories("/proc")
             .Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : -1)
             .Where(pid => pid > 0 && ReadNulSeparated($"/proc/{pid}/cmdline").Any(a => a.Contains(text, StringComparison.Ordinal)))];
+
+    static bool SigIntIgnored() =>
+        File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) is { } line
+        && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0;
 
     static string[] ReadNulSeparated(string path)
     {
