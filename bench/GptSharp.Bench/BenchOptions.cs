@@ -8,8 +8,8 @@ sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int
         "                      with --decode also int8)]\n" +
         "                      [--steps N (timed, default 10)] [--warmup N (default 3)] [--json-out FILE] [--no-gemm]\n" +
         "                      [--decode: generation speed of GPT-2 124M instead (pp256, tg128; --steps = repetitions)]\n" +
-        "Allocator: tcmalloc when libtcmalloc-minimal4 is installed, else glibc+mallopt; GPTSHARP_ALLOCATOR=glibc: plain glibc;\n" +
-        "GPTSHARP_RELAUNCHED=1 with tcmalloc installed: glibc+mallopt.";
+        "Allocator: tcmalloc when libtcmalloc-minimal4 is installed, else glibc+tunables; GPTSHARP_ALLOCATOR=glibc: glibc+tunables;\n" +
+        "GPTSHARP_RELAUNCHED=1: glibc+mallopt (no restart); GPTSHARP_ALLOCATOR=stock: plain glibc.";
 
     static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"], AllDecodePrecisions = ["fp32", "bf16", "int8"];
 

@@ -7,9 +7,6 @@ using GptSharp.Bench;
 using GptSharp.Native;
 using TorchSharp;
 
-// tcmalloc must be preloaded at process start: relaunch once with it when it is installed.
-if (TcmallocRelaunch.Run(args) is int code) return code;
-
 BenchOptions options;
 try { options = BenchOptions.Parse(args); }
 catch (GptSharpException e) { Console.Error.WriteLine(e.Message); return 2; }

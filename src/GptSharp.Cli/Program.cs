@@ -1,5 +1,5 @@
 using GptSharp.Cli;
-using GptSharp.Native;
 
-if (TcmallocRelaunch.Run(args) is int code) return code;
+// Before this line runs, the process may have restarted itself in place with its allocator set up (Native/AllocatorRelaunch.cs).
+
 return await CliApp.RunAsync(args, Console.Out, Console.Error);

@@ -33,7 +33,7 @@ public static class TorchRuntime
             _done = true;
             var report = new Dictionary<string, string>();
             Allocator.Tune();
-            report["allocator"] = Allocator.Current;
+            report["allocator"] = Allocator.Detail.Length == 0 ? Allocator.Current : $"{Allocator.Current} ({Allocator.Detail})";
             if (OperatingSystem.IsLinux() && NativeDirectory() is { } dir)
             {
                 string torchSharp = Path.Combine(dir, "libLibTorchSharp.so");
