@@ -47,6 +47,8 @@ public static class FineTuning
         public int MaxSteps => Options.ResolveMaxSteps((Train.Examples.Count + Options.PerDeviceTrainBatchSize - 1) / Options.PerDeviceTrainBatchSize);
         /// <summary>Things the user should know (truncated conversations, a grown vocabulary).</summary>
         public IReadOnlyList<string> Notes { get; }
+        /// <summary>The paths the run reads (model, dialogues): starting over in output_dir never deletes them.</summary>
+        public IReadOnlyList<string?> Inputs { get; init; } = [];
         public void Dispose() => Model.Dispose();
     }
 
@@ -61,6 +63,8 @@ public static class FineTuning
         if (inputs.ValFile is null && inputs.ValFraction is < 0 or >= 1)
             throw new GptSharpException($"val_fraction must be in [0, 1) (got {inputs.ValFraction})");
         inputs.Generation.Validate();
+        string?[] read = [inputs.ModelDir, inputs.TrainFile, inputs.ValFile];
+        RunOutput.Check(options, read);
         var notes = new List<string>();
 
         // Read the dialogues first: a malformed file should fail before the (slow) model load.
@@ -96,7 +100,7 @@ public static class FineTuning
             else (train, val) = (all, null);
             if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.TrainFile}: no training conversations left after the validation split");
             if (all.Stats.Truncated > 0) notes.Add($"{inputs.TrainFile}: {all.Stats}");
-            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation);
+            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
         }
         catch
         {
@@ -123,6 +127,7 @@ public static class FineTuning
         {
             Tokenizer = plan.Tokenizer,
             EosTokenId = plan.Tokenizer.EndOfTextId,
+            Inputs = plan.Inputs,
         };
         var result = await trainer.TrainAsync(progress, ct);
         if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer.EndOfTextId, plan.Generation);

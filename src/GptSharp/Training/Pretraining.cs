@@ -28,7 +28,7 @@ public static class Pretraining
 
     /// <summary>
     /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
-    /// against the data's vocabulary and block_size, and the device.
+    /// against the data's vocabulary and block_size, output_dir (<see cref="RunOutput.Check"/>), and the device.
     /// </summary>
     public static Plan Check(TrainingOptions options)
     {
@@ -48,6 +48,7 @@ public static class Pretraining
             throw new GptSharpException($"invalid option: warmup_steps must be in [0, max_steps = {maxSteps}] (got {options.WarmupSteps}; num_train_epochs = {options.NumTrainEpochs} makes {maxSteps} steps)");
         var tokenizer = TokenizerSource.ForDataset(data);
         if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
+        RunOutput.Check(options, []);
         return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
     }
 
