@@ -30,6 +30,7 @@ static class EvalCommand
             if (p.GetValue(maxNewTokens) < 1) throw new GptSharpException("--max-new-tokens must be at least 1");
             if (p.GetValue(limit) is < 1) throw new GptSharpException("--limit must be at least 1");
             var inference = PrecisionOption.Get(p, precision);
+            if (p.GetValue(output) is { } reportPath) OutputDirectory.CheckFile(reportPath); // before the (long) evaluation
             string dataPath = p.GetValue(data)!;
             EvaluationReport report;
             if (p.GetValue(text))

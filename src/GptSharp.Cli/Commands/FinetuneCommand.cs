@@ -26,14 +26,16 @@ static class FinetuneCommand
             Description = "Override one option: --set key=value (repeatable), e.g. --set max_steps=500 --set learning_rate=3e-4 (default length: num_train_epochs=3).",
             AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
         };
+        var overwrite = OverwriteOption.Create();
         var cmd = new Command("finetune", "Fine-tune a model on dialogues; the loss covers the assistant's replies. Writes a chat model directory " +
                                           "(weights, tokenizer with chat template, generation defaults).")
-            { model, data, valData, valFraction, output, trainOnPrompt, config, set };
+            { model, data, valData, valFraction, output, trainOnPrompt, config, set, overwrite };
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             string[] overrides = p.GetValue(set) ?? [];
             if (p.GetValue(output) is { } dir) overrides = [$"output_dir={dir}", .. overrides];
+            overrides = OverwriteOption.Apply(p, overwrite, overrides);
             var options = TrainingOptions.Load(p.GetValue(config), overrides);
             var modelDir = p.GetValue(model)!;
             // Unless the user chose a block size, fit it to the model's context.

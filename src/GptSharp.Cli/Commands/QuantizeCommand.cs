@@ -11,15 +11,16 @@ static class QuantizeCommand
     {
         var model = new Option<string>("--model") { Description = "Model directory to quantise (model.safetensors + config.json).", Required = true };
         var output = new Option<string>("--output") { Description = "New model directory: the same tokenizer, config and generation files, with model.int8.safetensors.", Required = true };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing, non-empty --output directory (never one that holds --model or the working directory)." };
         var cmd = new Command("quantize", "Write a copy of a model with its Linear weights in int8 (one scale per output channel). " +
                                           "Every command loads it as usual and infers in int8 (libtorch's int8 matmul): " +
                                           "about a quarter of the Linear weights' fp32 size, and faster decoding (about 3× fp32 on GPT-2 124M).")
-            { model, output };
+            { model, output, overwrite };
         cmd.SetAction((p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             string input = p.GetValue(model)!, target = p.GetValue(output)!;
-            var r = Int8Checkpoint.QuantizeDirectory(input, target, ct);
+            var r = Int8Checkpoint.QuantizeDirectory(input, target, ct, p.GetValue(overwrite));
             w.WriteLine($"quantised {r.QuantizedTensors} Linear weights to int8: {Size(r.LinearFloat32Bytes)} → {Size(r.LinearInt8Bytes)} ({Ratio(r.LinearInt8Bytes, r.LinearFloat32Bytes)})");
             w.WriteLine($"weights file: {Size(r.OriginalFileBytes)} → {Size(r.QuantizedFileBytes)} ({Ratio(r.QuantizedFileBytes, r.OriginalFileBytes)})");
             w.WriteLine($"wrote {Path.Combine(target, Int8Checkpoint.WeightsFile)}");

@@ -32,13 +32,15 @@ static class QuickstartCommand
         var finetuneSteps = new Option<int>("--finetune-steps") { Description = "Fine-tuning steps on the bundled dialogues (0 skips fine-tuning).", DefaultValueFactory = _ => 400 };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var corpus = new Option<string[]>("--input") { Description = "Text files to learn from instead of the bundled sample (blank lines separate documents)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Use an --output folder that holds other files (its tokenizer/, data/, model/ and chat/ are replaced)." };
         var cmd = new Command("quickstart", "Train a tokenizer and a small GPT on the bundled support conversations, fine-tune it on dialogues, then let it answer held-out questions.")
-            { output, steps, finetuneSteps, device, corpus };
+            { output, steps, finetuneSteps, device, corpus, overwrite };
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             string run = Path.GetFullPath(p.GetValue(output)!);
             string[] inputs = p.GetValue(corpus) is { Length: > 0 } given ? given : [SampleCorpus()];
+            CheckRunFolder(p.GetValue(output)!, run, p.GetValue(overwrite), inputs);
             var options = new TrainingOptions
             {
                 DataDir = Path.Combine(run, "data"), OutputDir = Path.Combine(run, "model"), OverwriteOutputDir = true,
@@ -51,7 +53,7 @@ static class QuickstartCommand
             w.WriteLine($"1/5  training a BPE tokenizer on {string.Join(", ", inputs.Select(Path.GetFileName))}");
             var tokenizer = await new BpeTrainer(new BpeTrainerOptions { VocabSize = 2048 }).TrainAsync(inputs, null, ct);
             string tokenizerDir = Path.Combine(run, "tokenizer");
-            tokenizer.Save(tokenizerDir);
+            OutputDirectory.Write(tokenizerDir, tokenizer.Save);
             w.WriteLine($"     {tokenizer.VocabSize} tokens → {tokenizerDir}");
 
             w.WriteLine("2/5  tokenizing the corpus into shards");
@@ -123,6 +125,26 @@ static class QuickstartCommand
         });
         return cmd;
     }
+
+    static readonly string[] Parts = ["tokenizer", "data", "model", "chat"];
+
+    /// <summary>
+    /// The run folder must be new, empty or an earlier quickstart's (rerunning just works); anything else needs
+    /// --overwrite. The parts it replaces must never hold an input or the working directory.
+    /// </summary>
+    static void CheckRunFolder(string shown, string run, bool overwrite, string[] inputs)
+    {
+        if (File.Exists(run)) throw new GptSharpException($"{shown}: output exists and is a file, not a directory");
+        OutputDirectory.CheckWritable(run, shown);
+        if (!Directory.Exists(run)) return;
+        foreach (var part in Parts) OutputDirectory.CheckDeletable(Path.Combine(run, part), inputs);
+        bool ours = Directory.EnumerateFileSystemEntries(run).Select(Path.GetFileName)
+            .All(name => Parts.Any(part => name == part || name!.StartsWith(part + ".tmp-", StringComparison.Ordinal) || name.StartsWith(part + ".old-", StringComparison.Ordinal)));
+        if (!ours && !overwrite)
+            throw new GptSharpException($"{shown}: output folder already exists and holds other files than an earlier quickstart's; " +
+                                        "pass --overwrite to use it anyway (its tokenizer/, data/, model/ and chat/ are replaced), or choose another --output");
+    }
+
 
     /// <summary>A path the user can paste from where they are: relative when under the current directory, else absolute.</summary>
     static string Shown(string path)

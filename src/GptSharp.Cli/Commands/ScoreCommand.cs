@@ -20,6 +20,7 @@ static class ScoreCommand
         cmd.SetAction((p, ct) =>
         {
             var inference = PrecisionOption.Get(p, precision);
+            OutputDirectory.CheckFile(p.GetValue(output)!); // before the model load
             using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
             gpt.UseForInference(inference);
             var scorer = new SequenceScorer(gpt);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Data;
+using GptSharp.Interop;
 using GptSharp.Tokenization;
 
 namespace GptSharp.Cli.Commands;
@@ -28,6 +29,7 @@ static class TokenizeCommand
             if (inputPath is not null && outputPath is null) throw new GptSharpException("--input needs --output");
             if (textValue is not null && outputPath is not null) throw new GptSharpException("--output goes with --input, not --text");
 
+            if (outputPath is not null) OutputDirectory.CheckFile(outputPath);
             var tokenizer = TokenizerSource.Load(parse.GetValue(tokenizerOption)!);
             Func<string, int[]> encode = parse.GetValue(allowSpecial) ? tokenizer.EncodeWithSpecialTokens : tokenizer.Encode;
             if (textValue is not null)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using GptSharp.Interop;
 using GptSharp.Tokenization;
 
 namespace GptSharp.Cli.Commands;
@@ -37,41 +38,22 @@ static class TokenizerCommand
             Description = "Directory to write vocab.json, merges.txt and tokenizer_config.json to.",
             Required = true,
         };
-        var command = new Command("train", "Train a GPT-2-style byte-level BPE tokenizer on text files.") { input, vocabSize, minFrequency, output };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing, non-empty --output directory (never one that holds an input or the working directory)." };
+        var command = new Command("train", "Train a GPT-2-style byte-level BPE tokenizer on text files.") { input, vocabSize, minFrequency, output, overwrite };
         command.SetAction(async (parse, ct) =>
         {
             var console = parse.InvocationConfiguration.Output;
             var options = new BpeTrainerOptions { VocabSize = parse.GetValue(vocabSize), MinPairFrequency = parse.GetValue(minFrequency) };
             string dir = parse.GetValue(output)!;
+            string[] inputs = parse.GetValue(input)!;
+            OutputDirectory.Check(dir, parse.GetValue(overwrite), "--overwrite", inputs); // before the (long) training
             var clock = Stopwatch.StartNew();
-            var tokenizer = await new BpeTrainer(options).TrainAsync(parse.GetValue(input)!, new ProgressPrinter(console, clock), ct);
-            SaveDirectory(tokenizer, dir);
+            var tokenizer = await new BpeTrainer(options).TrainAsync(inputs, new ProgressPrinter(console, clock), ct);
+            OutputDirectory.Write(dir, tokenizer.Save); // appears complete or not at all
             await console.WriteLineAsync($"saved tokenizer to {dir}: vocabulary {tokenizer.VocabSize} ({tokenizer.Merges.Count} merges), {clock.Elapsed.TotalSeconds:F1} s");
             return 0;
         });
         return command;
-    }
-
-    /// <summary>A new directory appears complete or not at all; into an existing one each file is replaced atomically.</summary>
-    static void SaveDirectory(BpeTokenizer tokenizer, string dir)
-    {
-        if (Directory.Exists(dir))
-        {
-            tokenizer.Save(dir);
-            return;
-        }
-        string full = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
-        string tmp = $"{full}.tmp-{Guid.NewGuid():N}";
-        try
-        {
-            tokenizer.Save(tmp);
-            Directory.Move(tmp, full);
-        }
-        catch
-        {
-            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
-            throw;
-        }
     }
 
     /// <summary>Prints a line per 10% of reading and per 10% of merging (synchronously, unlike Progress&lt;T&gt;).</summary>

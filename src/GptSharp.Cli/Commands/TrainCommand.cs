@@ -15,12 +15,13 @@ static class TrainCommand
             AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => [],
         };
+        var overwrite = OverwriteOption.Create();
         var cmd = new Command("train", "Pretrain a GPT model on a data directory from `gptsharp data prepare`. Ctrl+C saves a checkpoint and stops; " +
-                                       "rerun with --set resume_from_checkpoint=latest to continue.") { config, set };
+                                       "rerun with --set resume_from_checkpoint=latest to continue.") { config, set, overwrite };
         cmd.SetAction(async (p, ct) =>
         {
             var output = p.InvocationConfiguration.Output;
-            var options = TrainingOptions.Load(p.GetValue(config), p.GetValue(set) ?? []);
+            var options = TrainingOptions.Load(p.GetValue(config), OverwriteOption.Apply(p, overwrite, p.GetValue(set) ?? []));
             var plan = Pretraining.Check(options); // every input checked before any work or progress display
             var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), plan.MaxSteps, output);
 

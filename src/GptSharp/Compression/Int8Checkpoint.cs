@@ -136,16 +136,19 @@ public static class Int8Checkpoint
 
     /// <summary>
     /// Copies <paramref name="inputDir"/> (config, tokenizer and generation files; not its weights) to
-    /// <paramref name="outputDir"/> with int8 weights instead, replacing the output only once complete.
+    /// <paramref name="outputDir"/> with int8 weights instead, replacing the output only once complete. An existing
+    /// non-empty output is replaced only when <paramref name="overwrite"/> is set, and never when it holds the input or
+    /// the working directory (<see cref="OutputDirectory.Check"/>).
     /// </summary>
-    public static Int8QuantizationReport QuantizeDirectory(string inputDir, string outputDir, CancellationToken ct = default)
+    public static Int8QuantizationReport QuantizeDirectory(string inputDir, string outputDir, CancellationToken ct = default, bool overwrite = false)
     {
-        if (Path.GetFullPath(inputDir).TrimEnd('/') == Path.GetFullPath(outputDir).TrimEnd('/'))
+        if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputDir)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir)))
             throw new GptSharpException($"--output must differ from --model ({outputDir})");
+        OutputDirectory.Check(outputDir, overwrite, "--overwrite", [inputDir]);
         using var model = HfCheckpoint.Load(inputDir);
         ct.ThrowIfCancellationRequested();
         string source = File.Exists(Path.Combine(inputDir, HfCheckpoint.WeightsFile)) ? HfCheckpoint.WeightsFile : WeightsFile;
-        AtomicFile.WriteDirectory(outputDir, tmp =>
+        OutputDirectory.Write(outputDir, tmp =>
         {
             foreach (var file in Directory.EnumerateFiles(inputDir))
                 if (!IsWeightsFile(Path.GetFileName(file))) File.Copy(file, Path.Combine(tmp, Path.GetFileName(file)));

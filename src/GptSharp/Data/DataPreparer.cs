@@ -7,7 +7,9 @@ namespace GptSharp.Data;
 /// <summary>
 /// Text files → a data directory of token shards with a train/validation split and a <c>meta.json</c>
 /// (see <see cref="DatasetMeta"/>). Files are streamed, so their size is bounded by disk, not memory.
-/// The directory is built beside its destination and renamed into place when complete.
+/// The directory is built beside its destination and renamed into place when complete; what a killed run left beside it
+/// is cleaned up on the next start. An existing output is replaced only with <see cref="PrepareOptions.Overwrite"/>
+/// (see <see cref="OutputDirectory.Check"/>).
 /// </summary>
 public static class DataPreparer
 {
@@ -25,8 +27,7 @@ public static class DataPreparer
         if (files.Count == 0) throw new GptSharpException("no input files given");
         foreach (var f in files)
             if (!File.Exists(f)) throw new GptSharpException($"{f}: input file not found");
-        if (Directory.Exists(outputDir) && Directory.EnumerateFileSystemEntries(outputDir).Any() && !options.Overwrite)
-            throw new GptSharpException($"{outputDir}: output directory already exists and is not empty (use overwrite to replace it)");
+        OutputDirectory.Check(outputDir, options.Overwrite, "--overwrite", [.. files, options.Tokenizer]);
 
         var inputs = files.Select(f => new DatasetMeta.InputInfo(Path.GetFullPath(f), new FileInfo(f).Length)).ToArray();
         long totalBytes = inputs.Sum(i => i.Bytes), bytesRead = 0;
@@ -34,7 +35,7 @@ public static class DataPreparer
         var tokenizerInfo = options.Tokenizer is { } source ? TokenizerSource.Describe(source) : null;
         DatasetMeta? meta = null;
 
-        AtomicFile.WriteDirectory(outputDir, tmp =>
+        OutputDirectory.Write(outputDir, tmp =>
         {
             using var train = new SplitWriter(tmp, "train", vocab, options.ShardTokens);
             using var val = new SplitWriter(tmp, "val", vocab, options.ShardTokens);

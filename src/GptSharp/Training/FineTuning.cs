@@ -47,6 +47,8 @@ public static class FineTuning
         public int MaxSteps => Options.ResolveMaxSteps((Train.Examples.Count + Options.PerDeviceTrainBatchSize - 1) / Options.PerDeviceTrainBatchSize);
         /// <summary>Things the user should know (truncated conversations, a grown vocabulary).</summary>
         public IReadOnlyList<string> Notes { get; }
+        /// <summary>The paths the run reads (model, dialogues): starting over in output_dir never deletes them.</summary>
+        public IReadOnlyList<string?> Inputs { get; init; } = [];
         public void Dispose() => Model.Dispose();
     }
 
@@ -61,6 +63,8 @@ public static class FineTuning
         if (inputs.ValFile is null && inputs.ValFraction is < 0 or >= 1)
             throw new GptSharpException($"val_fraction must be in [0, 1) (got {inputs.ValFraction})");
         inputs.Generation.Validate();
+        string?[] read = [inputs.ModelDir, inputs.TrainFile, inputs.ValFile];
+        RunOutput.Check(options, read);
         var notes = new List<string>();
 
         // Read the dialogues first: a malformed file should fail before the (slow) model load.
@@ -98,7 +102,7 @@ public static class FineTuning
             // Every truncation is said, with the assistant text it cost: the model never learns from what was cut.
             if (all.Truncation is { Any: true } t1) notes.Add($"{inputs.TrainFile}: {t1}");
             if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{inputs.ValFile}: {t2}");
-            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation);
+            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
         }
         catch
         {
@@ -125,6 +129,7 @@ public static class FineTuning
         {
             Tokenizer = plan.Tokenizer,
             EosTokenId = plan.Tokenizer.EndOfTextId,
+            Inputs = plan.Inputs,
         };
         var result = await trainer.TrainAsync(progress, ct);
         if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer, plan.Generation);

@@ -28,7 +28,7 @@ public static class Pretraining
 
     /// <summary>
     /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
-    /// against the data's vocabulary and block_size, and the device.
+    /// against the data's vocabulary and block_size, output_dir (<see cref="RunOutput.Check"/>), and the device.
     /// </summary>
     public static Plan Check(TrainingOptions options)
     {
@@ -49,6 +49,7 @@ public static class Pretraining
         var tokenizer = TokenizerSource.ForDataset(data);
         if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
         if (options.InitFrom is { } init && tokenizer is not null) CheckSameTokenizer(init, model, data, tokenizer, options.DataDir);
+        RunOutput.Check(options, []);
         return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
     }
 

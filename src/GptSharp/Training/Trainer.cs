@@ -42,6 +42,8 @@ public sealed class Trainer
     public BpeTokenizer? Tokenizer { get; init; }
     /// <summary>Written to config.json as eos_token_id when there is no <see cref="Tokenizer"/> to say it.</summary>
     public int? EosTokenId { get; init; }
+    /// <summary>Paths the run reads besides init_from and data_dir (a fine-tuned model): starting over never deletes them.</summary>
+    public IReadOnlyList<string?> Inputs { get; init; } = [];
 
     public Trainer(Gpt model, TrainingOptions options, IBatchSource train, IBatchSource? eval = null, ILearningRateSchedule? schedule = null)
     {
@@ -287,35 +289,18 @@ public sealed class Trainer
         return state.bytes.ToArray();
     }
 
-    /// <summary>Decides between a fresh start and a resume; returns the checkpoint to resume from, if any.</summary>
+    /// <summary>Decides between a fresh start and a resume (<see cref="RunOutput.Check"/>); returns the checkpoint to resume from, if any.</summary>
     string? PrepareOutputDir(string outputDir)
     {
         Directory.CreateDirectory(outputDir);
         CheckpointStore.DeleteLeftovers(outputDir);
-        string? resume = _o.ResumeFromCheckpoint switch
+        var plan = RunOutput.Check(_o, Inputs);
+        foreach (var path in plan.ToDelete)
         {
-            null => null,
-            "latest" => CheckpointStore.Latest(outputDir),
-            var path when File.Exists(Path.Combine(path, TrainerState.FileName)) => Path.GetFullPath(path),
-            var path => throw new GptSharpException($"resume_from_checkpoint: '{path}' is not a checkpoint directory (no {TrainerState.FileName})"),
-        };
-        if (resume is not null) return resume;
-
-        string[] artifacts = [RunFile, MetricsLog.FileName, FinalDir];
-        var checkpoints = CheckpointStore.List(outputDir);
-        bool previousRun = checkpoints.Count > 0 || artifacts.Any(a => Path.Exists(Path.Combine(outputDir, a)));
-        // "latest" with nothing to resume starts over: rerunning the same command after an early interrupt just works.
-        if (previousRun && !_o.OverwriteOutputDir && _o.ResumeFromCheckpoint != "latest")
-            throw new GptSharpException($"output_dir '{outputDir}' already holds a training run; set resume_from_checkpoint=latest to continue it " +
-                "or overwrite_output_dir=true to start over");
-        foreach (var (_, path) in checkpoints) Directory.Delete(path, recursive: true);
-        foreach (var a in artifacts)
-        {
-            string path = Path.Combine(outputDir, a);
             if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
             else File.Delete(path);
         }
-        return null;
+        return plan.ResumeFrom;
     }
 
     TrainerState LoadCheckpoint(string dir, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash)

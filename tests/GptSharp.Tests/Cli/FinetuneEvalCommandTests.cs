@@ -151,4 +151,49 @@ public class FinetuneEvalCommandTests
         Assert.True(code == 0, err + output);
         Assert.Contains("done: 6 steps", output); // 4 conversations, batches of 2, 3 epochs
     }
+
+    [Fact]
+    public async Task FinetuneReplacesAPreviousRunOnlyWithOverwriteAndNeverTheModelItStartsFrom()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllLines(tmp["pairs.jsonl"], Pairs);
+        string[] args = ["finetune", "--model", model, "--data", tmp["pairs.jsonl"], "--val-fraction", "0", "--output", tmp["run"],
+            "--set", "max_steps=2", "per_device_train_batch_size=2", "device=cpu"];
+        var (code, output, err) = await CliRunner.Run(args);
+        Assert.True(code == 0, err + output);
+
+        (code, output, err) = await CliRunner.Run(args);
+        Assert.Equal(1, code);
+        Assert.Contains("already holds a training run; pass --set resume_from_checkpoint=latest to continue it, or --overwrite", err);
+        Assert.DoesNotContain("model:", output);
+        (code, output, err) = await CliRunner.Run([.. args, "--overwrite"]);
+        Assert.True(code == 0, err + output);
+
+        string final = Path.Combine(tmp["run"], "final");
+        (code, _, err) = await CliRunner.Run(["finetune", "--model", final, .. args[3..], "--overwrite"]);
+        Assert.Equal(1, code);
+        Assert.Contains($"holds an input of this command ({final})", err);
+        Assert.True(File.Exists(Path.Combine(final, "model.safetensors")));
+    }
+
+    [Fact]
+    public async Task EvalAndScoreNameAnUnwritableOutputBeforeAnyWork()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllLines(tmp["pairs.jsonl"], Pairs);
+        string report = Path.Combine(GptSharp.Tests.Interop.Unwritable.Directory(tmp), "report.json");
+        var (code, output, err) = await CliRunner.Run("eval", "--model", model, "--data", tmp["pairs.jsonl"], "--output", report, "--max-new-tokens", "4");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {report}: cannot write there", err);
+        Assert.Equal("", output); // no evaluation ran
+
+        File.WriteAllText(tmp["ids.jsonl"], "{\"ids\": [1, 2, 3]}\n");
+        string scored = Path.Combine(GptSharp.Tests.Interop.Unwritable.UnderAFile(tmp), "scored.jsonl");
+        (code, output, err) = await CliRunner.Run("score", "--model", model, "--input", tmp["ids.jsonl"], "--output", scored);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {scored}: cannot write there", err);
+        Assert.Equal("", output);
+    }
 }

@@ -41,4 +41,16 @@ public class QuickstartCommandTests
         Assert.Equal(1, code);
         Assert.Contains("nope.txt", err);
     }
+
+    [Fact]
+    public async Task AnOutputFolderWithOtherFilesNeedsOverwrite()
+    {
+        using var tmp = new Fixture.TempDir();
+        File.WriteAllText(tmp["notes.txt"], "mine");
+        var (code, output, err) = await CliRunner.Run("quickstart", "--output", tmp.Root, "--max-steps", "2", "--finetune-steps", "0");
+        Assert.Equal(1, code);
+        Assert.Contains("holds other files than an earlier quickstart's; pass --overwrite", err);
+        Assert.DoesNotContain("1/5", output); // refused before any work
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(tmp.Root).Select(Path.GetFileName));
+    }
 }

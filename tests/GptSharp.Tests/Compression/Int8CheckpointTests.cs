@@ -149,6 +149,55 @@ public class Int8CheckpointTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task QuantizeReplacesAnExistingFolderOnlyWithOverwrite()
+    {
+        using var tmp = ModelDir();
+        Directory.CreateDirectory(tmp["mine"]);
+        File.WriteAllText(tmp["mine/notes.txt"], "my files");
+        var (code, _, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", tmp["mine"]);
+        Assert.Equal(1, code);
+        Assert.Contains($"{tmp["mine"]}: output directory already exists and is not empty; pass --overwrite", error);
+        Assert.Equal("my files", File.ReadAllText(tmp["mine/notes.txt"]));
+
+        (code, _, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", tmp["mine"], "--overwrite");
+        Assert.True(code == 0, error);
+        Assert.True(Int8Checkpoint.Exists(tmp["mine"]));
+        Assert.False(File.Exists(tmp["mine/notes.txt"]));
+    }
+
+    [Fact]
+    public async Task QuantizeNeverReplacesTheModelsParentOrTheWorkingDirectoryEvenWithOverwrite()
+    {
+        using var tmp = ModelDir();
+        File.WriteAllText(tmp["beside.txt"], "beside the model");
+        var (code, _, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", tmp.Root, "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains($"refusing to replace a directory that holds an input of this command ({tmp["fp32"]})", error);
+        Assert.Equal("beside the model", File.ReadAllText(tmp["beside.txt"]));
+        using (ModelDirectory.Load(tmp["fp32"])) { }
+
+        // The working directory: the library check must refuse before the command is even tried (it would wipe the test folder).
+        Assert.Throws<GptSharpException>(() => OutputDirectory.Check(".", true, "--overwrite", [tmp["fp32"]]));
+        var before = Directory.GetFileSystemEntries(".").Order().ToArray();
+        (code, _, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", ".", "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains(".: refusing to replace the working directory", error);
+        Assert.Equal(before, Directory.GetFileSystemEntries(".").Order().ToArray());
+    }
+
+    [Fact]
+    public async Task QuantizeIntoAnUnwritablePlaceFailsBeforeLoadingNamingTheUsersPath()
+    {
+        using var tmp = ModelDir();
+        string target = Path.Combine(GptSharp.Tests.Interop.Unwritable.Directory(tmp), "int8");
+        var (code, output, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", target);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {target}: cannot write there", error);
+        Assert.DoesNotContain(".tmp-", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
     public void AQuantizedTensorWithoutItsScaleIsReported()
     {
         using var tmp = new Fixture.TempDir();

@@ -44,4 +44,35 @@ public class DataCommandTests
         Assert.Equal(1, code);
         Assert.Contains("no-tokenizer", stderr);
     }
+
+    [Fact]
+    public async Task AnExistingOutputNeedsOverwriteAndNeverOneHoldingTheInput()
+    {
+        using var dir = new Fixture.TempDir();
+        string a = dir.WriteText("a.txt", string.Concat(Enumerable.Range(0, 10).Select(i => $"Hello {i}.\n<|endoftext|>\n")));
+        Directory.CreateDirectory(dir["data"]);
+        File.WriteAllText(dir["data/notes.txt"], "mine");
+        var (code, _, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, "--output", dir["data"]);
+        Assert.Equal(1, code);
+        Assert.Contains($"{dir["data"]}: output directory already exists and is not empty; pass --overwrite to replace it", stderr);
+        Assert.True(File.Exists(dir["data/notes.txt"]));
+
+        (code, _, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, "--output", dir.Root, "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains($"holds an input of this command ({a})", stderr);
+        Assert.True(File.Exists(a));
+        Assert.True(File.Exists(dir["data/notes.txt"]));
+    }
+
+    [Fact]
+    public async Task AnUnwritableOutputIsNamedBeforeAnyWork()
+    {
+        using var dir = new Fixture.TempDir();
+        string a = dir.WriteText("a.txt", "Hello.\n");
+        string target = Path.Combine(GptSharp.Tests.Interop.Unwritable.Directory(dir), "data");
+        var (code, stdout, stderr) = await CliRunner.Run("data", "prepare", "--tokenizer", "gpt2", "--input", a, "--output", target, "--val-fraction", "0");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {target}: cannot write there", stderr);
+        Assert.DoesNotContain("done", stdout);
+    }
 }

@@ -128,4 +128,23 @@ public class DataPreparerTests
         Assert.Equal(10, DatasetMeta.Read(dir["data"]).Val.Documents);
         Assert.Equal(meta.Val.Tokens, DatasetMeta.Read(dir["data"]).Val.Tokens);
     }
+
+    [Fact]
+    public async Task TemporariesOfAKilledRunAreCleanedOnTheNextStartButNotThoseOfALiveOne()
+    {
+        using var dir = new Fixture.TempDir();
+        string a = dir.WriteText("a.txt", Documents(20));
+        using var dead = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        dead.WaitForExit();
+        string killed = $"{dir["data"]}.tmp-{dead.Id}-{Guid.NewGuid():N}";
+        string running = $"{dir["data"]}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(killed);
+        File.WriteAllText(Path.Combine(killed, "train-00000.bin"), "half-written");
+        Directory.CreateDirectory(running);
+
+        await DataPreparer.PrepareAsync([a], Tok, dir["data"]);
+        Assert.False(Directory.Exists(killed));
+        Assert.True(Directory.Exists(running));
+        Assert.Equal(["a.txt", "data", Path.GetFileName(running)], Directory.GetFileSystemEntries(dir.Root).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }

@@ -85,6 +85,48 @@ public class TokenizeCommandTests
     }
 
     [Fact]
+    public async Task Tokenizer_train_replaces_a_non_empty_output_only_with_overwrite()
+    {
+        using var dir = new Fixture.TempDir();
+        File.WriteAllLines(dir["corpus.txt"], Gpt2Cases.Texts);
+        Directory.CreateDirectory(dir["tok"]);
+        File.WriteAllText(dir["tok/notes.txt"], "mine");
+        var (code, output, error) = await Run("tokenizer", "train", "--input", dir["corpus.txt"], "--vocab-size", "300", "--output", dir["tok"]);
+        Assert.Equal(1, code);
+        Assert.Contains("already exists and is not empty; pass --overwrite", error);
+        Assert.DoesNotContain("counting words", output); // refused before training
+        Assert.Equal(["notes.txt"], Directory.GetFiles(dir["tok"]).Select(Path.GetFileName));
+
+        (code, _, error) = await Run("tokenizer", "train", "--input", dir["corpus.txt"], "--vocab-size", "300", "--output", dir["tok"], "--overwrite");
+        Assert.True(code == 0, error);
+        Assert.Equal(["merges.txt", "tokenizer_config.json", "vocab.json"], Directory.GetFiles(dir["tok"]).Select(Path.GetFileName).Order());
+
+        // Never the folder that holds the input.
+        (code, _, error) = await Run("tokenizer", "train", "--input", dir["corpus.txt"], "--vocab-size", "300", "--output", dir.Root, "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains("holds an input of this command", error);
+        Assert.True(File.Exists(dir["corpus.txt"]));
+    }
+
+    [Fact]
+    public async Task An_unwritable_output_is_named_before_any_work()
+    {
+        using var dir = new Fixture.TempDir();
+        File.WriteAllLines(dir["in.jsonl"], ["""{"text": "fine"}"""]);
+        string target = Path.Combine(GptSharp.Tests.Interop.Unwritable.Directory(dir), "out.jsonl");
+        var (code, _, error) = await Run("tokenize", "--input", dir["in.jsonl"], "--output", target);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {target}: cannot write there", error);
+
+        File.WriteAllLines(dir["corpus.txt"], Gpt2Cases.Texts);
+        string tok = Path.Combine(GptSharp.Tests.Interop.Unwritable.UnderAFile(dir), "tok");
+        (code, string output, error) = await Run("tokenizer", "train", "--input", dir["corpus.txt"], "--vocab-size", "300", "--output", tok);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {tok}: cannot write there", error);
+        Assert.DoesNotContain("counting words", output);
+    }
+
+    [Fact]
     public async Task Usage_errors_exit_1()
     {
         Assert.Equal(1, (await Run("tokenize")).Code);

@@ -41,4 +41,39 @@ public class TrainCommandTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         Assert.Equal(1, code);
         Assert.Contains("did you mean max_steps", stderr);
     }
+
+    [Fact]
+    public async Task APreviousRunIsReplacedOnlyWithOverwriteAndNeverWhenItHoldsAnInput()
+    {
+        string config = corpus.Dir.WriteText("again.json", (corpus.Options("again") with { MaxSteps = 2, WarmupSteps = 0, EvalSteps = 0 }).ToJson());
+        var (code, _, stderr) = await CliRunner.Run("train", "--config", config);
+        Assert.True(code == 0, stderr);
+
+        (code, var stdout, stderr) = await CliRunner.Run("train", "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains("already holds a training run; pass --set resume_from_checkpoint=latest to continue it, or --overwrite", stderr);
+        Assert.DoesNotContain("model:", stdout); // refused before any work
+
+        (code, _, stderr) = await CliRunner.Run("train", "--config", config, "--overwrite");
+        Assert.True(code == 0, stderr);
+
+        // Starting over would delete final/, which this run starts from: refused, and final/ stays.
+        string final = Path.Combine(corpus.Dir["again"], "final");
+        string fromFinal = corpus.Dir.WriteText("from-final.json", (corpus.Options("again") with
+            { MaxSteps = 2, WarmupSteps = 0, EvalSteps = 0, NLayer = null, NHead = null, NEmbd = null, InitFrom = final }).ToJson());
+        (code, _, stderr) = await CliRunner.Run("train", "--config", fromFinal, "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains($"refusing to replace a directory that holds an input of this command ({final})", stderr);
+        Assert.True(File.Exists(Path.Combine(final, "model.safetensors")));
+    }
+
+    [Fact]
+    public async Task AnUnwritableOutputDirFailsBeforeAnyWorkNamingIt()
+    {
+        string target = Path.Combine(GptSharp.Tests.Interop.Unwritable.Directory(corpus.Dir), "run");
+        var (code, stdout, stderr) = await CliRunner.Run("train", "--set", $"data_dir={corpus.DataDir}", $"output_dir={target}", "max_steps=2");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: output_dir '{target}': cannot write there", stderr);
+        Assert.DoesNotContain("model:", stdout);
+    }
 }

@@ -141,6 +141,38 @@ public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
     }
 
     [Fact]
+    public async Task LatestOnAFinishedRunWithoutCheckpointsIsRefusedAndDeletesNothing()
+    {
+        var o = corpus.Options("finished") with { MaxSteps = 3, SaveSteps = 0, EvalSteps = 0 };
+        await Pretraining.RunAsync(o);
+        string final = Path.Combine(o.OutputDir, "final");
+        string metrics = File.ReadAllText(Path.Combine(o.OutputDir, "metrics.jsonl"));
+
+        var e = await Assert.ThrowsAsync<GptSharpException>(() => Pretraining.RunAsync(o with { ResumeFromCheckpoint = "latest" }));
+        Assert.Contains("holds a finished run (final/) and no checkpoint to resume from", e.Message);
+        Assert.Contains("--overwrite", e.Message);
+        Assert.True(File.Exists(Path.Combine(final, "model.safetensors")));
+        Assert.Equal(metrics, File.ReadAllText(Path.Combine(o.OutputDir, "metrics.jsonl")));
+        Assert.True(File.Exists(Path.Combine(o.OutputDir, "run.json")));
+    }
+
+    [Fact]
+    public async Task LatestAfterAnInterruptBeforeTheFirstCheckpointStartsOver()
+    {
+        var o = corpus.Options("early") with { MaxSteps = 4, SaveSteps = 10, EvalSteps = 0 };
+        using var cts = new CancellationTokenSource();
+        var first = await Pretraining.RunAsync(o with { ResumeFromCheckpoint = "latest" }, new ProgressRecorder { OnStep = p => { if (p.Step == 2) cts.Cancel(); } }, cts.Token);
+        Assert.True(first.Cancelled);
+        Directory.Delete(first.LastCheckpoint!, recursive: true); // as if killed before saving: run.json and metrics, no checkpoint
+        Assert.Equal(2, Losses(o.OutputDir).Length);
+        Assert.False(Directory.Exists(Path.Combine(o.OutputDir, "final")));
+
+        var again = await Pretraining.RunAsync(o with { ResumeFromCheckpoint = "latest" });
+        Assert.Equal(4, again.Step);
+        Assert.Equal(4, Losses(o.OutputDir).Length); // started over: the old lines are gone
+    }
+
+    [Fact]
     public async Task LiveTensorCountStaysFlatAcrossSteps()
     {
         var o = corpus.Options("leaks") with { MaxSteps = 16, SaveSteps = 5, EvalSteps = 4 };
