@@ -82,4 +82,19 @@ public class CorruptCheckpointTests(TinyCorpus corpus) : IClassFixture<TinyCorpu
         Assert.Equal([5, 10], CheckpointStore.List(o.OutputDir).Select(c => c.Step));
         Assert.True(File.Exists(Path.Combine(o.OutputDir, MetricsLog.FileName)));
     }
+
+    [Fact]
+    public async Task ATornLastMetricsLineIsDroppedOnResume()
+    {
+        var straight = corpus.Options("straight-torn") with { SaveSteps = 5, EvalSteps = 5 };
+        await Pretraining.RunAsync(straight);
+        var o = await StoppedAtStep10("torn-metrics");
+        string metrics = Path.Combine(o.OutputDir, MetricsLog.FileName);
+        File.AppendAllText(metrics, "{\"step\":11,\"loss\":5.12"); // killed while writing step 11's line
+
+        await Pretraining.RunAsync(o with { ResumeFromCheckpoint = "latest" });
+        Assert.DoesNotContain("5.12", File.ReadAllText(metrics));
+        Assert.Equal(Losses(straight.OutputDir), Losses(o.OutputDir)); // every line parses, none glued to another
+        Assert.Equal(File.ReadAllLines(Path.Combine(straight.OutputDir, MetricsLog.FileName)).Length, File.ReadAllLines(metrics).Length);
+    }
 }
