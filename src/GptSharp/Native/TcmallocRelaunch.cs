@@ -7,8 +7,10 @@ namespace GptSharp.Native;
 /// Relaunches an executable with tcmalloc preloaded (see <c>Allocator</c>). This file is compiled into every
 /// executable of the repo rather than into the library (Directory.Build.targets), so that deciding to relaunch touches
 /// no GptSharp type: the parent process then never runs GptSharp's native set-up or loads libtorch.
+/// The child dies with its parent (PR_SET_PDEATHSIG): `kill -9` of the PID the user sees must not leave a trainer
+/// running on, unseen, still writing into its output directory.
 /// </summary>
-static class TcmallocRelaunch
+static partial class TcmallocRelaunch
 {
     const string RelaunchedVar = "GPTSHARP_RELAUNCHED";
     static readonly string[] Candidates =
@@ -23,9 +25,13 @@ static class TcmallocRelaunch
     /// </summary>
     public static int? Run(string[] args)
     {
+        if (Environment.GetEnvironmentVariable(RelaunchedVar) is { } parent)
+        {
+            DieWithParent(parent);
+            return null;
+        }
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("GPTSHARP_ALLOCATOR") is "glibc"
-            || (Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("malloc", StringComparison.Ordinal)
-            || Environment.GetEnvironmentVariable(RelaunchedVar) is not null) return null;
+            || (Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "").Contains("malloc", StringComparison.Ordinal)) return null;
         string? lib = Candidates.FirstOrDefault(File.Exists);
         string? exe = Environment.ProcessPath;
         if (lib is null || exe is null) return null;
@@ -35,7 +41,7 @@ static class TcmallocRelaunch
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["LD_PRELOAD"] = lib;
-        psi.Environment[RelaunchedVar] = "1";
+        psi.Environment[RelaunchedVar] = Environment.ProcessId.ToString(); // forked from this (main) thread, which outlives the child
 
         using var child = Process.Start(psi);
         if (child is null) return null;
@@ -45,4 +51,18 @@ static class TcmallocRelaunch
         child.WaitForExit();
         return child.ExitCode;
     }
+
+    /// <summary>In the relaunched child: be killed when the parent dies, and go at once if it already has.</summary>
+    static void DieWithParent(string parent)
+    {
+        if (!OperatingSystem.IsLinux() || !int.TryParse(parent, out int parentPid) || parentPid <= 1) return; // "1": set by hand to skip the relaunch
+        const int PR_SET_PDEATHSIG = 1, SIGKILL = 9;
+        if (PrCtl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && GetPPid() != parentPid) Environment.Exit(137);
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "prctl")]
+    private static partial int PrCtl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport("libc.so.6", EntryPoint = "getppid")]
+    private static partial int GetPPid();
 }
