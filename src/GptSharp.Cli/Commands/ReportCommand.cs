@@ -27,6 +27,8 @@ static class ReportCommand
     public static void Show(string dir, bool plots, TextWriter output, TextWriter error)
     {
         var history = TrainingHistory.Read(Path.Combine(dir, MetricsLog.FileName));
+        if (history.TornLastLine is { } torn)
+            output.WriteLine($"note: {torn}: skipped an incomplete last line (the run was stopped while writing it)");
         if (history.Train.Count == 0 && history.Eval.Count == 0)
             throw new GptSharpException($"{Path.Combine(dir, MetricsLog.FileName)}: no training or evaluation lines yet");
         var summary = TrainingSummary.From(history);

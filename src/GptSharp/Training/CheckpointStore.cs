@@ -27,6 +27,11 @@ public static partial class CheckpointStore
 
     public static string? Latest(string outputDir) => List(outputDir) is { Count: > 0 } all ? all[^1].Path : null;
 
+    /// <summary>N for a directory named checkpoint-N, else null.</summary>
+    public static int? StepOf(string dir) =>
+        CheckpointName().Match(System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(dir))) is { Success: true } m
+        && int.TryParse(m.Groups[1].Value, out int step) ? step : null;
+
     /// <summary>
     /// Deletes all but the newest <paramref name="keep"/> checkpoints (none when null), and never the one at
     /// <paramref name="bestStep"/>: the best checkpoint survives on top of the newest ones.

@@ -72,6 +72,7 @@ public sealed class Trainer
     TrainingResult Train(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         string outputDir = Path.GetFullPath(_o.OutputDir);
+        using var runLock = RunDirectoryLock.Acquire(outputDir); // held until the run ends, however it ends
         string? resumeFrom = PrepareOutputDir(outputDir);
         var metrics = new MetricsLog(Path.Combine(outputDir, MetricsLog.FileName));
         var runOptions = _o.TrajectoryOptions();
@@ -84,7 +85,7 @@ public sealed class Trainer
         TrainerState state;
         if (resumeFrom is not null)
         {
-            state = LoadCheckpoint(resumeFrom, optimizer, runOptions, optionsHash);
+            (state, resumeFrom) = Resume(resumeFrom, outputDir, optimizer, runOptions, optionsHash, progress);
             metrics.TruncateAfter(state.GlobalStep);
             progress?.Report(new TrainingProgress
             {
@@ -303,9 +304,45 @@ public sealed class Trainer
         return plan.ResumeFrom;
     }
 
-    TrainerState LoadCheckpoint(string dir, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash)
+    /// <summary>
+    /// Resumes from <paramref name="chosen"/>. With resume_from_checkpoint=latest, a checkpoint that cannot be read
+    /// (say, a file truncated by a crash or a full disk) is skipped with a warning for the newest one before it; an
+    /// explicit path must be readable. Returns the state and the checkpoint actually used.
+    /// </summary>
+    (TrainerState State, string Dir) Resume(string chosen, string outputDir, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash,
+        IProgress<TrainingProgress>? progress)
     {
-        var state = TrainerState.Read(Path.Combine(dir, TrainerState.FileName));
+        bool latest = _o.ResumeFromCheckpoint == "latest";
+        var candidates = latest ? CheckpointStore.List(outputDir).Select(c => c.Path).Reverse().ToList() : [chosen];
+        var skipped = new List<string>();
+        foreach (string dir in candidates)
+        {
+            CheckpointContents saved;
+            try
+            {
+                saved = CheckpointContents.Read(dir);
+                try { optimizer.Check(saved.Optimizer, saved.OptimizerPath); }
+                catch { saved.Dispose(); throw; }
+            }
+            catch (Exception e) when (latest && e is GptSharpException or IOException or UnauthorizedAccessException)
+            {
+                skipped.Add($"{Path.GetFileName(dir)}: {e.Message}");
+                progress?.Report(new TrainingProgress
+                {
+                    Event = TrainingEvent.Message, MaxSteps = _maxSteps, Path = dir,
+                    Message = $"warning: cannot resume from {dir}, skipping it: {e.Message}",
+                });
+                continue;
+            }
+            using (saved) return (Apply(saved, optimizer, runOptions, optionsHash), dir);
+        }
+        throw new GptSharpException($"resume_from_checkpoint=latest: no checkpoint in {outputDir} can be resumed from ({string.Join("; ", skipped)}); " +
+            "set overwrite_output_dir=true to start over");
+    }
+
+    TrainerState Apply(CheckpointContents saved, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash)
+    {
+        var (dir, state) = (saved.Dir, saved.State);
         if (state.OptionsHash != optionsHash)
         {
             var changed = runOptions.Select(kv => kv.Key)
@@ -316,14 +353,11 @@ public sealed class Trainer
                 "Resuming needs the same options; start a new run with init_from to train further with new ones");
         }
 
-        using (var saved = HfCheckpoint.Load(dir))
-        {
-            var (a, b) = (saved.Config, _model.Config);
-            if ((a.VocabSize, a.BlockSize, a.NLayer, a.NHead, a.NEmbd) != (b.VocabSize, b.BlockSize, b.NLayer, b.NHead, b.NEmbd))
-                throw new GptSharpException($"cannot resume from {dir}: its model shape differs from the one being trained");
-            ModelWeights.Copy(saved, _model);
-        }
-        optimizer.Load(Path.Combine(dir, TrainingOptimizer.FileName));
+        var (a, b) = (saved.Model.Config, _model.Config);
+        if ((a.VocabSize, a.BlockSize, a.NLayer, a.NHead, a.NEmbd) != (b.VocabSize, b.BlockSize, b.NLayer, b.NHead, b.NEmbd))
+            throw new GptSharpException($"cannot resume from {dir}: its model shape differs from the one being trained");
+        ModelWeights.Copy(saved.Model, _model);
+        optimizer.Load(saved.Optimizer, saved.OptimizerPath);
         if (state.TrainSampler is { } sampler) _train.SetState(sampler);
         if (state.TorchRngState is { } rng)
         {

@@ -71,30 +71,41 @@ public abstract class TrainingOptimizer : IDisposable
     public void Load(string path)
     {
         var stored = SafeTensors.Read(path);
-        try
-        {
-            using var _ = no_grad();
-            foreach (var (name, parameter, state) in States())
-                foreach (var slot in Slots(parameter, state))
-                {
-                    string key = $"{name}.{slot.Name}";
-                    long[]? current = slot.Shape();
-                    if (!stored.TryGetValue(key, out var t))
-                    {
-                        if (current is null) continue; // not created when saved either (SGD's momentum before step 1)
-                        throw new GptSharpException($"{path}: missing '{key}'; was it saved with a different optim?");
-                    }
-                    long[] expected = current ?? parameter.shape;
-                    if (!t.shape.SequenceEqual(expected))
-                        throw new GptSharpException($"{path}: '{key}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", expected)}]");
-                    slot.Set(t);
-                }
-        }
+        try { Load(stored, path); }
         finally
         {
             foreach (var t in stored.Values) t.Dispose();
         }
     }
+
+    /// <summary>Puts back tensors read from <paramref name="path"/>; all are checked (<see cref="Check"/>) before any is used.</summary>
+    public void Load(IReadOnlyDictionary<string, Tensor> stored, string path)
+    {
+        Check(stored, path);
+        using var _ = no_grad();
+        foreach (var (key, slot, _) in Expected())
+            if (stored.TryGetValue(key, out var t)) slot.Set(t);
+    }
+
+    /// <summary>Throws, naming <paramref name="path"/>, unless every slot that exists now is stored, with its shape.</summary>
+    public void Check(IReadOnlyDictionary<string, Tensor> stored, string path)
+    {
+        foreach (var (key, slot, parameter) in Expected())
+        {
+            long[]? current = slot.Shape();
+            if (!stored.TryGetValue(key, out var t))
+            {
+                if (current is null) continue; // not created when saved either (SGD's momentum before step 1)
+                throw new GptSharpException($"{path}: missing '{key}'; was it saved with a different optim?");
+            }
+            long[] expected = current ?? parameter.shape;
+            if (!t.shape.SequenceEqual(expected))
+                throw new GptSharpException($"{path}: '{key}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", expected)}]");
+        }
+    }
+
+    IEnumerable<(string Key, OptimizerStateSlot Slot, Parameter Parameter)> Expected() =>
+        from s in States() from slot in Slots(s.Parameter, s.State) select ($"{s.Name}.{slot.Name}", slot, s.Parameter);
 
     public void Dispose()
     {

@@ -95,6 +95,31 @@ public class TrainingReportTests
     }
 
     [Fact]
+    public async Task ATornLastLineIsSkippedWithANote()
+    {
+        string dir = FakeRun();
+        try
+        {
+            string path = Path.Combine(dir, "metrics.jsonl");
+            File.AppendAllText(path, "{\"step\":110,\"loss\":2.2,\"lr\":"); // a run killed mid-write leaves no newline
+            var h = TrainingHistory.Read(path);
+            Assert.Equal(10, h.Train.Count);
+            Assert.Equal($"{path}:14", h.TornLastLine);
+
+            var (code, output, err) = await CliRunner.Run("report", dir, "--no-plots");
+            Assert.True(code == 0, err);
+            Assert.Contains($"note: {path}:14: skipped an incomplete last line", output);
+            Assert.Contains("final step      100", output);
+
+            // Once something follows it, it is no longer the last line: an error naming file:line.
+            File.AppendAllText(path, "\n{\"step\":120,\"loss\":2.0}\n");
+            var e = Assert.Throws<GptSharpException>(() => TrainingHistory.Read(path));
+            Assert.Contains($"{path}:14: not valid JSON", e.Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public async Task ReportCommandPrintsSummaryAndRedrawsCharts()
     {
         string dir = FakeRun();

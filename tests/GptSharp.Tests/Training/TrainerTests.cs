@@ -115,7 +115,7 @@ public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
 
         Assert.False(Directory.Exists(leftover));
         Assert.Equal([15, 20], CheckpointStore.List(o.OutputDir).Select(c => c.Step));
-        Assert.Equal(["checkpoint-15", "checkpoint-20", "final", "metrics.jsonl", "run.json"],
+        Assert.Equal([RunDirectoryLock.FileName, "checkpoint-15", "checkpoint-20", "final", "metrics.jsonl", "run.json"],
             Directory.EnumerateFileSystemEntries(o.OutputDir).Select(Path.GetFileName).Order());
         string ckpt = Path.Combine(o.OutputDir, "checkpoint-20");
         Assert.Equal(["config.json", "model.safetensors", "optimizer.safetensors", "trainer_state.json"],

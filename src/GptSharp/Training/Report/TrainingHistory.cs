@@ -12,23 +12,34 @@ public sealed record EvalPoint(int Step, double ValLoss, double? Elapsed);
 /// <summary>
 /// A run's <c>metrics.jsonl</c> (written by <see cref="MetricsLog"/>) split into training and evaluation lines.
 /// Lines are told apart by their keys: "loss" makes a training line, "val_loss" an evaluation line; other lines
-/// (e.g. from a newer version) are skipped. Bad JSON or a missing/ill-typed key is an error naming file:line.
+/// (e.g. from a newer version) are skipped. Bad JSON or a missing/ill-typed key is an error naming file:line, except in
+/// an unterminated last line that does not parse: a run killed while writing leaves one, so it is skipped and
+/// <see cref="TornLastLine"/> says where.
 /// </summary>
 public sealed record TrainingHistory(IReadOnlyList<TrainPoint> Train, IReadOnlyList<EvalPoint> Eval)
 {
+    /// <summary>"file:line" of a torn last line that was skipped, else null.</summary>
+    public string? TornLastLine { get; init; }
+
     public static TrainingHistory Read(string path)
     {
         if (!File.Exists(path)) throw new GptSharpException($"{path}: no such file (a training run writes {MetricsLog.FileName} into its output directory)");
         var train = new List<TrainPoint>();
         var eval = new List<EvalPoint>();
-        int lineNo = 0;
-        foreach (string line in File.ReadLines(path))
+        string? torn = null;
+        string[] lines = File.ReadAllText(path).Split('\n'); // the last element is "" when the file ends with a newline
+        for (int i = 0; i < lines.Length; i++)
         {
-            lineNo++;
+            string line = lines[i].TrimEnd('\r');
             if (string.IsNullOrWhiteSpace(line)) continue;
-            string where = $"{path}:{lineNo}";
+            string where = $"{path}:{i + 1}";
             JsonObject obj;
             try { obj = JsonNode.Parse(line) as JsonObject ?? throw new GptSharpException($"{where}: expected a JSON object"); }
+            catch (JsonException) when (i == lines.Length - 1)
+            {
+                torn = where;
+                break;
+            }
             catch (JsonException e) { throw new GptSharpException($"{where}: not valid JSON: {e.Message}", e); }
 
             int step = Number(obj, "step", where) is { } s && s == Math.Floor(s) && s >= 0 ? (int)s
@@ -39,7 +50,7 @@ public sealed record TrainingHistory(IReadOnlyList<TrainPoint> Train, IReadOnlyL
                 train.Add(new TrainPoint(step, Required(obj, "loss", where), Number(obj, "lr", where) ?? double.NaN,
                     Number(obj, "grad_norm", where), Number(obj, "tokens_per_sec", where), Number(obj, "elapsed", where)));
         }
-        return new TrainingHistory(train, eval);
+        return new TrainingHistory(train, eval) { TornLastLine = torn };
     }
 
     static double Required(JsonObject obj, string key, string where) =>
