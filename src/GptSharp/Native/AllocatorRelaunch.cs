@@ -19,11 +19,12 @@ static partial class AllocatorRelaunch
     const string Marker = "GPTSHARP_RELAUNCHED";
 
     /// <summary>
-    /// glibc's malloc set up for libtorch's large, short-lived buffers (measured in bench/README.md): large blocks come
-    /// from the heap instead of fresh mmaps, freed memory stays mapped, and transparent huge pages back the heap.
+    /// glibc's malloc set up for libtorch's large, short-lived buffers (measured in bench/README.md): one arena, large
+    /// blocks from the heap instead of fresh mmaps, freed memory kept mapped. Not <c>hugetlb=1</c>: it removes the page
+    /// faults but, where THP defrag is "madvise" (Debian's default), faults then compact memory and gpt2 trains slower.
     /// </summary>
     const string GlibcTunables =
-        "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295:glibc.malloc.top_pad=67108864";
+        "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295:glibc.malloc.top_pad=67108864";
 
     static readonly string[] Tcmalloc =
     [
