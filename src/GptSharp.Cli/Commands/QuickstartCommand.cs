@@ -145,7 +145,6 @@ static class QuickstartCommand
                                         "pass --overwrite to use it anyway (its tokenizer/, data/, model/ and chat/ are replaced), or choose another --output");
     }
 
-
     /// <summary>A path the user can paste from where they are: relative when under the current directory, else absolute.</summary>
     static string Shown(string path)
     {

@@ -337,7 +337,7 @@ public sealed class Trainer
             using (saved) return (Apply(saved, optimizer, runOptions, optionsHash), dir);
         }
         throw new GptSharpException($"resume_from_checkpoint=latest: no checkpoint in {outputDir} can be resumed from ({string.Join("; ", skipped)}); " +
-            "set overwrite_output_dir=true to start over");
+            "pass --overwrite (overwrite_output_dir=true) to start over");
     }
 
     TrainerState Apply(CheckpointContents saved, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash)
