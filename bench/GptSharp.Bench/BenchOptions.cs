@@ -1,3 +1,4 @@
+using GptSharp.Native;
 namespace GptSharp.Bench;
 
 /// <summary>Command line: --preset tiny|small|gpt2|all, --precision fp32|bf16|int8|all, --steps N, --warmup N, --json-out FILE, --no-gemm, --decode.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GptSharp.Inference;
 using GptSharp.Models;
 using ScalarType = TorchSharp.torch.ScalarType;
+using GptSharp.Data;
 
 namespace GptSharp.Bench;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using GptSharp.Native;
+using GptSharp.Data;
 
 namespace GptSharp.Bench;
 

@@ -2,8 +2,8 @@
 // Usage: dotnet run --project samples/ChatClientSample -- MODEL_DIR [--max-tokens N] [--temperature T]
 // MODEL_DIR is a chat model directory (e.g. the final/ of `gptsharp finetune`, or its `gptsharp quantize` copy).
 using GptSharp;
-using GptSharp.Inference;
-using GptSharp.Interop;
+using GptSharp.Chat;
+using GptSharp.Checkpoints;
 using Microsoft.Extensions.AI;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")

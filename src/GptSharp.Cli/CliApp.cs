@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GptSharp.Cli.Commands;
+using GptSharp.Native;
 
 namespace GptSharp.Cli;
 

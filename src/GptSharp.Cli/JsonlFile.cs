@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GptSharp.Interop;
+using GptSharp.IO;
 
 namespace GptSharp.Cli;
 

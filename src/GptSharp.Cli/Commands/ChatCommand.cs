@@ -1,7 +1,11 @@
 using System.CommandLine;
 using GptSharp.Inference;
-using GptSharp.Interop;
 using GptSharp.Models;
+using GptSharp.Chat;
+using GptSharp.Chat.Safety;
+using GptSharp.Checkpoints;
+using GptSharp.Cli.Chat;
+using GptSharp.Native;
 
 namespace GptSharp.Cli.Commands;
 

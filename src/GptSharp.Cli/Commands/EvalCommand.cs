@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using GptSharp.Data;
 using GptSharp.Evaluation;
-using GptSharp.Interop;
 using GptSharp.Models;
+using GptSharp.Checkpoints;
+using GptSharp.IO;
+using GptSharp.Native;
 
 namespace GptSharp.Cli.Commands;
 

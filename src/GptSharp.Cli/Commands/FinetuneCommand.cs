@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GptSharp.Cli.Progress;
 using GptSharp.Training;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Cli.Commands;
 
@@ -41,7 +42,7 @@ static class FinetuneCommand
             // Unless the user chose a block size, fit it to the model's context.
             bool blockChosen = overrides.Any(o => o.StartsWith("block_size=", StringComparison.Ordinal))
                                || (p.GetValue(config) is { } c && File.ReadAllText(c).Contains("\"block_size\"", StringComparison.Ordinal));
-            int context = GptSharp.Interop.HfCheckpoint.ReadConfig(modelDir).BlockSize;
+            int context = GptSharp.Checkpoints.HfCheckpoint.ReadConfig(modelDir).BlockSize;
             if (!blockChosen && options.BlockSize > context) options = options with { BlockSize = context };
 
             using var plan = FineTuning.Check(new FineTuningInputs

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using GptSharp.Inference;
-using GptSharp.Interop;
 using GptSharp.Models;
+using GptSharp.Checkpoints;
+using GptSharp.Native;
 
 namespace GptSharp.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GptSharp.Compression;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Cli.Commands;
 
@@ -20,7 +21,7 @@ static class QuantizeCommand
         {
             var w = p.InvocationConfiguration.Output;
             string input = p.GetValue(model)!, target = p.GetValue(output)!;
-            var r = Int8Checkpoint.QuantizeDirectory(input, target, ct, p.GetValue(overwrite));
+            var r = Int8Quantization.QuantizeDirectory(input, target, ct, p.GetValue(overwrite));
             w.WriteLine($"quantised {r.QuantizedTensors} Linear weights to int8: {Size(r.LinearFloat32Bytes)} → {Size(r.LinearInt8Bytes)} ({Ratio(r.LinearInt8Bytes, r.LinearFloat32Bytes)})");
             w.WriteLine($"weights file: {Size(r.OriginalFileBytes)} → {Size(r.QuantizedFileBytes)} ({Ratio(r.QuantizedFileBytes, r.OriginalFileBytes)})");
             w.WriteLine($"wrote {Path.Combine(target, Int8Checkpoint.WeightsFile)}");

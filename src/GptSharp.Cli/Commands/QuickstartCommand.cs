@@ -5,9 +5,10 @@ using GptSharp.Cli.Progress;
 using GptSharp.Data;
 using GptSharp.Evaluation;
 using GptSharp.Inference;
-using GptSharp.Interop;
 using GptSharp.Tokenization;
 using GptSharp.Training;
+using GptSharp.Checkpoints;
+using GptSharp.IO;
 
 namespace GptSharp.Cli.Commands;
 

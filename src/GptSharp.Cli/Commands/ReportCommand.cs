@@ -1,8 +1,8 @@
 using System.CommandLine;
 using GptSharp.Cli.Progress;
 using GptSharp.Training;
-using GptSharp.Training.Report;
 using Spectre.Console;
+using GptSharp.Cli.Report;
 
 namespace GptSharp.Cli.Commands;
 

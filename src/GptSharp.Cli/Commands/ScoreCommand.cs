@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Training;
+using GptSharp.Checkpoints;
+using GptSharp.Evaluation;
+using GptSharp.IO;
+using GptSharp.Native;
 
 namespace GptSharp.Cli.Commands;
 

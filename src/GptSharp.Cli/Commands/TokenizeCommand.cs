@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Data;
-using GptSharp.Interop;
 using GptSharp.Tokenization;
+using GptSharp.IO;
 
 namespace GptSharp.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using GptSharp.Interop;
 using GptSharp.Tokenization;
+using GptSharp.IO;
 
 namespace GptSharp.Cli.Commands;
 

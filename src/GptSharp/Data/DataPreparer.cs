@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using GptSharp.Interop;
 using GptSharp.Tokenization;
+using GptSharp.IO;
 
 namespace GptSharp.Data;
 

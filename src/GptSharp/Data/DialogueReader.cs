@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using GptSharp.Tokenization;
 
 namespace GptSharp.Data;
 
@@ -153,7 +154,7 @@ public static class DialogueReader
                 if (message.ValueKind != JsonValueKind.Object)
                     throw new GptSharpException($"{name}:{line}: {label} must be an object with \"role\" and \"content\", found {Kind(message)}");
                 string role = RequiredString(message, "role", name, line, label);
-                var parsed = ChatMessage.ParseRole(role)
+                var parsed = ChatTurn.ParseRole(role)
                     ?? throw new GptSharpException($"{name}:{line}: {label} has unknown role \"{role}\"; expected system, user or assistant");
                 turns.Add(new Turn(parsed, RequiredString(message, "content", name, line, label), line, $"{label} ({role})"));
             }
@@ -161,9 +162,9 @@ public static class DialogueReader
         else if (record.TryGetProperty("input", out _) || record.TryGetProperty("output", out _))
         {
             if (record.TryGetProperty("system", out var system) && system.ValueKind != JsonValueKind.Null)
-                turns.Add(new Turn(ChatRole.System, RequiredString(record, "system", name, line, "the record"), line, "\"system\""));
-            turns.Add(new Turn(ChatRole.User, RequiredString(record, "input", name, line, "the record"), line, "\"input\""));
-            turns.Add(new Turn(ChatRole.Assistant, RequiredString(record, "output", name, line, "the record"), line, "\"output\""));
+                turns.Add(new Turn(TurnRole.System, RequiredString(record, "system", name, line, "the record"), line, "\"system\""));
+            turns.Add(new Turn(TurnRole.User, RequiredString(record, "input", name, line, "the record"), line, "\"input\""));
+            turns.Add(new Turn(TurnRole.Assistant, RequiredString(record, "output", name, line, "the record"), line, "\"output\""));
         }
         else throw new GptSharpException($"{name}:{line}: the record has neither \"messages\" nor \"input\"/\"output\"");
 
@@ -215,7 +216,7 @@ public static class DialogueReader
         bool dashSeparated = lines.Any(l => l.Trim() == "---");
 
         var turns = new List<Turn>();
-        ChatRole role = ChatRole.User;
+        TurnRole role = TurnRole.User;
         string marker = "";
         int turnLine = 0, conversationLine = 0;
         StringBuilder? content = null;
@@ -263,42 +264,42 @@ public static class DialogueReader
         return result;
     }
 
-    static (ChatRole, string)? MarkerOf(string line) =>
-        line.StartsWith(UserMarker, StringComparison.Ordinal) ? (ChatRole.User, UserMarker)
-        : line.StartsWith(BotMarker, StringComparison.Ordinal) ? (ChatRole.Assistant, BotMarker)
-        : line.StartsWith(SystemMarker, StringComparison.Ordinal) ? (ChatRole.System, SystemMarker)
+    static (TurnRole, string)? MarkerOf(string line) =>
+        line.StartsWith(UserMarker, StringComparison.Ordinal) ? (TurnRole.User, UserMarker)
+        : line.StartsWith(BotMarker, StringComparison.Ordinal) ? (TurnRole.Assistant, BotMarker)
+        : line.StartsWith(SystemMarker, StringComparison.Ordinal) ? (TurnRole.System, SystemMarker)
         : null;
 
     // ---- structure ----
 
-    readonly record struct Turn(ChatRole Role, string Content, int Line, string Label);
+    readonly record struct Turn(TurnRole Role, string Content, int Line, string Label);
 
     /// <summary>Checks the turn order and contents; <paramref name="line"/> is where the conversation starts.</summary>
     static Conversation Validate(List<Turn> turns, string name, int line)
     {
         if (turns.Count == 0) throw new GptSharpException($"{name}:{line}: the conversation has no turns");
-        if (!turns.Any(t => t.Role == ChatRole.Assistant))
+        if (!turns.Any(t => t.Role == TurnRole.Assistant))
             throw new GptSharpException($"{name}:{line}: the conversation has no assistant turn; fine-tuning needs at least one reply to learn from");
 
-        int first = turns[0].Role == ChatRole.System ? 1 : 0;
+        int first = turns[0].Role == TurnRole.System ? 1 : 0;
         for (int i = 0; i < turns.Count; i++)
         {
             var t = turns[i];
             if (string.IsNullOrWhiteSpace(t.Content))
                 throw new GptSharpException($"{name}:{t.Line}: {t.Label} has empty content");
-            if (t.Role == ChatRole.System && i > 0)
+            if (t.Role == TurnRole.System && i > 0)
                 throw new GptSharpException($"{name}:{t.Line}: {t.Label}: a system message may only come first");
             if (i < first) continue;
-            var expected = (i - first) % 2 == 0 ? ChatRole.User : ChatRole.Assistant;
+            var expected = (i - first) % 2 == 0 ? TurnRole.User : TurnRole.Assistant;
             if (t.Role == expected) continue;
-            if (t.Role == ChatRole.User)
+            if (t.Role == TurnRole.User)
                 throw new GptSharpException($"{name}:{turns[i - 1].Line}: assistant turn missing after {turns[i - 1].Label}");
             throw new GptSharpException($"{name}:{t.Line}: {t.Label} has no user turn before it");
         }
         var last = turns[^1];
-        if (last.Role != ChatRole.Assistant)
+        if (last.Role != TurnRole.Assistant)
             throw new GptSharpException($"{name}:{last.Line}: assistant turn missing after {last.Label}");
 
-        return new Conversation([.. turns.Select(t => new ChatMessage(t.Role, t.Content))], $"{name}:{line}");
+        return new Conversation([.. turns.Select(t => new ChatTurn(t.Role, t.Content))], $"{name}:{line}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
+using GptSharp.Training;
 
 namespace GptSharp.Data;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
+using GptSharp.Tokenization;
 
 namespace GptSharp.Data;
 

@@ -1,3 +1,4 @@
+using GptSharp.Tokenization;
 namespace GptSharp.Data;
 
 /// <summary>What <see cref="SftDatasetBuilder"/> did, so truncation is never silent.</summary>

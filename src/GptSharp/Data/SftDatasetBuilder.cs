@@ -25,7 +25,7 @@ public static class SftDatasetBuilder
             count++;
             var pieces = conversation.Messages.Select(m => template.RenderMessage(m, trainOnPrompt)).ToList();
             // The assistant's tokens (reply text and its <|end|>) of each message, whatever trainOnPrompt says.
-            int Assistant(int message) => conversation.Messages[message].Role == ChatRole.Assistant ? pieces[message].Ids.Length - 1 : 0;
+            int Assistant(int message) => conversation.Messages[message].Role == TurnRole.Assistant ? pieces[message].Ids.Length - 1 : 0;
             assistantTokens += Enumerable.Range(0, pieces.Count).Sum(Assistant);
             int systemCount = conversation.System is null ? 0 : 1;
             var exchangeStarts = ExchangeStarts(conversation.Messages, systemCount);
@@ -49,7 +49,7 @@ public static class SftDatasetBuilder
             foreach (int m in Enumerable.Range(0, systemCount).Concat(Enumerable.Range(keepFrom, pieces.Count - keepFrom)))
             {
                 ChatTemplate.AppendMessage(pieces[m], ids, mask);
-                bool replies = conversation.Messages[m].Role == ChatRole.Assistant;
+                bool replies = conversation.Messages[m].Role == TurnRole.Assistant;
                 assistant.AddRange(pieces[m].Ids.Select((_, i) => replies && i > 0));
             }
             ids.Add(template.EndOfTextId);
@@ -77,11 +77,11 @@ public static class SftDatasetBuilder
     }
 
     /// <summary>Indices of the messages that begin an exchange: each user turn that starts the dialogue or follows an assistant turn.</summary>
-    static List<int> ExchangeStarts(IReadOnlyList<ChatMessage> messages, int first)
+    static List<int> ExchangeStarts(IReadOnlyList<ChatTurn> messages, int first)
     {
         var starts = new List<int>();
         for (int i = first; i < messages.Count; i++)
-            if (i == first || (messages[i].Role != ChatRole.Assistant && messages[i - 1].Role == ChatRole.Assistant))
+            if (i == first || (messages[i].Role != TurnRole.Assistant && messages[i - 1].Role == TurnRole.Assistant))
                 starts.Add(i);
         return starts;
     }

@@ -73,7 +73,7 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
                 if (prompt.Length > room) { prompt = prompt[^room..]; trimmed++; }
                 predictions.Add(tokenizer.DecodeText(generator.Generate(prompt, options, ct)).Trim());
                 references.Add(messages[last].Content);
-                inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == ChatRole.User)?.Content ?? "");
+                inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == TurnRole.User)?.Content ?? "");
                 progress?.Report(i + 1);
             }
             if (trimmed > 0)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using GptSharp.Interop;
+using GptSharp.IO;
 
 namespace GptSharp.Evaluation;
 

@@ -1,3 +1,5 @@
+using GptSharp.Models;
+using GptSharp.Tokenization;
 namespace GptSharp.Inference;
 
 /// <summary>

@@ -3,6 +3,7 @@ using GptSharp.Models;
 using GptSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Inference;
 

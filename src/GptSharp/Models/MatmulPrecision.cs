@@ -1,6 +1,7 @@
 using GptSharp.Compression;
 using TorchSharp;
 using static TorchSharp.torch;
+using GptSharp.Models.Quantized;
 
 namespace GptSharp.Models;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
+using GptSharp.Models.Quantized;
 
 namespace GptSharp.Native;
 

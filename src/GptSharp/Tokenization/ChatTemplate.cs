@@ -63,11 +63,11 @@ public sealed class ChatTemplate
         : throw new GptSharpException($"the tokenizer has no {token} special token; chat fine-tuning needs the role tokens " +
             $"{string.Join(", ", SpecialTokens.ChatRoles)} (the built-in gpt2 tokenizer has them, or add them to tokenizer_config.json)");
 
-    public int RoleId(ChatRole role) => role switch
+    public int RoleId(TurnRole role) => role switch
     {
-        ChatRole.System => SystemId,
-        ChatRole.User => UserId,
-        ChatRole.Assistant => AssistantId,
+        TurnRole.System => SystemId,
+        TurnRole.User => UserId,
+        TurnRole.Assistant => AssistantId,
         _ => throw new ArgumentOutOfRangeException(nameof(role)),
     };
 
@@ -83,7 +83,7 @@ public sealed class ChatTemplate
     }
 
     /// <summary>The conversation so far, then &lt;|assistant|&gt;: the prompt for generating the next reply.</summary>
-    public int[] RenderPrompt(IEnumerable<ChatMessage> messagesSoFar)
+    public int[] RenderPrompt(IEnumerable<ChatTurn> messagesSoFar)
     {
         var ids = new List<int>();
         foreach (var message in messagesSoFar)
@@ -97,7 +97,7 @@ public sealed class ChatTemplate
     }
 
     /// <summary>One message: role token, text, &lt;|end|&gt;, with its mask (see the class comment).</summary>
-    public SftExample RenderMessage(ChatMessage message, bool trainOnPrompt = false)
+    public SftExample RenderMessage(ChatTurn message, bool trainOnPrompt = false)
     {
         int[] text = _tokenizer.Encode(message.Content);
         var ids = new int[text.Length + 2];
@@ -105,7 +105,7 @@ public sealed class ChatTemplate
         text.CopyTo(ids, 1);
         ids[^1] = EndId;
         var mask = new bool[ids.Length];
-        bool counts = trainOnPrompt || message.Role == ChatRole.Assistant;
+        bool counts = trainOnPrompt || message.Role == TurnRole.Assistant;
         mask.AsSpan(1).Fill(counts);
         mask[0] = trainOnPrompt;
         return new SftExample(ids, mask);

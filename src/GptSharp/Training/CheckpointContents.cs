@@ -1,6 +1,6 @@
-using GptSharp.Interop;
 using GptSharp.Models;
 using static TorchSharp.torch;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Training;
 

@@ -2,9 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Data;
 using GptSharp.Inference;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tokenization;
+using GptSharp.Checkpoints;
+using GptSharp.IO;
+using GptSharp.Native;
 
 namespace GptSharp.Training;
 

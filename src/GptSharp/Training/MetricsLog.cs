@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GptSharp.Interop;
+using GptSharp.IO;
 
 namespace GptSharp.Training;
 

@@ -1,8 +1,9 @@
 using GptSharp.Data;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using TorchSharp;
+using GptSharp.Checkpoints;
+using GptSharp.Native;
 
 namespace GptSharp.Training;
 

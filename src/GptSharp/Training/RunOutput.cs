@@ -1,4 +1,4 @@
-using GptSharp.Interop;
+using GptSharp.IO;
 
 namespace GptSharp.Training;
 

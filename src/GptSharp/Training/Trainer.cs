@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using GptSharp.Data;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
+using GptSharp.Checkpoints;
+using GptSharp.IO;
 
 namespace GptSharp.Training;
 

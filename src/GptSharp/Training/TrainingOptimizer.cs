@@ -1,7 +1,7 @@
-using GptSharp.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Training;
 

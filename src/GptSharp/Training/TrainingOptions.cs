@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using GptSharp.Models;
+using GptSharp.Data;
 
 namespace GptSharp.Training;
 

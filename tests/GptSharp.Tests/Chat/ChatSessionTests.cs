@@ -4,6 +4,9 @@ using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using TorchSharp;
+using GptSharp.Chat;
+using GptSharp.Chat.Safety;
+using GptSharp.Tests.Inference;
 
 namespace GptSharp.Tests.Chat;
 
@@ -42,7 +45,7 @@ public class ChatSessionTests
         var script = new Script([.. Ids("Hello there"), Template.EndId, .. Ids(" never shown")]);
         var session = Session(script);
         Assert.Equal("Hello there", await session.ReplyAsync("Hi"));
-        Assert.Equal([new ChatMessage(ChatRole.User, "Hi"), new ChatMessage(ChatRole.Assistant, "Hello there")], session.History);
+        Assert.Equal([new ChatTurn(TurnRole.User, "Hi"), new ChatTurn(TurnRole.Assistant, "Hello there")], session.History);
 
         await session.ReplyAsync("And again?");
         // The second prompt is the whole conversation, ending with <|assistant|>.
@@ -67,7 +70,7 @@ public class ChatSessionTests
         var script = new Script([.. Ids("玫瑰"), Template.EndId]);
         var session = Session(script, options: new() { SystemPrompt = "You are a poet.", UserPrefix = "写一首浪漫的诗：" });
         await session.ReplyAsync("月亮");
-        Assert.Equal(Template.RenderPrompt([new(ChatRole.System, "You are a poet."), new(ChatRole.User, "写一首浪漫的诗：月亮")]), script.Prompts[0]);
+        Assert.Equal(Template.RenderPrompt([new(TurnRole.System, "You are a poet."), new(TurnRole.User, "写一首浪漫的诗：月亮")]), script.Prompts[0]);
         Assert.Equal("写一首浪漫的诗：月亮", session.History[0].Content);
     }
 
@@ -118,7 +121,7 @@ public class ChatSessionTests
             }
         });
         Assert.Equal(" one two", string.Concat(shown));
-        Assert.Equal(new ChatMessage(ChatRole.Assistant, " one two"), session.History[^1]);
+        Assert.Equal(new ChatTurn(TurnRole.Assistant, " one two"), session.History[^1]);
 
         session.Reset();
         Assert.Empty(session.History);

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using GptSharp.Cli;
+using GptSharp.Tests.Cli.Commands;
+using GptSharp.Tests.Training;
 
 namespace GptSharp.Tests.Cli;
 

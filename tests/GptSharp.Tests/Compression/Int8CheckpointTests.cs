@@ -2,13 +2,16 @@ using System.Globalization;
 using System.Text.Json;
 using GptSharp.Compression;
 using GptSharp.Evaluation;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tests.Cli;
 using GptSharp.Tokenization;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using GptSharp.Checkpoints;
+using GptSharp.IO;
+using GptSharp.Inference;
+using GptSharp.Tests.IO;
 
 namespace GptSharp.Tests.Compression;
 
@@ -114,7 +117,7 @@ public class Int8CheckpointTests(ITestOutputHelper log)
 
         using var tmp = new Fixture.TempDir();
         ModelDirectory.Save(model, tokenizer, tmp["fp32"]);
-        var report = Int8Checkpoint.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
+        var report = Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         using var fp32 = ModelDirectory.Load(tmp["fp32"]);
         using var int8 = ModelDirectory.Load(tmp["int8"]);
 
@@ -189,7 +192,7 @@ public class Int8CheckpointTests(ITestOutputHelper log)
     public async Task QuantizeIntoAnUnwritablePlaceFailsBeforeLoadingNamingTheUsersPath()
     {
         using var tmp = ModelDir();
-        string target = Path.Combine(GptSharp.Tests.Interop.Unwritable.Directory(tmp), "int8");
+        string target = Path.Combine(GptSharp.Tests.IO.Unwritable.Directory(tmp), "int8");
         var (code, output, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", target);
         Assert.Equal(1, code);
         Assert.StartsWith($"error: {target}: cannot write there", error);

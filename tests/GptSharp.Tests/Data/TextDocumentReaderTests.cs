@@ -1,5 +1,6 @@
 using System.Text;
 using GptSharp.Data;
+using GptSharp.Tokenization;
 
 namespace GptSharp.Tests.Data;
 

@@ -1,7 +1,8 @@
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using TorchSharp;
+using GptSharp.Checkpoints;
+using GptSharp.Inference;
 
 namespace GptSharp.Tests.Inference;
 

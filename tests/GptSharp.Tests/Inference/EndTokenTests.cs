@@ -1,8 +1,9 @@
 using GptSharp.Inference;
-using GptSharp.Interop;
 using GptSharp.Tests.Cli;
 using GptSharp.Tokenization;
 using Microsoft.Extensions.AI;
+using GptSharp.Chat;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Tests.Inference;
 

@@ -1,6 +1,7 @@
 using GptSharp.Inference;
 using GptSharp.Models;
 using TorchSharp;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Tests.Inference;
 
@@ -175,7 +176,7 @@ public class TextGeneratorReferenceTests
         var greedy = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Fixture.Path("gpt2-tiny-hf", "expected.json")))
             .RootElement.GetProperty("greedy");
         int[] Ids(string name) => greedy.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        using var m = GptSharp.Interop.HfCheckpoint.Load(Fixture.Path("gpt2-tiny-hf"));
+        using var m = GptSharp.Checkpoints.HfCheckpoint.Load(Fixture.Path("gpt2-tiny-hf"));
         // The reference does not stop at end-of-text; ours would, had the model produced 50256.
         var g = new TextGenerator(m, endOfTextId: 50256);
         var got = g.Generate(Ids("prompt_ids"), new GenerationOptions { DoSample = false, MaxNewTokens = 20, UseCache = useCache });

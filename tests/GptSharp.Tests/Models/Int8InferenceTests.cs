@@ -1,9 +1,9 @@
 using GptSharp.Compression;
 using GptSharp.Inference;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using static TorchSharp.torch;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Tests.Models;
 
@@ -76,7 +76,7 @@ public class Int8InferenceTests
         using (var model = Gpt.Create(Tiny with { VocabSize = 50257 }, seed: 6))
         {
             ModelDirectory.Save(model, BpeTokenizer.Gpt2(), tmp["fp32"]);
-            Int8Checkpoint.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
+            Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         }
         using var fromInt8 = ModelDirectory.Load(tmp["int8"]);
         using var fromFloat = ModelDirectory.Load(tmp["fp32"]);

@@ -1,7 +1,7 @@
 using GptSharp.Data;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Training;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Tests.Training;
 

@@ -1,3 +1,4 @@
+using GptSharp.Models;
 namespace GptSharp.Tests.Training;
 
 /// <summary>

@@ -1,9 +1,9 @@
 using GptSharp.Data;
-using GptSharp.Interop;
 using GptSharp.Models;
 using GptSharp.Tests.Data;
 using GptSharp.Tokenization;
 using GptSharp.Training;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Tests.Training;
 

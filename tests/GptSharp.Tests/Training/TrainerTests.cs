@@ -1,4 +1,5 @@
 using GptSharp.Training;
+using GptSharp.Checkpoints;
 
 namespace GptSharp.Tests.Training;
 
@@ -128,7 +129,7 @@ public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         Assert.Equal(4, progress.All.Count(p => p.Event == TrainingEvent.Evaluation));
 
         // The checkpoint is a loadable model directory.
-        using var model = GptSharp.Interop.HfCheckpoint.Load(ckpt);
+        using var model = GptSharp.Checkpoints.HfCheckpoint.Load(ckpt);
         Assert.Equal(2, model.Config.NLayer);
 
         // metrics.jsonl: one line per logged step, plus evaluation lines.

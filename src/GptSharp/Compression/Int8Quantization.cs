@@ -1,0 +1,47 @@
+using GptSharp.Checkpoints;
+using GptSharp.IO;
+
+namespace GptSharp.Compression;
+
+/// <summary>Sizes before and after <see cref="Int8Quantization.QuantizeDirectory"/>, in bytes.</summary>
+public sealed record Int8QuantizationReport(
+    long OriginalFileBytes, long QuantizedFileBytes, long LinearFloat32Bytes, long LinearInt8Bytes, int QuantizedTensors);
+
+/// <summary>Weight-only int8 quantisation of a model directory (the format: <see cref="Int8Checkpoint"/>).</summary>
+public static class Int8Quantization
+{
+    /// <summary>
+    /// Copies <paramref name="inputDir"/> (config, tokenizer and generation files; not its weights) to
+    /// <paramref name="outputDir"/> with int8 weights instead, replacing the output only once complete. An existing
+    /// non-empty output is replaced only when <paramref name="overwrite"/> is set, and never when it holds the input or
+    /// the working directory (<see cref="OutputDirectory.Check"/>).
+    /// </summary>
+    public static Int8QuantizationReport QuantizeDirectory(string inputDir, string outputDir, CancellationToken ct = default, bool overwrite = false)
+    {
+        if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputDir)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir)))
+            throw new GptSharpException($"--output must differ from --model ({outputDir})");
+        OutputDirectory.Check(outputDir, overwrite, "--overwrite", [inputDir]);
+        using var model = HfCheckpoint.Load(inputDir);
+        ct.ThrowIfCancellationRequested();
+        string source = File.Exists(Path.Combine(inputDir, HfCheckpoint.WeightsFile)) ? HfCheckpoint.WeightsFile : Int8Checkpoint.WeightsFile;
+        OutputDirectory.Write(outputDir, tmp =>
+        {
+            foreach (var file in Directory.EnumerateFiles(inputDir))
+                if (!Int8Checkpoint.IsWeightsFile(Path.GetFileName(file))) File.Copy(file, Path.Combine(tmp, Path.GetFileName(file)));
+            Int8Checkpoint.WriteWeights(model, tmp);
+        });
+
+        long linearFp32 = 0, linearInt8 = 0;
+        int count = 0;
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!Int8Checkpoint.IsQuantized(name)) continue;
+            count++;
+            linearFp32 += p.numel() * 4;
+            linearInt8 += p.numel() + p.shape[0] * 4; // values + one float32 scale per output channel
+        }
+        return new Int8QuantizationReport(new FileInfo(Path.Combine(inputDir, source)).Length,
+            new FileInfo(Path.Combine(outputDir, Int8Checkpoint.WeightsFile)).Length, linearFp32, linearInt8, count);
+    }
+
+}
