@@ -37,7 +37,7 @@ static class EvalCommand
             EvaluationReport report;
             if (p.GetValue(text))
             {
-                string content = ReadUtf8(dataPath);
+                string content = Utf8Text.ReadFile(dataPath);
                 using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
                 loaded.Model.UseForInference(inference);
                 report = new TextEvaluator(loaded.Model, loaded.Tokenizer).Evaluate(content, dataPath, ct) with { Model = loaded.Directory };
@@ -77,12 +77,5 @@ static class EvalCommand
             return Task.FromResult(0);
         });
         return cmd;
-    }
-
-    static string ReadUtf8(string path)
-    {
-        if (!File.Exists(path)) throw new GptSharpException($"{path}: file not found");
-        try { return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path)); }
-        catch (System.Text.DecoderFallbackException) { throw new GptSharpException($"{path}: not valid UTF-8"); }
     }
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using GptSharp.IO;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -39,7 +39,7 @@ public static class DialogueReader
     {
         int start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
         var data = bytes.AsMemory(start);
-        string text = DecodeUtf8(data.Span, name);
+        string text = Utf8Text.Decode(data.Span, name);
         if (string.IsNullOrWhiteSpace(text))
             throw new GptSharpException($"{name}:1: empty file; expected a JSON array, JSON lines or a <user>/<bot> transcript");
         if (format == DialogueFormat.Auto) format = Detect(text);
@@ -64,19 +64,6 @@ public static class DialogueReader
             return c switch { '[' => DialogueFormat.JsonArray, '{' => DialogueFormat.JsonLines, _ => DialogueFormat.Transcript };
         }
         return DialogueFormat.Transcript;
-    }
-
-    static string DecodeUtf8(ReadOnlySpan<byte> bytes, string name)
-    {
-        var chars = new char[bytes.Length];
-        var status = Utf8.ToUtf16(bytes, chars, out int bytesRead, out int charsWritten, replaceInvalidSequences: false);
-        if (status != OperationStatus.Done)
-        {
-            int line = 1 + bytes[..bytesRead].Count((byte)'\n');
-            int lineStart = bytes[..bytesRead].LastIndexOf((byte)'\n') + 1;
-            throw new GptSharpException($"{name}:{line}: invalid UTF-8 (at byte {bytesRead - lineStart} of the line); the input must be UTF-8 text");
-        }
-        return new string(chars, 0, charsWritten);
     }
 
     // ---- JSON ----

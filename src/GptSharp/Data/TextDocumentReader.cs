@@ -1,3 +1,4 @@
+using GptSharp.IO;
 using System.Text;
 using GptSharp.Tokenization;
 
@@ -16,8 +17,6 @@ internal static class TextDocumentReader
     public const int TargetPieceChars = 1 << 16;
     /// <summary>A longer line is cut (before a space where possible) so one huge line cannot exhaust memory.</summary>
     public const int MaxLineBytes = 1 << 20;
-
-    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The file's non-empty documents, in order. <paramref name="bytesRead"/> is told each block's size as it is read.</summary>
     public static IEnumerable<TextPiece> Read(string path, DocumentBoundary boundary, Action<long>? bytesRead = null, CancellationToken ct = default)
@@ -128,7 +127,7 @@ internal static class TextDocumentReader
     static string Decode(string path, long lineNumber, byte[] bytes, int length, bool complete)
     {
         string text;
-        try { text = StrictUtf8.GetString(bytes, 0, length); }
+        try { text = Utf8Text.Strict.GetString(bytes, 0, length); }
         catch (DecoderFallbackException e)
         {
             throw new GptSharpException($"{path}:{lineNumber}: invalid UTF-8 (at byte {e.Index} of the line); the input must be UTF-8 text");

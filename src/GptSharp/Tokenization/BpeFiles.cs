@@ -1,3 +1,4 @@
+using GptSharp.IO;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -61,15 +62,7 @@ static class BpeFiles
     /// <summary>Parses merges.txt into (left, right, line number) rules, in rank order.</summary>
     public static List<(string Left, string Right, int Line)> ReadMerges(byte[] bytes, string path)
     {
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new GptSharpException($"{path}: not valid UTF-8", e);
-        }
+        string text = Utf8Text.Decode(bytes, path);
         var merges = new List<(string, string, int)>();
         int lineNumber = 0;
         foreach (var rawLine in text.AsSpan().EnumerateLines())
@@ -187,7 +180,7 @@ static class BpeFiles
 
         // vocab.json holds the ordinary tokens and the end-of-text token, as GPT-2's does; the other special tokens
         // live in tokenizer_config.json's added_tokens_decoder, as Hugging Face writes added tokens.
-        WriteAtomically(Path.Combine(dir, VocabFile), stream =>
+        AtomicFile.Write(Path.Combine(dir, VocabFile), stream =>
         {
             using var w = new Utf8JsonWriter(stream, writerOptions);
             w.WriteStartObject();
@@ -197,9 +190,9 @@ static class BpeFiles
             w.WriteEndObject();
         });
 
-        WriteAtomically(Path.Combine(dir, MergesFile), stream =>
+        AtomicFile.Write(Path.Combine(dir, MergesFile), stream =>
         {
-            using var w = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
+            using var w = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
             w.WriteLine(MergesHeader);
             foreach (var (left, right) in vocabulary.Merges) { w.Write(left); w.Write(' '); w.WriteLine(right); }
         });
@@ -223,27 +216,11 @@ static class BpeFiles
             ["tokenizer_class"] = "GPT2Tokenizer",
             ["unk_token"] = vocabulary.EndOfText,
         };
-        WriteAtomically(Path.Combine(dir, ConfigFile), stream =>
+        AtomicFile.Write(Path.Combine(dir, ConfigFile), stream =>
         {
             using var w = new Utf8JsonWriter(stream, writerOptions);
             config.WriteTo(w);
         });
-    }
-
-    static void WriteAtomically(string path, Action<Stream> write)
-    {
-        string tmp = $"{path}.tmp-{Guid.NewGuid():N}";
-        try
-        {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-                write(stream);
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(tmp);
-            throw;
-        }
     }
 
     static string Quote(string s) => JsonSerializer.Serialize(s);

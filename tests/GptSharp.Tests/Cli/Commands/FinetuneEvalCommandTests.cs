@@ -139,7 +139,7 @@ public class FinetuneEvalCommandTests
         File.WriteAllBytes(tmp["bad.txt"], [0x61, 0xff, 0x62]);
         (code, _, err) = await CliRunner.Run("eval", "--model", model, "--data", tmp["bad.txt"], "--text");
         Assert.Equal(1, code);
-        Assert.Contains("not valid UTF-8", err);
+        Assert.Contains($"{tmp["bad.txt"]}:1: invalid UTF-8 (at byte 1 of the line)", err);
     }
 
     [Fact]
