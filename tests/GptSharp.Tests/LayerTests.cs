@@ -97,6 +97,18 @@ public class LayerTests
     }
 
     [Fact]
+    public void TheCliFoldersAreLayeredToo()
+    {
+        var cli = typeof(GptSharp.Cli.CliApp).Assembly;
+        string[] folders = ["Chat", "Progress", "Report", "Commands"];
+        bool CliUses(string from, string to) => !Types.InAssembly(cli).That().ResideInNamespace($"GptSharp.Cli.{from}")
+            .Should().NotHaveDependencyOn($"GptSharp.Cli.{to}").GetResult().IsSuccessful;
+        // The commands are the top: the REPL, progress views and report drawing never reach back into them.
+        Assert.All(folders[..^1], f => Assert.False(CliUses(f, "Commands"), $"Cli.{f} uses Cli.Commands"));
+        Assert.Null(FindCycle(folders, CliUses));
+    }
+
+    [Fact]
     public void CycleFinderFindsACycle() =>
         Assert.Equal("A → B → C → A", FindCycle(["A", "B", "C"], (a, b) => (a, b) is ("A", "B") or ("B", "C") or ("C", "A")));
 

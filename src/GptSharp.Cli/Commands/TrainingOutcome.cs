@@ -1,8 +1,8 @@
 using System.Globalization;
-using GptSharp.Cli.Commands;
+using GptSharp.Cli.Report;
 using GptSharp.Training;
 
-namespace GptSharp.Cli.Progress;
+namespace GptSharp.Cli.Commands;
 
 /// <summary>How `train` and `finetune` end: where a cancelled run can resume, or the run's summary, charts and result.</summary>
 static class TrainingOutcome
@@ -17,7 +17,7 @@ static class TrainingOutcome
                 : "stopped before the first step; nothing saved");
             return 130;
         }
-        ReportCommand.Show(result.OutputDir, plots: true, output, error);
+        RunReport.Show(result.OutputDir, plots: true, output, error);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"done: {result.Step} steps, loss {result.LastLoss:F4}{(result.LastValLoss is { } v ? $", val_loss {v:F4} (ppl {Math.Exp(v):F2})" : "")}; {what} in {result.FinalDir}"));
         return 0;
