@@ -24,9 +24,8 @@ static class ScoreCommand
         {
             var inference = PrecisionOption.Get(p, precision);
             OutputDirectory.CheckFile(p.GetValue(output)!); // before the model load
-            using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-            gpt.UseForInference(inference);
-            var scorer = new SequenceScorer(gpt);
+            using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
+            var scorer = new SequenceScorer(loaded.Model);
             int n = JsonlFile.Transform(p.GetValue(input)!, p.GetValue(output)!, (obj, where) =>
             {
                 ct.ThrowIfCancellationRequested();

@@ -4,10 +4,12 @@ using static TorchSharp.torch;
 namespace GptSharp.Models;
 
 /// <summary>Multi-head masked self-attention: one fused q/k/v projection, scaled dot-product attention, output projection.</summary>
-public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IReplaceableChildren
 {
-    // Field names are the GPT-2 parameter names (h.N.attn.c_attn.weight, …).
-    readonly nn.Module<Tensor, Tensor> c_attn, c_proj, resid_dropout;
+    // Field names are the GPT-2 parameter names (h.N.attn.c_attn.weight, …). The projections are nn.Linear, or what
+    // quantisation put in their place.
+    nn.Module<Tensor, Tensor> c_attn, c_proj;
+    readonly nn.Module<Tensor, Tensor> resid_dropout;
     readonly GptConfig _config;
     readonly MatmulPrecision _precision;
 
@@ -22,6 +24,14 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) => Forward(x, null, 0);
+
+    nn.Module<Tensor, Tensor> IReplaceableChildren.ReplaceChild(string name, nn.Module<Tensor, Tensor> module)
+    {
+        var old = name switch { nameof(c_attn) => c_attn, nameof(c_proj) => c_proj, _ => throw ChildReplacement.Unknown(this, name) };
+        if (name == nameof(c_attn)) c_attn = module; else c_proj = module;
+        ChildReplacement.Register(this, name, module);
+        return old;
+    }
 
     internal Tensor Forward(Tensor x, KvCache? cache, int layer)
     {

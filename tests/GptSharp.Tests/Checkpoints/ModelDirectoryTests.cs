@@ -13,7 +13,7 @@ public class ModelDirectoryTests
         var tok = new BpeTrainer(new BpeTrainerOptions { VocabSize = 300, MinPairFrequency = 1 })
             .Train(["the cat sat on the mat", "the dog sat on the log"]);
         using var model = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 });
-        ModelDirectory.Save(model, tok, tmp["m"]);
+        new ModelDirectory(model, tok).Save(tmp["m"]);
         Assert.Equal(["config.json", "merges.txt", "model.safetensors", "tokenizer_config.json", "vocab.json"],
             Directory.GetFiles(tmp["m"]).Select(Path.GetFileName).Order());
         using var loaded = ModelDirectory.Load(tmp["m"]);
@@ -33,7 +33,7 @@ public class ModelDirectoryTests
     {
         using var tmp = new Fixture.TempDir();
         using var model = Gpt.Create(new GptConfig { VocabSize = 1000, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 });
-        var e = Assert.Throws<GptSharpException>(() => ModelDirectory.Save(model, BpeTokenizer.Gpt2(), tmp["m"]));
+        var e = Assert.Throws<GptSharpException>(() => new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["m"]));
         Assert.Contains("vocab_size is 1000", e.Message);
         Assert.False(Directory.Exists(tmp["m"]));
     }

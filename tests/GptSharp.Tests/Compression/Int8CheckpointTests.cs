@@ -116,7 +116,7 @@ public class Int8CheckpointTests(ITestOutputHelper log)
         model.eval();
 
         using var tmp = new Fixture.TempDir();
-        ModelDirectory.Save(model, tokenizer, tmp["fp32"]);
+        new ModelDirectory(model, tokenizer).Save(tmp["fp32"]);
         var report = Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         using var fp32 = ModelDirectory.Load(tmp["fp32"]);
         using var int8 = ModelDirectory.Load(tmp["int8"]);
