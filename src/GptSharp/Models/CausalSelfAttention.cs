@@ -12,11 +12,13 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IReplaceabl
     readonly nn.Module<Tensor, Tensor> resid_dropout;
     readonly GptConfig _config;
     readonly MatmulPrecision _precision;
+    readonly KeptCasts _c_attnCasts, _c_projCasts;
 
     public CausalSelfAttention(GptConfig config, MatmulPrecision precision) : base(nameof(CausalSelfAttention))
     {
         _config = config;
         _precision = precision;
+        (_c_attnCasts, _c_projCasts) = (precision.ForLayer(), precision.ForLayer());
         c_attn = nn.Linear(config.NEmbd, 3 * config.NEmbd);
         c_proj = nn.Linear(config.NEmbd, config.NEmbd);
         resid_dropout = nn.Dropout(config.Dropout);
@@ -37,7 +39,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IReplaceabl
     {
         long b = x.shape[0], t = x.shape[1];
         int h = _config.NHead, d = _config.HeadSize;
-        var qkv = _precision.Linear(x, c_attn).split(_config.NEmbd, dim: 2);
+        var qkv = _precision.Linear(x, c_attn, _c_attnCasts).split(_config.NEmbd, dim: 2);
         Tensor Heads(Tensor a) => a.view(b, t, h, d).transpose(1, 2); // [B, H, T, D]
         Tensor q = Heads(qkv[0]), k = Heads(qkv[1]), v = Heads(qkv[2]);
 
@@ -57,6 +59,6 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IReplaceabl
             y = nn.functional.scaled_dot_product_attention(q, k, v, mask, p);
         }
         y = y.transpose(1, 2).contiguous().view(b, t, _config.NEmbd);
-        return resid_dropout.forward(_precision.Linear(y, c_proj));
+        return resid_dropout.forward(_precision.Linear(y, c_proj, _c_projCasts));
     }
 }

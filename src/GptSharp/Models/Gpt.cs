@@ -21,11 +21,13 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
     /// inference the layers themselves are swapped (<c>Models.Quantized.Int8WeightOnly.Quantize</c>).
     /// </summary>
     public MatmulPrecision Precision { get; } = new();
+    readonly KeptCasts _headCasts;
 
     /// <summary>A freshly initialised model; the same seed gives the same weights, whatever else uses torch's global RNG.</summary>
     public Gpt(GptConfig config, long seed = 1337) : base(nameof(Gpt))
     {
         Config = config.Validate();
+        _headCasts = Precision.ForLayer();
         wte = nn.Embedding(config.VocabSize, config.NEmbd);
         wpe = nn.Embedding(config.BlockSize, config.NEmbd);
         drop = nn.Dropout(config.Dropout);
@@ -81,22 +83,15 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
         int past = cache?.Length ?? 0;
         if (past + t > Config.BlockSize)
             throw new GptSharpException($"sequence of {past + t} tokens is longer than the model's context ({Config.BlockSize})");
-        try
-        {
-            using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
-            using var tokens = wte.forward(idx);
-            var x = drop.forward(tokens + wpe.forward(pos));
-            for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
-            if (lastPositionOnly) x = x[.., ^1..];
-            x = ln_f.forward(x);
-            var logits = Head(x);
-            cache?.Advance((int)t);
-            return logits;
-        }
-        finally
-        {
-            Precision.EndPass();
-        }
+        using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
+        using var tokens = wte.forward(idx);
+        var x = drop.forward(tokens + wpe.forward(pos));
+        for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
+        if (lastPositionOnly) x = x[.., ^1..];
+        x = ln_f.forward(x);
+        var logits = Head(x);
+        cache?.Advance((int)t);
+        return logits;
     }
 
     /// <summary>Tied LM head: logits = x · wteᵀ.</summary>
@@ -104,7 +99,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
     {
         if (wte is ITiedTokenEmbedding tied) return tied.Head(x);
         using var weight = ((TorchSharp.Modules.Embedding)wte).weight!;
-        return Precision.Linear(x, wte, weight, null);
+        return Precision.Linear(x, weight, null, _headCasts);
     }
 
     nn.Module<Tensor, Tensor> IReplaceableChildren.ReplaceChild(string name, nn.Module<Tensor, Tensor> module)

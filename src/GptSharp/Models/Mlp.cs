@@ -10,10 +10,12 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, IReplaceableChildren
     nn.Module<Tensor, Tensor> c_fc, c_proj;
     readonly nn.Module<Tensor, Tensor> dropout;
     readonly MatmulPrecision _precision;
+    readonly KeptCasts _c_fcCasts, _c_projCasts;
 
     public Mlp(GptConfig config, MatmulPrecision precision) : base(nameof(Mlp))
     {
         _precision = precision;
+        (_c_fcCasts, _c_projCasts) = (precision.ForLayer(), precision.ForLayer());
         c_fc = nn.Linear(config.NEmbd, 4 * config.NEmbd);
         c_proj = nn.Linear(4 * config.NEmbd, config.NEmbd);
         dropout = nn.Dropout(config.Dropout);
@@ -30,7 +32,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, IReplaceableChildren
 
     public override Tensor forward(Tensor x)
     {
-        var hidden = nn.functional.gelu(_precision.Linear(x, c_fc), TorchSharp.Modules.GELU.Approximate.tanh);
-        return dropout.forward(_precision.Linear(hidden, c_proj));
+        var hidden = nn.functional.gelu(_precision.Linear(x, c_fc, _c_fcCasts), TorchSharp.Modules.GELU.Approximate.tanh);
+        return dropout.forward(_precision.Linear(hidden, c_proj, _c_projCasts));
     }
 }
