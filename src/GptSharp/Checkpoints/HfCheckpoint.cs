@@ -46,10 +46,11 @@ public static class HfCheckpoint
     public static Gpt Load(string dir, Device? device = null) => Load(dir, device, InferencePrecision.Float32);
 
     /// <summary>
-    /// The weights set up for <paramref name="precision"/>: <see cref="InferencePrecision.Auto"/> is int8 for an int8
-    /// directory (its stored int8 weights used as they are), else float32.
+    /// The weights alone (no tokenizer: for work on token ids), set up for <paramref name="precision"/>:
+    /// <see cref="InferencePrecision.Auto"/> is int8 for an int8 directory (its stored int8 weights used as they are),
+    /// else float32.
     /// </summary>
-    internal static Gpt Load(string dir, Device? device, InferencePrecision precision)
+    public static Gpt Load(string dir, Device? device, InferencePrecision precision)
     {
         var config = ReadConfig(dir);
         string weights = Path.Combine(dir, WeightsFile);

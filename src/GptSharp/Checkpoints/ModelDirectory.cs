@@ -50,7 +50,10 @@ public sealed class ModelDirectory : IDisposable
         set => _generation = value.Validate();
     }
 
-    /// <summary>The chat template of a chat model (tokenizer_config.json names one); null for a base model.</summary>
+    /// <summary>
+    /// The chat template of a chat model (tokenizer_config.json names one and the tokenizer has the role tokens); null
+    /// for a base model, or for one whose template is not ours (no role tokens to render it with).
+    /// </summary>
     public ChatTemplate? ChatTemplate { get; set; }
 
     /// <summary>
@@ -72,7 +75,7 @@ public sealed class ModelDirectory : IDisposable
         // Bad generation or tokenizer files fail before the (slow) weights load.
         int[] ends = GenerationConfigFile.ReadEndTokenIds(dir);
         GenerationOptions? generation = File.Exists(Path.Combine(dir, GenerationConfigFile.FileName)) ? GenerationConfigFile.Read(dir) : null;
-        var template = HasChatTemplate(dir) ? new ChatTemplate(tokenizer) : null;
+        var template = HasChatTemplate(dir) && HasRoleTokens(tokenizer) ? new ChatTemplate(tokenizer) : null;
         var model = HfCheckpoint.Load(dir, options.Device, options.Precision);
         return new ModelDirectory(model, tokenizer, ownsModel: true)
         {
@@ -118,6 +121,9 @@ public sealed class ModelDirectory : IDisposable
         try { return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o[ChatTemplateKey] is not null; }
         catch (JsonException e) { throw new GptSharpException($"{path}: not valid JSON ({e.Message})"); }
     }
+
+    static bool HasRoleTokens(BpeTokenizer tokenizer) =>
+        SpecialTokens.ChatRoles.All(t => tokenizer.TokenToId(t) is int id && tokenizer.IsSpecial(id));
 
     static void AddChatTemplate(string dir)
     {

@@ -164,6 +164,7 @@ public class Int8InferenceTests
                      () => HfCheckpoint.Save(model, tmp["out"]),
                      () => PrecisionSetup.Apply(model, InferencePrecision.Float32),
                      () => PrecisionSetup.Apply(model, InferencePrecision.BFloat16),
+                     () => VocabularyResize.Resize(model, Tiny.VocabSize + 3).Dispose(),
                  })
             Assert.Contains("quantised to int8", Assert.Throws<GptSharpException>(attempt).Message);
         Assert.False(Directory.Exists(tmp["out"]) && Directory.EnumerateFiles(tmp["out"]).Any());

@@ -26,6 +26,8 @@ public sealed class Int8Linear : nn.Module<Tensor, Tensor>
     public Tensor? FloatBias => bias_float32 ?? bias;
     public long InFeatures { get; }
     public long OutFeatures { get; }
+    /// <summary>Where the weights are, asked once (and again when the module moves) rather than on every call.</summary>
+    internal bool OnCpu { get; private set; }
 
     /// <param name="values">int8 [out, in], contiguous.</param>
     /// <param name="scale">bf16 [out], contiguous.</param>
@@ -42,6 +44,7 @@ public sealed class Int8Linear : nn.Module<Tensor, Tensor>
                     $"(got {t.dtype} [{string.Join(", ", t.shape)}] on {t.device})");
         (qweight, this.scale, this.bias, bias_float32) = (values, scale, bias, floatBias);
         RegisterComponents(); // the non-null tensor fields become buffers, under their field names
+        OnCpu = values.device_type == DeviceType.CPU;
     }
 
     /// <summary>
@@ -60,6 +63,12 @@ public sealed class Int8Linear : nn.Module<Tensor, Tensor>
 
     /// <summary>The weights as an int8 checkpoint stores them: values and float32 scales (new handles the caller disposes).</summary>
     public Int8Weight ToInt8Weight() => new(qweight.alias(), scale.to(ScalarType.Float32));
+
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        OnCpu = qweight.device_type == DeviceType.CPU;
+    }
 
     /// <summary>x [..., in] → [..., out] in bfloat16.</summary>
     public override Tensor forward(Tensor x)

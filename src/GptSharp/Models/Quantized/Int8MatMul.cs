@@ -35,7 +35,7 @@ public static class Int8MatMul
         using var a = (cast ?? x).reshape(rows, k);
         cast?.Dispose();
         Tensor y;
-        if (rows <= KernelMaxRows && KernelAvailable && a.device_type == DeviceType.CPU && w.Values.device_type == DeviceType.CPU)
+        if (rows <= KernelMaxRows && w.OnCpu && KernelAvailable && a.device_type == DeviceType.CPU)
         {
             using var dense = a.is_contiguous() ? null : a.contiguous();
             y = AtenInt8MatMul.MatMul(dense ?? a, w.Values, w.Scale, k);
