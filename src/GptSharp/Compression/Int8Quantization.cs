@@ -36,7 +36,8 @@ public static class Int8Quantization
             linearFp32 += p.numel() * 4;
             linearInt8 += p.numel() + p.shape[0] * 4; // values + one float32 scale per output channel
         }
-        Int8WeightOnly.Quantize(model.Model);
+        // The Linear layers only: the format keeps wte in float32, so it is written as it was.
+        Int8WeightOnly.Quantize(model.Model, tokenEmbedding: false);
         OutputDirectory.Write(outputDir, tmp =>
         {
             model.WriteFiles(tmp);

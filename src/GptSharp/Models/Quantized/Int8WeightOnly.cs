@@ -15,11 +15,14 @@ public static class Int8WeightOnly
     /// <summary>
     /// Swaps the int8 modules in. Linear layers named in <paramref name="stored"/> ("h.0.attn.c_attn", as an int8
     /// checkpoint stores them) take those int8 weights as they are; the others are quantised from their float weights
-    /// (<see cref="Int8Weights.Quantize"/>). A model already quantised is left as it is.
+    /// (<see cref="Int8Weights.Quantize"/>). Layers already int8 are left as they are.
     /// </summary>
-    public static void Quantize(Gpt model, IReadOnlyDictionary<string, Int8Weight>? stored = null)
+    /// <param name="tokenEmbedding">
+    /// Also the token embedding / LM head. Without it the float embedding stays (writing an int8 checkpoint, whose
+    /// format keeps wte in float32, from a float model).
+    /// </param>
+    public static void Quantize(Gpt model, IReadOnlyDictionary<string, Int8Weight>? stored = null, bool tokenEmbedding = true)
     {
-        if (IsQuantized(model)) return;
         using (no_grad())
         {
             var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
@@ -46,7 +49,7 @@ public static class Int8WeightOnly
                 }
                 Replace(model, modules, name, int8);
             }
-            if (modules.GetValueOrDefault("wte") is TorchSharp.Modules.Embedding embedding)
+            if (tokenEmbedding && modules.GetValueOrDefault("wte") is TorchSharp.Modules.Embedding embedding)
             {
                 Int8Linear head;
                 using (var w = embedding.weight!)
