@@ -34,18 +34,20 @@ public static class Int8WeightOnly
             {
                 if (module is not TorchSharp.Modules.Linear linear) continue;
                 Int8Linear int8;
-                if (stored?.GetValueOrDefault(name) is { } weight)
+                using (var w = linear.weight!)
                 {
-                    if (!weight.Values.shape.SequenceEqual(linear.weight!.shape))
-                        throw new GptSharpException($"int8 weights for '{name}' have shape [{string.Join(", ", weight.Values.shape)}]; " +
-                            $"the model's layer is [{string.Join(", ", linear.weight!.shape)}]");
-                    int8 = Int8Linear.From(weight, linear.bias);
-                }
-                else
-                {
-                    using var w = linear.weight!;
-                    using var q = Int8Weights.Quantize(w);
-                    int8 = Int8Linear.From(q, linear.bias);
+                    if (stored?.GetValueOrDefault(name) is { } weight)
+                    {
+                        if (!weight.Values.shape.SequenceEqual(w.shape))
+                            throw new GptSharpException($"int8 weights for '{name}' have shape [{string.Join(", ", weight.Values.shape)}]; " +
+                                $"the model's layer is [{string.Join(", ", w.shape)}]");
+                        int8 = Int8Linear.From(weight, linear.bias);
+                    }
+                    else
+                    {
+                        using var q = Int8Weights.Quantize(w);
+                        int8 = Int8Linear.From(q, linear.bias);
+                    }
                 }
                 Replace(model, modules, name, int8);
             }
