@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GptSharp.Inference;
 using GptSharp.Models;
+using GptSharp.Models.Quantized;
 using ScalarType = TorchSharp.torch.ScalarType;
 using GptSharp.Data;
 
@@ -73,7 +74,7 @@ static class DecodeBenchmark
         return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss);
     }
 
-    /// <summary>As the CLI's inference commands set a model up: bf16 matmuls with kept casts; int8 weights with bf16
-    /// activations and the float weights freed.</summary>
-    static void Configure(Gpt model, string precision) => model.UseForInference(InferencePrecisionNames.Parse(precision));
+    /// <summary>As loading a model directory for the CLI's inference commands sets a model up (<see cref="PrecisionSetup"/>):
+    /// bf16 matmuls with kept casts; int8 layers with bf16 activations, the float weights freed.</summary>
+    static void Configure(Gpt model, string precision) => PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
 }

@@ -47,8 +47,7 @@ static class ChatCommand
             var rules = LoadFilter(p.GetValue(filter)!, p.GetValue(filterAction));
             var options = new ChatSessionOptions { SystemPrompt = p.GetValue(system), UserPrefix = p.GetValue(prefix), Generation = generation };
 
-            using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
-            loaded.Model.UseForInference(inference);
+            using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
             var session = new ChatSession(loaded, options, rules);
             var output = p.InvocationConfiguration.Output;
             var repl = new ChatRepl(session, Console.In, output) { PromptMarker = Console.IsInputRedirected ? "" : "> " };

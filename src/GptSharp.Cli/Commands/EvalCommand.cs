@@ -38,16 +38,14 @@ static class EvalCommand
             if (p.GetValue(text))
             {
                 string content = Utf8Text.ReadFile(dataPath);
-                using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-                loaded.Model.UseForInference(inference);
+                using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
                 report = new TextEvaluator(loaded.Model, loaded.Tokenizer).Evaluate(content, dataPath, ct) with { Model = loaded.Directory };
             }
             else
             {
                 var conversations = DialogueReader.Read(dataPath);
                 if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
-                using var loaded = ModelDirectory.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-                loaded.Model.UseForInference(inference);
+                using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
                 var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer)
                 {
                     MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples), EndTokenIds = loaded.EndTokenIds,

@@ -64,8 +64,7 @@ static class GenerateCommand
                 PromptOverflow = p.GetValue(promptOverflow) == "trim" ? PromptOverflow.TrimStart : PromptOverflow.Error,
             }).Validate();
             var inference = PrecisionOption.Get(p, precision);
-            using var loaded = ModelDirectory.Load(dir, Devices.Parse(p.GetValue(device)));
-            loaded.Model.UseForInference(inference);
+            using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
             var tokenizer = loaded.Tokenizer;
             // Ends at every end token the directory names; special tokens are never printed.
             var generator = new TextGenerator(loaded.Model, tokenizer, tokenizer.EndOfTextId, loaded.EndTokenIds);

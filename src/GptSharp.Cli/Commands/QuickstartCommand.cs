@@ -91,7 +91,7 @@ static class QuickstartCommand
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"     reply loss {ft.LastLoss:F3}, validation {ft.LastValLoss:F3} → {chatModel}"));
             }
 
-            using var loaded = ModelDirectory.Load(chatModel, plan.Device);
+            using var loaded = ModelDirectory.Load(chatModel, new LoadOptions { Device = plan.Device });
             if (ftSteps > 0)
             {
                 w.WriteLine("5/5  answering held-out questions it has never seen (greedy)");

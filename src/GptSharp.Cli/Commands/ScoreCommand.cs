@@ -24,8 +24,8 @@ static class ScoreCommand
         {
             var inference = PrecisionOption.Get(p, precision);
             OutputDirectory.CheckFile(p.GetValue(output)!); // before the model load
-            using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)));
-            gpt.UseForInference(inference);
+            // Token ids in, so the weights alone: a directory without tokenizer files scores as well.
+            using var gpt = HfCheckpoint.Load(p.GetValue(model)!, Devices.Parse(p.GetValue(device)), inference);
             var scorer = new SequenceScorer(gpt);
             int n = JsonlFile.Transform(p.GetValue(input)!, p.GetValue(output)!, (obj, where) =>
             {

@@ -41,7 +41,7 @@ public sealed class ChatSession
     }
 
     /// <summary>A chat with a loaded model directory, ending replies at every end token it names.</summary>
-    public ChatSession(LoadedModel loaded, ChatSessionOptions? options = null, ContentFilter? filter = null)
+    public ChatSession(ModelDirectory loaded, ChatSessionOptions? options = null, ContentFilter? filter = null)
         : this(loaded.Model, loaded.Tokenizer, options, filter, loaded.EndTokenIds)
     {
     }

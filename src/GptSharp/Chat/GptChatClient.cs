@@ -27,11 +27,11 @@ public sealed class GptChatClient : IChatClient
     readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>
-    /// Takes ownership of <paramref name="loaded"/> (disposed with the client). Decoding defaults come from the directory's
-    /// generation_config.json when it has one; the model id is the directory's name.
+    /// Takes ownership of <paramref name="loaded"/> (disposed with the client). Decoding defaults are its
+    /// <see cref="ModelDirectory.Generation"/>; the model id is the directory's name.
     /// </summary>
-    public GptChatClient(LoadedModel loaded)
-        : this(loaded.Model, loaded.Tokenizer, DirectoryName(loaded.Directory), GenerationConfigFile.Read(loaded.Directory), loaded.EndTokenIds)
+    public GptChatClient(ModelDirectory loaded)
+        : this(loaded.Model, loaded.Tokenizer, DirectoryName(loaded.Directory ?? "model"), loaded.Generation, loaded.EndTokenIds)
     {
         _owned = loaded;
     }

@@ -19,7 +19,7 @@ public static class HfCheckpoint
     /// <summary>Writes config.json and model.safetensors into <paramref name="dir"/> (created if needed), each atomically.</summary>
     public static void Save(Gpt model, string dir, ScalarType? dtype = null, int? eosTokenId = null)
     {
-        model.Precision.RequireFloatWeights();
+        Int8WeightOnly.RequireFloat(model, "save float weights");
         if (dtype is { } d && d is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new GptSharpException($"cannot save weights as {d}; use float32, float16 or bfloat16");
         Directory.CreateDirectory(dir);
@@ -39,13 +39,23 @@ public static class HfCheckpoint
     /// <summary>Reads config.json.</summary>
     public static GptConfig ReadConfig(string dir) => HfConfig.Read(Path.Combine(RequireDir(dir), ConfigFile));
 
-    /// <summary>Loads a model directory (ours or Hugging Face's GPT-2) onto <paramref name="device"/>, in float32.</summary>
-    public static Gpt Load(string dir, Device? device = null)
+    /// <summary>
+    /// Loads a model directory's weights (ours or Hugging Face's GPT-2) onto <paramref name="device"/>, in float32: an
+    /// int8 directory's dequantised. <see cref="ModelDirectory.Load"/> loads tokenizer and settings too, and int8 as int8.
+    /// </summary>
+    public static Gpt Load(string dir, Device? device = null) => Load(dir, device, InferencePrecision.Float32);
+
+    /// <summary>
+    /// The weights alone (no tokenizer: for work on token ids), set up for <paramref name="precision"/>:
+    /// <see cref="InferencePrecision.Auto"/> is int8 for an int8 directory (its stored int8 weights used as they are),
+    /// else float32.
+    /// </summary>
+    public static Gpt Load(string dir, Device? device, InferencePrecision precision)
     {
         var config = ReadConfig(dir);
         string weights = Path.Combine(dir, WeightsFile);
-        // Weight-only int8 (gptsharp quantize) when there is no float file: dequantised into the float32 model, and the
-        // int8 weights kept for inference.
+        // Weight-only int8 (gptsharp quantize) when there is no float file: dequantised into the float32 model, whose
+        // Linear layers are then swapped for int8 ones built from the stored weights unless float was asked for.
         bool int8 = !File.Exists(weights) && Int8Checkpoint.Exists(dir);
         if (int8) weights = Path.Combine(dir, Int8Checkpoint.WeightsFile);
         else if (!File.Exists(weights)) throw new GptSharpException($"{weights}: file not found (only safetensors weights are supported)");
@@ -76,7 +86,9 @@ public static class HfCheckpoint
             var missing = expected.Keys.Except(seen).ToList();
             if (missing.Count > 0)
                 throw new GptSharpException($"{weights}: missing tensors: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}");
-            if (int8Stored is not null && device is null or { type: DeviceType.CPU }) KeepInt8(model, int8Stored.Quantized);
+            if (precision == InferencePrecision.Int8 || precision == InferencePrecision.Auto && int8Stored is not null)
+                Int8WeightOnly.Quantize(model, int8Stored?.Quantized); // an int8 directory's int8 weights as they are
+            else PrecisionSetup.Apply(model, precision);
         }
         catch
         {
@@ -88,20 +100,8 @@ public static class HfCheckpoint
             if (int8Stored is null) foreach (var t in stored.Values) t.Dispose();
         }
         if (device is not null && device.type != DeviceType.CPU) model.to(device);
-        if (int8) model.Precision.Int8Inference = true; // elsewhere than the CPU, re-quantised on first use
         model.eval();
         return model;
-    }
-
-    static void KeepInt8(Gpt model, IReadOnlyDictionary<string, Int8Weight> quantized)
-    {
-        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
-        foreach (var (name, weight) in quantized)
-        {
-            if (modules.GetValueOrDefault(name) is not TorchSharp.Modules.Linear linear)
-                throw new GptSharpException($"int8 weights for '{name}', which is not a Linear layer of this model");
-            model.Precision.KeepInt8(linear, weight, linear.bias);
-        }
     }
 
     static string RequireDir(string dir) =>

@@ -3,7 +3,6 @@ using GptSharp.IO;
 using GptSharp.Models.Quantized;
 using GptSharp.Models;
 using static TorchSharp.torch;
-using GptSharp.Compression;
 
 namespace GptSharp.Checkpoints;
 
@@ -12,9 +11,9 @@ namespace GptSharp.Checkpoints;
 /// attn.c_proj, mlp.c_fc, mlp.c_proj), <c>NAME.qweight</c> (I8, [out_features, in_features] as in nn.Linear — not
 /// the Conv1D [in, out] of model.safetensors) and <c>NAME.scale</c> (F32, [out_features]); every other tensor is F32
 /// under its usual name. <c>quantization_config.json</c> describes the scheme.
-/// <para>Loading is transparent: <see cref="HfCheckpoint.Load"/> falls back to this file when model.safetensors is
-/// absent. Loaded for int8 inference, the stored int8 weights are used as they are (see
-/// <c>Compression.Int8Quantization</c> for writing one from a float directory).</para>
+/// <para>Loading is transparent: <see cref="ModelDirectory.Load"/> falls back to this file when model.safetensors is
+/// absent and builds <see cref="Int8Linear"/> layers from the stored int8 weights as they are (fp32 or bf16 on request:
+/// the dequantised weights). <c>Compression.Int8Quantization</c> writes one from a float directory.</para>
 /// </summary>
 public static class Int8Checkpoint
 {
@@ -42,14 +41,29 @@ public static class Int8Checkpoint
     /// <summary>True when <paramref name="dir"/> holds int8 weights.</summary>
     public static bool Exists(string dir) => File.Exists(Path.Combine(dir, WeightsFile));
 
-    /// <summary>Writes model.int8.safetensors and quantization_config.json into <paramref name="dir"/> (config.json is not touched).</summary>
+    /// <summary>
+    /// Writes model.int8.safetensors and quantization_config.json into <paramref name="dir"/> (config.json is not
+    /// touched). A float model's Linear weights are quantised here; a quantised one's (<see cref="Int8WeightOnly"/>) are
+    /// written as they are, and its int8 token embedding as its dequantised rows (float32, as the format stores wte).
+    /// </summary>
     public static void WriteWeights(Gpt model, string dir)
     {
-        model.Precision.RequireFloatWeights();
         Directory.CreateDirectory(dir);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, module) in model.named_modules())
+            switch (module)
+            {
+                case Int8TokenEmbedding embedding:
+                    tensors[name + WeightSuffix] = Int8Weights.Dequantize(embedding.Weights.Values, embedding.Weights.Scale);
+                    break;
+                case Int8Linear linear when !name.EndsWith(".head"):
+                    tensors[name + ValuesSuffix] = linear.Values;
+                    tensors[name + ScaleSuffix] = linear.Scale.to(ScalarType.Float32);
+                    if (linear.FloatBias is { } bias) tensors[name + ".bias"] = bias.to(ScalarType.Float32);
+                    break;
+            }
         foreach (var (name, p) in model.named_parameters())
         {
             if (IsQuantized(name))

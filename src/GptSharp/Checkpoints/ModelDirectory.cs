@@ -1,34 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Inference;
+using GptSharp.IO;
 using GptSharp.Models;
+using GptSharp.Models.Quantized;
 using GptSharp.Tokenization;
 using static TorchSharp.torch;
-using GptSharp.IO;
-using GptSharp.Inference;
 
 namespace GptSharp.Checkpoints;
 
-/// <summary>A model with the tokenizer it was trained with.</summary>
-public sealed record LoadedModel(Gpt Model, BpeTokenizer Tokenizer, string Directory) : IDisposable
+/// <summary>
+/// A model directory as one object, like Hugging Face's <c>from_pretrained</c>/<c>save_pretrained</c>: the model
+/// (config.json and model.safetensors, or model.int8.safetensors for an int8 model), its tokenizer (vocab.json,
+/// merges.txt, tokenizer_config.json with the chat template of a chat model) and its decoding defaults
+/// (generation_config.json). <see cref="Load"/> reads and checks them against each other; <see cref="Save"/> writes
+/// them all, replacing the directory only once complete.
+/// </summary>
+public sealed class ModelDirectory : IDisposable
 {
-    /// <summary>The ids the directory's generation_config.json names as ends of generation (eos_token_id), besides the
-    /// tokenizer's own <c>&lt;|endoftext|&gt;</c> and <c>&lt;|end|&gt;</c>, which generation always stops at.</summary>
-    public IReadOnlyList<int> EndTokenIds { get; init; } = [];
+    const string ChatTemplateKey = "chat_template";
+    readonly bool _ownsModel;
+    GenerationOptions? _generation;
 
-    public void Dispose() => Model.Dispose();
-}
-
-/// <summary>A complete model directory: HF GPT-2 weights and config plus tokenizer files, checked against each other.</summary>
-public static class ModelDirectory
-{
     /// <summary>
-    /// Loads weights and tokenizer. A directory without tokenizer files (such as a bare Hugging Face download of
-    /// weights) gets the built-in GPT-2 vocabulary when its vocab_size fits it.
+    /// A model and its tokenizer, to save (<see cref="Save"/>). The caller keeps ownership of <paramref name="model"/>:
+    /// disposing this object does not dispose it (a loaded one does).
     /// </summary>
-    public static LoadedModel Load(string dir, Device? device = null)
+    public ModelDirectory(Gpt model, BpeTokenizer tokenizer) : this(model, tokenizer, ownsModel: false) { }
+
+    ModelDirectory(Gpt model, BpeTokenizer tokenizer, bool ownsModel)
     {
+        CheckVocabulary(tokenizer, model.Config, "the model");
+        (Model, Tokenizer, _ownsModel) = (model, tokenizer, ownsModel);
+    }
+
+    public Gpt Model { get; }
+    public BpeTokenizer Tokenizer { get; }
+
+    /// <summary>The directory this was loaded from or last saved to; null before either.</summary>
+    public string? Directory { get; private set; }
+
+    /// <summary>
+    /// Decoding defaults (generation_config.json); the defaults of <see cref="GenerationOptions"/> when the directory
+    /// has none. Setting it makes <see cref="Save"/> write the file; a directory that had none is saved without one.
+    /// </summary>
+    public GenerationOptions Generation
+    {
+        get => _generation ?? new GenerationOptions();
+        set => _generation = value.Validate();
+    }
+
+    /// <summary>
+    /// The chat template of a chat model (tokenizer_config.json names one and the tokenizer has the role tokens); null
+    /// for a base model, or for one whose template is not ours (no role tokens to render it with).
+    /// </summary>
+    public ChatTemplate? ChatTemplate { get; set; }
+
+    /// <summary>
+    /// The ids generation_config.json names as ends of generation (eos_token_id), besides the tokenizer's own
+    /// <c>&lt;|endoftext|&gt;</c> and <c>&lt;|end|&gt;</c>, which generation always stops at. Saved with <see cref="Generation"/>.
+    /// </summary>
+    public IReadOnlyList<int> EndTokenIds { get; set; } = [];
+
+    /// <summary>
+    /// Loads model, tokenizer, decoding defaults and chat template. A directory without tokenizer files (such as a bare
+    /// Hugging Face download of weights) gets the built-in GPT-2 vocabulary when its vocab_size fits it. An int8
+    /// directory loads as int8 layers (or, asked for fp32 or bf16, as its dequantised weights).
+    /// </summary>
+    public static ModelDirectory Load(string dir, LoadOptions? options = null)
+    {
+        options ??= new LoadOptions();
         var config = HfCheckpoint.ReadConfig(dir);
         var tokenizer = LoadTokenizer(dir, config);
-        int[] ends = GenerationConfigFile.ReadEndTokenIds(dir); // a bad file fails before the (slow) weights load
-        return new LoadedModel(HfCheckpoint.Load(dir, device), tokenizer, dir) { EndTokenIds = ends };
+        // Bad generation or tokenizer files fail before the (slow) weights load.
+        int[] ends = GenerationConfigFile.ReadEndTokenIds(dir);
+        GenerationOptions? generation = File.Exists(Path.Combine(dir, GenerationConfigFile.FileName)) ? GenerationConfigFile.Read(dir) : null;
+        var template = HasChatTemplate(dir) && HasRoleTokens(tokenizer) ? new ChatTemplate(tokenizer) : null;
+        var model = HfCheckpoint.Load(dir, options.Device, options.Precision);
+        return new ModelDirectory(model, tokenizer, ownsModel: true)
+        {
+            Directory = dir, _generation = generation, ChatTemplate = template, EndTokenIds = ends,
+        };
+    }
+
+    /// <summary>
+    /// Writes everything into <paramref name="dir"/>, replacing it only once complete: config.json, the weights as the
+    /// model holds them (model.safetensors for a float model; model.int8.safetensors and quantization_config.json for a
+    /// quantised one), the tokenizer files with the chat template, and generation_config.json when there are decoding defaults.
+    /// </summary>
+    public void Save(string dir)
+    {
+        AtomicFile.WriteDirectory(dir, WriteFiles);
+        Directory = dir;
+    }
+
+    /// <summary>
+    /// Writes the same files as <see cref="Save"/> into an existing directory, each atomically: for a directory that
+    /// holds more (a training checkpoint) and is itself made atomic by its writer.
+    /// </summary>
+    public void WriteFiles(string dir)
+    {
+        System.IO.Directory.CreateDirectory(dir);
+        if (Int8WeightOnly.IsQuantized(Model)) Int8Checkpoint.Save(Model, dir, Tokenizer.EndOfTextId);
+        else HfCheckpoint.Save(Model, dir, eosTokenId: Tokenizer.EndOfTextId);
+        Tokenizer.Save(dir);
+        if (ChatTemplate is not null) AddChatTemplate(dir);
+        if (_generation is not null || EndTokenIds.Count > 0)
+            GenerationConfigFile.Write(dir, Generation, Tokenizer.EndOfTextId, EndTokenIds);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsModel) Model.Dispose();
+    }
+
+    static bool HasChatTemplate(string dir)
+    {
+        string path = Path.Combine(dir, BpeFiles.ConfigFile);
+        if (!File.Exists(path)) return false;
+        try { return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o[ChatTemplateKey] is not null; }
+        catch (JsonException e) { throw new GptSharpException($"{path}: not valid JSON ({e.Message})"); }
+    }
+
+    static bool HasRoleTokens(BpeTokenizer tokenizer) =>
+        SpecialTokens.ChatRoles.All(t => tokenizer.TokenToId(t) is int id && tokenizer.IsSpecial(id));
+
+    static void AddChatTemplate(string dir)
+    {
+        string path = Path.Combine(dir, BpeFiles.ConfigFile);
+        var config = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? new JsonObject();
+        config[ChatTemplateKey] = Tokenization.ChatTemplate.JinjaTemplate;
+        AtomicFile.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     /// <summary>The directory's tokenizer (GPT-2's when it has no tokenizer files and its vocab_size fits), checked against its config.</summary>
@@ -43,18 +145,6 @@ public static class ModelDirectory
             throw new GptSharpException($"{dir}: no tokenizer files (vocab.json, merges.txt), and vocab_size {config.VocabSize} is not GPT-2's");
         CheckVocabulary(tokenizer, config, dir);
         return tokenizer;
-    }
-
-    /// <summary>Writes weights, config and tokenizer files into <paramref name="dir"/>, replacing it only once complete.</summary>
-    public static void Save(Gpt model, BpeTokenizer tokenizer, string dir, ScalarType? dtype = null)
-    {
-        model.Precision.RequireFloatWeights();
-        CheckVocabulary(tokenizer, model.Config, dir);
-        AtomicFile.WriteDirectory(dir, tmp =>
-        {
-            HfCheckpoint.Save(model, tmp, dtype, tokenizer.EndOfTextId);
-            tokenizer.Save(tmp);
-        });
     }
 
     /// <summary>

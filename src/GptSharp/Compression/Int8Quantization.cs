@@ -1,5 +1,7 @@
 using GptSharp.Checkpoints;
 using GptSharp.IO;
+using GptSharp.Models;
+using GptSharp.Models.Quantized;
 
 namespace GptSharp.Compression;
 
@@ -11,8 +13,9 @@ public sealed record Int8QuantizationReport(
 public static class Int8Quantization
 {
     /// <summary>
-    /// Copies <paramref name="inputDir"/> (config, tokenizer and generation files; not its weights) to
-    /// <paramref name="outputDir"/> with int8 weights instead, replacing the output only once complete. An existing
+    /// Loads <paramref name="inputDir"/>, quantises it (<see cref="Int8WeightOnly.Quantize"/>) and saves it to
+    /// <paramref name="outputDir"/> (<see cref="ModelDirectory"/>: config, tokenizer, generation files and the int8
+    /// weights; other files not holding weights are copied), replacing the output only once complete. An existing
     /// non-empty output is replaced only when <paramref name="overwrite"/> is set, and never when it holds the input or
     /// the working directory (<see cref="OutputDirectory.Check"/>).
     /// </summary>
@@ -21,25 +24,30 @@ public static class Int8Quantization
         if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputDir)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir)))
             throw new GptSharpException($"--output must differ from --model ({outputDir})");
         OutputDirectory.Check(outputDir, overwrite, "--overwrite", [inputDir]);
-        using var model = HfCheckpoint.Load(inputDir);
+        using var model = ModelDirectory.Load(inputDir, new LoadOptions { Precision = InferencePrecision.Float32 });
         ct.ThrowIfCancellationRequested();
         string source = File.Exists(Path.Combine(inputDir, HfCheckpoint.WeightsFile)) ? HfCheckpoint.WeightsFile : Int8Checkpoint.WeightsFile;
-        OutputDirectory.Write(outputDir, tmp =>
-        {
-            foreach (var file in Directory.EnumerateFiles(inputDir))
-                if (!Int8Checkpoint.IsWeightsFile(Path.GetFileName(file))) File.Copy(file, Path.Combine(tmp, Path.GetFileName(file)));
-            Int8Checkpoint.WriteWeights(model, tmp);
-        });
-
         long linearFp32 = 0, linearInt8 = 0;
         int count = 0;
-        foreach (var (name, p) in model.named_parameters())
+        foreach (var (name, p) in model.Model.named_parameters())
         {
             if (!Int8Checkpoint.IsQuantized(name)) continue;
             count++;
             linearFp32 += p.numel() * 4;
             linearInt8 += p.numel() + p.shape[0] * 4; // values + one float32 scale per output channel
         }
+        // The Linear layers only: the format keeps wte in float32, so it is written as it was.
+        Int8WeightOnly.Quantize(model.Model, tokenEmbedding: false);
+        OutputDirectory.Write(outputDir, tmp =>
+        {
+            model.WriteFiles(tmp);
+            // What the model directory does not describe (a README, special_tokens_map.json) comes along unchanged.
+            foreach (var file in Directory.EnumerateFiles(inputDir))
+            {
+                string name = Path.GetFileName(file);
+                if (!Int8Checkpoint.IsWeightsFile(name) && !File.Exists(Path.Combine(tmp, name))) File.Copy(file, Path.Combine(tmp, name));
+            }
+        });
         return new Int8QuantizationReport(new FileInfo(Path.Combine(inputDir, source)).Length,
             new FileInfo(Path.Combine(outputDir, Int8Checkpoint.WeightsFile)).Length, linearFp32, linearInt8, count);
     }

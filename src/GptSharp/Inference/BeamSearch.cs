@@ -14,7 +14,7 @@ namespace GptSharp.Inference;
 /// that completed the stop sequence, and its result is cut just before the stop sequence (as in greedy decoding).
 /// The logits processors (repetition penalty, no-repeat n-grams, min_new_tokens) see each beam's own tokens.
 /// The beams run as one batch with one KV cache whose batch dimension is the beams; when beams are reordered the
-/// cache rows are copied to follow them.
+/// cache rows follow them (<see cref="KvCache.Reorder"/>).
 /// </summary>
 static class BeamSearch
 {
@@ -102,7 +102,7 @@ static class BeamSearch
                 }
 
                 if (cache is not null && !sources.Select((s, i) => s == i).All(same => same))
-                    ReorderCache(cache, config, sources, device);
+                    cache.Reorder(tensor(sources.Select(s => (long)s).ToArray(), ScalarType.Int64, device));
                 running = sources.Select((s, i) => new List<int>(running[s]) { tokens[i] }).ToList();
                 scores = [.. nextScores];
                 utf8 = nextUtf8;
@@ -137,24 +137,5 @@ static class BeamSearch
     {
         var (kept, text) = StopSequenceMatch.CutBefore(tokenizer, ids, cut);
         return (kept, text, score, FinishReason.StopSequence);
-    }
-
-    /// <summary>
-    /// Makes cache row i hold the keys/values of beam <paramref name="sources"/>[i]. KvCache has no reorder of its
-    /// own (Models is not ours to change), but appending zero positions returns views of everything stored,
-    /// which can be overwritten in place.
-    /// </summary>
-    static void ReorderCache(KvCache cache, GptConfig config, List<int> sources, Device device)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var index = tensor(sources.Select(s => (long)s).ToArray(), ScalarType.Int64, device);
-        var nothing = empty([sources.Count, config.NHead, 0, config.HeadSize], device: device);
-        for (int layer = 0; layer < config.NLayer; layer++)
-        {
-            var (keys, values) = cache.Append(layer, nothing, nothing);
-            keys.copy_(keys.index_select(0, index));
-            values.copy_(values.index_select(0, index));
-        }
     }
 }

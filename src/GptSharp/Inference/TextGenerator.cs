@@ -41,7 +41,7 @@ public sealed class TextGenerator
     /// A generator that decodes with <paramref name="tokenizer"/> and ends at <paramref name="endOfTextId"/> (a chat
     /// template's <c>&lt;|end|&gt;</c>, say), and as well at the tokenizer's <c>&lt;|endoftext|&gt;</c> and
     /// <c>&lt;|end|&gt;</c> and at <paramref name="moreEndIds"/> (a model directory's eos_token_id,
-    /// <see cref="Interop.LoadedModel.EndTokenIds"/>): a chat model that writes &lt;|endoftext|&gt; instead of
+    /// <c>Checkpoints.ModelDirectory.EndTokenIds</c>): a chat model that writes &lt;|endoftext|&gt; instead of
     /// &lt;|end|&gt; has ended its reply all the same.
     /// </summary>
     public TextGenerator(Gpt model, ITokenizer tokenizer, int? endOfTextId, IEnumerable<int>? moreEndIds = null) : this(model, endOfTextId)

@@ -4,17 +4,21 @@ using static TorchSharp.torch;
 namespace GptSharp.Models;
 
 /// <summary>Multi-head masked self-attention: one fused q/k/v projection, scaled dot-product attention, output projection.</summary>
-public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
+public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IReplaceableChildren
 {
-    // Field names are the GPT-2 parameter names (h.N.attn.c_attn.weight, …).
-    readonly nn.Module<Tensor, Tensor> c_attn, c_proj, resid_dropout;
+    // Field names are the GPT-2 parameter names (h.N.attn.c_attn.weight, …). The projections are nn.Linear, or what
+    // quantisation put in their place.
+    nn.Module<Tensor, Tensor> c_attn, c_proj;
+    readonly nn.Module<Tensor, Tensor> resid_dropout;
     readonly GptConfig _config;
     readonly MatmulPrecision _precision;
+    readonly KeptCasts _c_attnCasts, _c_projCasts;
 
     public CausalSelfAttention(GptConfig config, MatmulPrecision precision) : base(nameof(CausalSelfAttention))
     {
         _config = config;
         _precision = precision;
+        (_c_attnCasts, _c_projCasts) = (precision.ForLayer(), precision.ForLayer());
         c_attn = nn.Linear(config.NEmbd, 3 * config.NEmbd);
         c_proj = nn.Linear(config.NEmbd, config.NEmbd);
         resid_dropout = nn.Dropout(config.Dropout);
@@ -23,11 +27,19 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => Forward(x, null, 0);
 
+    nn.Module<Tensor, Tensor> IReplaceableChildren.ReplaceChild(string name, nn.Module<Tensor, Tensor> module)
+    {
+        var old = name switch { nameof(c_attn) => c_attn, nameof(c_proj) => c_proj, _ => throw ChildReplacement.Unknown(this, name) };
+        if (name == nameof(c_attn)) c_attn = module; else c_proj = module;
+        ChildReplacement.Register(this, name, module);
+        return old;
+    }
+
     internal Tensor Forward(Tensor x, KvCache? cache, int layer)
     {
         long b = x.shape[0], t = x.shape[1];
         int h = _config.NHead, d = _config.HeadSize;
-        var qkv = _precision.Linear(x, c_attn).split(_config.NEmbd, dim: 2);
+        var qkv = _precision.Linear(x, c_attn, _c_attnCasts).split(_config.NEmbd, dim: 2);
         Tensor Heads(Tensor a) => a.view(b, t, h, d).transpose(1, 2); // [B, H, T, D]
         Tensor q = Heads(qkv[0]), k = Heads(qkv[1]), v = Heads(qkv[2]);
 
@@ -47,6 +59,6 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             y = nn.functional.scaled_dot_product_attention(q, k, v, mask, p);
         }
         y = y.transpose(1, 2).contiguous().view(b, t, _config.NEmbd);
-        return resid_dropout.forward(_precision.Linear(y, c_proj));
+        return resid_dropout.forward(_precision.Linear(y, c_proj, _c_projCasts));
     }
 }

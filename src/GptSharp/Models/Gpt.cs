@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using GptSharp.Native;
 
 namespace GptSharp.Models;
 
@@ -8,20 +7,27 @@ namespace GptSharp.Models;
 /// GPT-2: token + learned position embeddings, a stack of pre-LayerNorm blocks, a final LayerNorm and an LM head
 /// tied to the token embedding. Parameter names match Hugging Face's GPT-2 (wte, wpe, h.N.…, ln_f).
 /// </summary>
-public sealed class Gpt : nn.Module<Tensor, Tensor>
+public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
 {
-    readonly TorchSharp.Modules.Embedding wte, wpe;
+    // The token embedding is an nn.Embedding, or an ITiedTokenEmbedding that quantisation put in its place.
+    nn.Module<Tensor, Tensor> wte;
+    readonly TorchSharp.Modules.Embedding wpe;
     readonly nn.Module<Tensor, Tensor> drop, ln_f;
     readonly TorchSharp.Modules.ModuleList<Block> h;
 
     public GptConfig Config { get; }
-    /// <summary>Set <see cref="MatmulPrecision.ComputeType"/> to bfloat16 for mixed-precision training or inference.</summary>
+    /// <summary>
+    /// Set <see cref="MatmulPrecision.ComputeType"/> to bfloat16 for mixed-precision training or inference. For int8
+    /// inference the layers themselves are swapped (<c>Models.Quantized.Int8WeightOnly.Quantize</c>).
+    /// </summary>
     public MatmulPrecision Precision { get; } = new();
+    readonly KeptCasts _headCasts;
 
     /// <summary>A freshly initialised model; the same seed gives the same weights, whatever else uses torch's global RNG.</summary>
     public Gpt(GptConfig config, long seed = 1337) : base(nameof(Gpt))
     {
         Config = config.Validate();
+        _headCasts = Precision.ForLayer();
         wte = nn.Embedding(config.VocabSize, config.NEmbd);
         wpe = nn.Embedding(config.BlockSize, config.NEmbd);
         drop = nn.Dropout(config.Dropout);
@@ -56,50 +62,11 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     public long ParameterCount { get; }
 
-    /// <summary>
-    /// Sets up a model that will only infer: <see cref="MatmulPrecision.Use"/>, and in int8 <see cref="ReleaseFloatWeights"/>
-    /// as well (the inference commands' choice: a third of the memory).
-    /// </summary>
-    public void UseForInference(InferencePrecision precision)
-    {
-        Precision.Use(precision);
-        if (Precision.Int8Inference) ReleaseFloatWeights();
-    }
-
-    /// <summary>
-    /// Turns on <see cref="MatmulPrecision.Int8Inference"/>, quantises every Linear layer and the token embedding (which
-    /// is also the LM head) and frees their float copies: about a third of the fp32 memory for GPT-2 124M. What is left
-    /// can only infer, in int8 — embeddings are looked up from the int8 rows too; training, saving or another precision
-    /// is an error from then on (reload the directory for those), and the model must not move to another device.
-    /// </summary>
-    public void ReleaseFloatWeights()
-    {
-        if (Precision.FloatWeightsReleased) return;
-        using var _ = no_grad();
-        Precision.Int8Inference = true;
-        foreach (var (_, module) in named_modules())
-            if (module is TorchSharp.Modules.Linear linear)
-            {
-                using var w = linear.weight!;
-                Precision.Int8(linear, w, linear.bias);
-                linear.weight = Released(w);
-            }
-        using (var w = wte.weight!)
-        {
-            Precision.Int8(wte, w, null);
-            wte.weight = Released(w);
-        }
-        Precision.MarkFloatWeightsReleased();
-        Native.Allocator.ReturnFreeMemory(); // else the allocator keeps the freed pages and RSS does not move
-    }
-
-    // An empty stand-in: the module keeps a parameter of that name, without its storage.
-    static TorchSharp.Modules.Parameter Released(Tensor w) => new(empty(0, w.dtype, w.device), requires_grad: false);
-
     public Device Device
     {
         // The embedding's weight getter wraps the native tensor in a new handle on every call: release it at once.
-        get { using var w = wte.weight!; return w.device; }
+        // The position embedding, because it stays a float nn.Embedding whatever the precision.
+        get { using var w = wpe.weight!; return w.device; }
     }
 
     /// <summary>Logits [B, T, vocab] for token ids [B, T].</summary>
@@ -116,24 +83,34 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         int past = cache?.Length ?? 0;
         if (past + t > Config.BlockSize)
             throw new GptSharpException($"sequence of {past + t} tokens is longer than the model's context ({Config.BlockSize})");
-        try
-        {
-            using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
-            using var tokens = Precision.FloatWeightsReleased ? Precision.Int8Embedding(wte, idx) : wte.forward(idx);
-            var x = drop.forward(tokens + wpe.forward(pos));
-            for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
-            if (lastPositionOnly) x = x[.., ^1..];
-            x = ln_f.forward(x);
-            // Tied LM head: logits = x · wteᵀ.
-            using var head = wte.weight!;
-            var logits = Precision.Linear(x, wte, head, null);
-            cache?.Advance((int)t);
-            return logits;
-        }
-        finally
-        {
-            Precision.EndPass();
-        }
+        using var pos = arange(past, past + t, dtype: ScalarType.Int64, device: idx.device);
+        using var tokens = wte.forward(idx);
+        var x = drop.forward(tokens + wpe.forward(pos));
+        for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
+        if (lastPositionOnly) x = x[.., ^1..];
+        x = ln_f.forward(x);
+        var logits = Head(x);
+        cache?.Advance((int)t);
+        return logits;
+    }
+
+    /// <summary>Tied LM head: logits = x · wteᵀ.</summary>
+    Tensor Head(Tensor x)
+    {
+        if (wte is ITiedTokenEmbedding tied) return tied.Head(x);
+        using var weight = ((TorchSharp.Modules.Embedding)wte).weight!;
+        return Precision.Linear(x, weight, null, _headCasts);
+    }
+
+    nn.Module<Tensor, Tensor> IReplaceableChildren.ReplaceChild(string name, nn.Module<Tensor, Tensor> module)
+    {
+        if (name != nameof(wte)) throw ChildReplacement.Unknown(this, name);
+        if (module is not ITiedTokenEmbedding and not TorchSharp.Modules.Embedding)
+            throw new ArgumentException($"the token embedding must be an nn.Embedding or an {nameof(ITiedTokenEmbedding)}");
+        var old = wte;
+        wte = module;
+        ChildReplacement.Register(this, name, module);
+        return old;
     }
 
     /// <summary>Mean next-token cross-entropy of logits [B, T, V] against targets [B, T]; targets of -100 are ignored.</summary>

@@ -1,14 +1,14 @@
 namespace GptSharp.Models;
 
-/// <summary>How a model multiplies while inferring (<see cref="MatmulPrecision.Use"/>).</summary>
+/// <summary>How a loaded model multiplies while inferring (<c>Checkpoints.LoadOptions.Precision</c>).</summary>
 public enum InferencePrecision
 {
     /// <summary>As loaded: int8 for a directory holding int8 weights, else fp32.</summary>
     Auto,
     Float32,
-    /// <summary>bf16 matmuls, weights cast once and kept (fp32 LayerNorm and residual stream).</summary>
+    /// <summary>bf16 matmuls, weights cast once and kept (<see cref="MatmulPrecision"/>; fp32 LayerNorm and residual stream).</summary>
     BFloat16,
-    /// <summary>Weight-only int8 with bf16 activations (<see cref="MatmulPrecision.Int8Inference"/>).</summary>
+    /// <summary>Weight-only int8 with bf16 activations: int8 layers swapped in (<c>Models.Quantized.Int8WeightOnly</c>); inference only.</summary>
     Int8,
 }
 

@@ -44,6 +44,27 @@ public sealed class KvCache : IDisposable
 
     internal void Advance(int positions) => Length += positions;
 
+    /// <summary>
+    /// Makes batch row i hold what row <paramref name="index"/>[i] held, for every layer and stored position (beam
+    /// search, when beams branch). <paramref name="index"/> is int64 [batch]; rows may repeat or be dropped.
+    /// </summary>
+    public void Reorder(Tensor index)
+    {
+        if (index.dim() != 1 || index.dtype != ScalarType.Int64)
+            throw new ArgumentException($"the index must be int64 [batch] (got {index.dtype} [{string.Join(", ", index.shape)}])");
+        if (Length == 0) return;
+        using var noGrad = no_grad();
+        foreach (var stored in _keys.Concat(_values))
+        {
+            if (stored is null) continue;
+            if (index.shape[0] != stored.shape[0])
+                throw new ArgumentException($"the index has {index.shape[0]} rows; the cache holds {stored.shape[0]}");
+            using var used = stored.narrow(2, 0, Length);
+            using var reordered = used.index_select(0, index);
+            used.copy_(reordered);
+        }
+    }
+
     /// <summary>Keeps only the first <paramref name="length"/> positions (e.g. to reuse a shared prompt).</summary>
     public void Truncate(int length) => Length = Math.Clamp(length, 0, Length);
 

@@ -15,9 +15,11 @@ public static class VocabularyResize
     {
         int old = model.Config.VocabSize;
         if (vocabSize < old) throw new GptSharpException($"cannot shrink the vocabulary from {old} to {vocabSize} tokens");
+        var source = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        if (!source.ContainsKey("wte.weight"))
+            throw new GptSharpException("cannot resize the vocabulary: the model is quantised to int8 and has no float token embeddings; load it in fp32");
         var resized = new Gpt(model.Config with { VocabSize = vocabSize });
         using var _ = no_grad();
-        var source = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in resized.named_parameters())
         {
             var s = source[name];

@@ -1,11 +1,8 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using GptSharp.Data;
 using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Checkpoints;
-using GptSharp.IO;
 using GptSharp.Native;
 
 namespace GptSharp.Training;
@@ -74,7 +71,7 @@ public static class FineTuning
         var valConversations = inputs.ValFile is { } vf ? DialogueReader.Read(vf) : null;
 
         var device = Devices.Parse(options.Device);
-        var loaded = ModelDirectory.Load(inputs.ModelDir, device);
+        var loaded = ModelDirectory.Load(inputs.ModelDir, new LoadOptions { Device = device, Precision = InferencePrecision.Float32 });
         var model = loaded.Model;
         try
         {
@@ -132,21 +129,17 @@ public static class FineTuning
             Tokenizer = plan.Tokenizer,
             EosTokenId = plan.Tokenizer.EndOfTextId,
             Inputs = plan.Inputs,
+            FinalModel = final => MakeChatModel(final, plan.Generation),
         };
-        var result = await trainer.TrainAsync(progress, ct);
-        if (result.FinalDir is { } final) MakeChatModel(final, plan.Tokenizer, plan.Generation);
-        return result;
+        return await trainer.TrainAsync(progress, ct);
     }
 
-    /// <summary>Adds the chat template to tokenizer_config.json and decoding defaults to generation_config.json.</summary>
-    public static void MakeChatModel(string dir, BpeTokenizer tokenizer, GenerationOptions generation)
+    /// <summary>Makes <paramref name="model"/> a chat model directory: the chat template and decoding defaults.</summary>
+    public static void MakeChatModel(ModelDirectory model, GenerationOptions generation)
     {
-        string path = Path.Combine(dir, "tokenizer_config.json");
-        var config = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? new JsonObject() : new JsonObject();
-        config["chat_template"] = ChatTemplate.JinjaTemplate;
-        AtomicFile.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        model.ChatTemplate = new ChatTemplate(model.Tokenizer);
+        model.Generation = generation;
         // A chat model's replies end at <|end|>: listing it lets any generator that reads the file stop there too.
-        int[] ends = tokenizer.TokenToId(SpecialTokens.End) is int end ? [end] : [];
-        GenerationConfigFile.Write(dir, generation, tokenizer.EndOfTextId, ends);
+        model.EndTokenIds = model.Tokenizer.TokenToId(SpecialTokens.End) is int end ? [end] : [];
     }
 }

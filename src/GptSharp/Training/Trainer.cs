@@ -43,6 +43,8 @@ public sealed class Trainer
     public BpeTokenizer? Tokenizer { get; init; }
     /// <summary>Written to config.json as eos_token_id when there is no <see cref="Tokenizer"/> to say it.</summary>
     public int? EosTokenId { get; init; }
+    /// <summary>Completes final/'s model directory before it is written (fine-tuning adds the chat template and decoding defaults).</summary>
+    public Action<ModelDirectory>? FinalModel { get; init; }
     /// <summary>Paths the run reads besides init_from and data_dir (a fine-tuned model): starting over never deletes them.</summary>
     public IReadOnlyList<string?> Inputs { get; init; } = [];
 
@@ -224,7 +226,7 @@ public sealed class Trainer
         var finalState = state with { ElapsedSeconds = Elapsed().TotalSeconds };
         AtomicFile.WriteDirectory(finalDir, tmp =>
         {
-            WriteModelDir(tmp);
+            WriteModelDir(tmp, FinalModel);
             finalState.Write(Path.Combine(tmp, TrainerState.FileName));
         });
         progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = finalDir, Elapsed = Elapsed() });
@@ -279,10 +281,16 @@ public sealed class Trainer
         }
     }
 
-    void WriteModelDir(string dir)
+    void WriteModelDir(string dir, Action<ModelDirectory>? complete = null)
     {
-        HfCheckpoint.Save(_model, dir, eosTokenId: Tokenizer?.EndOfTextId ?? EosTokenId);
-        Tokenizer?.Save(dir);
+        if (Tokenizer is null)
+        {
+            HfCheckpoint.Save(_model, dir, eosTokenId: EosTokenId);
+            return;
+        }
+        var files = new ModelDirectory(_model, Tokenizer);
+        complete?.Invoke(files);
+        files.WriteFiles(dir);
     }
 
     static byte[] RngState()

@@ -163,7 +163,7 @@ public sealed class GptChatClientTests : IDisposable
     {
         using var tmp = new Fixture.TempDir();
         string dir = tmp["my-chat-model"];
-        ModelDirectory.Save(_model, _tokenizer, dir);
+        new ModelDirectory(_model, _tokenizer).Save(dir);
         using IChatClient client = new GptChatClient(ModelDirectory.Load(dir));
         var response = await client.GetResponseAsync(Conversation, Options(3, max: 5));
         Assert.Equal("my-chat-model", response.ModelId);

@@ -1,6 +1,9 @@
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Checkpoints;
+using GptSharp.Inference;
+using GptSharp.Models.Quantized;
+using static TorchSharp.torch;
 
 namespace GptSharp.Tests.Checkpoints;
 
@@ -13,7 +16,7 @@ public class ModelDirectoryTests
         var tok = new BpeTrainer(new BpeTrainerOptions { VocabSize = 300, MinPairFrequency = 1 })
             .Train(["the cat sat on the mat", "the dog sat on the log"]);
         using var model = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 });
-        ModelDirectory.Save(model, tok, tmp["m"]);
+        new ModelDirectory(model, tok).Save(tmp["m"]);
         Assert.Equal(["config.json", "merges.txt", "model.safetensors", "tokenizer_config.json", "vocab.json"],
             Directory.GetFiles(tmp["m"]).Select(Path.GetFileName).Order());
         using var loaded = ModelDirectory.Load(tmp["m"]);
@@ -33,8 +36,125 @@ public class ModelDirectoryTests
     {
         using var tmp = new Fixture.TempDir();
         using var model = Gpt.Create(new GptConfig { VocabSize = 1000, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 });
-        var e = Assert.Throws<GptSharpException>(() => ModelDirectory.Save(model, BpeTokenizer.Gpt2(), tmp["m"]));
+        var e = Assert.Throws<GptSharpException>(() => new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["m"]));
         Assert.Contains("vocab_size is 1000", e.Message);
         Assert.False(Directory.Exists(tmp["m"]));
+    }
+
+    static Gpt ChatSized(long seed = 3) =>
+        Gpt.Create(new GptConfig { VocabSize = BpeTokenizer.Gpt2().VocabSize, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 }, seed);
+
+    static float MaxDiff(Gpt a, Gpt b)
+    {
+        using var _ = no_grad();
+        using var ids = tensor(new long[] { 464, 2068, 7586, 21831, 50256 }).unsqueeze(0);
+        using var x = a.Forward(ids);
+        using var y = b.Forward(ids);
+        using var d = (x.to(ScalarType.Float32) - y.to(ScalarType.Float32)).abs().max();
+        return d.item<float>();
+    }
+
+    [Fact]
+    public void AChatModelRoundTripsWithItsTemplateAndGenerationDefaults()
+    {
+        using var tmp = new Fixture.TempDir();
+        var tok = BpeTokenizer.Gpt2();
+        using var model = ChatSized();
+        int end = tok.TokenToId(SpecialTokens.End)!.Value;
+        var generation = new GenerationOptions { MaxNewTokens = 9, Temperature = 0.5, TopK = 7, RepetitionPenalty = 1.2 };
+        using (var saved = new ModelDirectory(model, tok) { ChatTemplate = new ChatTemplate(tok), Generation = generation, EndTokenIds = [end] })
+        {
+            saved.Save(tmp["chat"]);
+            Assert.Equal(tmp["chat"], saved.Directory);
+        }
+        Assert.Equal(["config.json", "generation_config.json", "merges.txt", "model.safetensors", "tokenizer_config.json", "vocab.json"],
+            Directory.GetFiles(tmp["chat"]).Select(Path.GetFileName).Order());
+        Assert.Contains("chat_template", File.ReadAllText(tmp["chat/tokenizer_config.json"]));
+        Assert.Equal([tmp["chat"]], Directory.GetDirectories(tmp.Root)); // no temporary left beside it
+
+        using var loaded = ModelDirectory.Load(tmp["chat"]);
+        Assert.Equal(tmp["chat"], loaded.Directory);
+        Assert.Equal(generation, loaded.Generation);
+        Assert.NotNull(loaded.ChatTemplate);
+        Assert.Equal(end, loaded.ChatTemplate!.EndId);
+        Assert.Equal([tok.EndOfTextId, end], loaded.EndTokenIds);
+        Assert.Equal(0f, MaxDiff(model, loaded.Model));
+
+        // Saved again, it is the same directory.
+        loaded.Save(tmp["again"]);
+        foreach (var f in Directory.GetFiles(tmp["chat"]).Select(Path.GetFileName))
+            Assert.Equal(File.ReadAllBytes(tmp[$"chat/{f}"]), File.ReadAllBytes(tmp[$"again/{f}"]));
+    }
+
+    [Fact]
+    public void ABaseModelHasNoTemplateAndTheDefaultDecodingSettings()
+    {
+        using var tmp = new Fixture.TempDir();
+        using var model = ChatSized();
+        new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["base"]);
+        Assert.False(File.Exists(tmp[$"base/{GenerationConfigFile.FileName}"]));
+        using var loaded = ModelDirectory.Load(tmp["base"]);
+        Assert.Null(loaded.ChatTemplate);
+        Assert.Equal(new GenerationOptions(), loaded.Generation);
+        Assert.Empty(loaded.EndTokenIds);
+        Assert.DoesNotContain("chat_template", File.ReadAllText(tmp["base/tokenizer_config.json"]));
+    }
+
+    [Fact]
+    public void AQuantisedModelSavesAsInt8AndLoadsBackAsTheSameInt8Layers()
+    {
+        using var tmp = new Fixture.TempDir();
+        var tok = BpeTokenizer.Gpt2();
+        using var model = ChatSized(seed: 5);
+        Int8WeightOnly.Quantize(model);
+        new ModelDirectory(model, tok) { Generation = new GenerationOptions { MaxNewTokens = 5 } }.Save(tmp["int8"]);
+        Assert.Equal(["config.json", "generation_config.json", "merges.txt", "model.int8.safetensors", "quantization_config.json", "tokenizer_config.json", "vocab.json"],
+            Directory.GetFiles(tmp["int8"]).Select(Path.GetFileName).Order());
+
+        using var loaded = ModelDirectory.Load(tmp["int8"]);
+        Assert.True(Int8WeightOnly.IsQuantized(loaded.Model));
+        Assert.Equal(5, loaded.Generation.MaxNewTokens);
+        Assert.Equal(0f, MaxDiff(model, loaded.Model));
+
+        // Saved again, the int8 file holds the same tensors.
+        loaded.Save(tmp["again"]);
+        Assert.Equal(File.ReadAllBytes(tmp["int8/model.int8.safetensors"]), File.ReadAllBytes(tmp["again/model.int8.safetensors"]));
+
+        // Asked for fp32, the dequantised weights: a float model, close to the int8 one.
+        using var asFloat = ModelDirectory.Load(tmp["int8"], new LoadOptions { Precision = InferencePrecision.Float32 });
+        Assert.False(Int8WeightOnly.IsQuantized(asFloat.Model));
+        Assert.Contains(asFloat.Model.modules(), m => m is TorchSharp.Modules.Linear);
+    }
+
+    [Fact]
+    public void AFloatDirectoryLoadsInTheAskedPrecision()
+    {
+        using var tmp = new Fixture.TempDir();
+        using (var model = ChatSized()) new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["m"]);
+        using (var int8 = ModelDirectory.Load(tmp["m"], new LoadOptions { Precision = InferencePrecision.Int8 }))
+            Assert.True(Int8WeightOnly.IsQuantized(int8.Model));
+        using (var bf16 = ModelDirectory.Load(tmp["m"], new LoadOptions { Precision = InferencePrecision.BFloat16 }))
+            Assert.Equal(ScalarType.BFloat16, bf16.Model.Precision.ComputeType);
+        using (var auto = ModelDirectory.Load(tmp["m"]))
+        {
+            Assert.False(Int8WeightOnly.IsQuantized(auto.Model));
+            Assert.Null(auto.Model.Precision.ComputeType);
+        }
+    }
+
+    [Fact]
+    public void AQuantisedModelCannotBeSavedAsFloatOrTrained()
+    {
+        using var tmp = new Fixture.TempDir();
+        using var model = ChatSized();
+        Int8WeightOnly.Quantize(model);
+        var e = Assert.Throws<GptSharpException>(() => HfCheckpoint.Save(model, tmp["float"]));
+        Assert.Contains("quantised to int8", e.Message);
+        Assert.False(File.Exists(tmp["float/model.safetensors"]));
+
+        using var ids = tensor(new long[] { 1, 2, 3 }).unsqueeze(0);
+        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-3);
+        e = Assert.Throws<GptSharpException>(() => Gpt.Loss(model.Forward(ids[.., ..^1]), ids[.., 1..]).backward());
+        Assert.Contains("quantised to int8", e.Message);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using GptSharp.Compression;
 using GptSharp.Evaluation;
 using GptSharp.Models;
+using GptSharp.Models.Quantized;
 using GptSharp.Tests.Cli;
 using GptSharp.Tokenization;
 using TorchSharp;
@@ -116,7 +117,7 @@ public class Int8CheckpointTests(ITestOutputHelper log)
         model.eval();
 
         using var tmp = new Fixture.TempDir();
-        ModelDirectory.Save(model, tokenizer, tmp["fp32"]);
+        new ModelDirectory(model, tokenizer).Save(tmp["fp32"]);
         var report = Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         using var fp32 = ModelDirectory.Load(tmp["fp32"]);
         using var int8 = ModelDirectory.Load(tmp["int8"]);
@@ -140,6 +141,36 @@ public class Int8CheckpointTests(ITestOutputHelper log)
         Assert.True(maxDiff < 0.1f, $"logits differ by up to {maxDiff}");
         Assert.InRange(report.LinearInt8Bytes / (double)report.LinearFloat32Bytes, 0.25, 0.27);
         Assert.True(report.QuantizedFileBytes < report.OriginalFileBytes);
+    }
+
+    [Fact]
+    public void TheInt8FileKeepsTheFloatTensorsAsTheyWereAndQuantisesTheLinearWeights()
+    {
+        using var tmp = ModelDir();
+        Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
+        var before = SafeTensors.Read(Path.Combine(tmp["fp32"], HfCheckpoint.WeightsFile));
+        var after = SafeTensors.Read(Path.Combine(tmp["int8"], Int8Checkpoint.WeightsFile));
+        try
+        {
+            foreach (var name in new[] { "wte.weight", "wpe.weight", "h.0.attn.c_attn.bias", "h.1.mlp.c_proj.bias", "ln_f.weight" })
+                Assert.True(Same(before[name], after[name]), $"{name} changed");
+            // Conv1D [in, out] in the float file; [out, in] int8 values and their scales in the int8 one.
+            using var expected = Int8Weights.Quantize(before["h.0.mlp.c_fc.weight"].t());
+            Assert.True(Same(expected.Values, after["h.0.mlp.c_fc.qweight"]));
+            Assert.True(Same(expected.Scale, after["h.0.mlp.c_fc.scale"]));
+        }
+        finally
+        {
+            foreach (var t in before.Values.Concat(after.Values)) t.Dispose();
+        }
+    }
+
+    static bool Same(Tensor a, Tensor b)
+    {
+        if (a.dtype != b.dtype || !a.shape.SequenceEqual(b.shape)) return false;
+        using var eq = a.equal(b);
+        using var all = eq.all();
+        return all.item<bool>();
     }
 
     [Fact]

@@ -28,7 +28,7 @@ static class BiasedModel
     public static string SaveChatModel(string dir, int favourite, string? generationConfig = null)
     {
         using var model = AlwaysSays(favourite);
-        ModelDirectory.Save(model, BpeTokenizer.Gpt2(), dir);
+        new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(dir);
         if (generationConfig is not null) File.WriteAllText(Path.Combine(dir, GenerationConfigFile.FileName), generationConfig);
         return dir;
     }

@@ -4,6 +4,7 @@ using GptSharp.Models;
 using GptSharp.Tokenization;
 using static TorchSharp.torch;
 using GptSharp.Checkpoints;
+using GptSharp.Models.Quantized;
 
 namespace GptSharp.Tests.Models;
 
@@ -20,7 +21,7 @@ public class Int8InferenceTests
     }
 
     [Fact]
-    public void LogitsStayCloseToFloat32AndTrainingIgnoresIt()
+    public void LogitsStayCloseToFloat32AndTrainingIsRefused()
     {
         using var model = Gpt.Create(Tiny, seed: 3);
         model.eval();
@@ -29,7 +30,7 @@ public class Int8InferenceTests
         using (no_grad()) fp32 = model.Forward(ids);
         using var _fp32 = fp32;
 
-        model.Precision.Int8Inference = true;
+        Int8WeightOnly.Quantize(model);
         using (no_grad())
         using (var int8 = model.Forward(ids))
         {
@@ -39,18 +40,18 @@ public class Int8InferenceTests
             Assert.False(MaxDiff(int8, fp32) == 0, "int8 inference should not be the fp32 computation");
         }
 
-        // With autograd on (training), the float weights are used exactly as before.
-        using (var trained = model.Forward(ids))
-            Assert.Equal(0f, MaxDiff(trained, fp32));
+        // With autograd on (training) there are no float weights to train.
+        Assert.Contains("quantised to int8", Assert.Throws<GptSharpException>(() => model.Forward(ids).Dispose()).Message);
     }
 
     [Fact]
-    public void WeightsChangedByTrainingAreRequantised()
+    public void QuantisingATrainedModelUsesItsTrainedWeights()
     {
         using var model = Gpt.Create(Tiny, seed: 4);
-        model.Precision.Int8Inference = true;
         using var ids = Ids(1, 2, 3, 4, 5, 6, 7, 8);
-        using (no_grad()) model.Forward(ids).Dispose(); // quantises and keeps the weights
+        Tensor before;
+        using (no_grad()) before = model.Forward(ids);
+        using var _before = before;
 
         using (var optimizer = optim.AdamW(model.parameters(), lr: 1e-2))
         {
@@ -62,11 +63,13 @@ public class Int8InferenceTests
         using var fresh = Gpt.Create(Tiny, seed: 99);
         using (no_grad())
             foreach (var ((_, a), (_, b)) in fresh.named_parameters().Zip(model.named_parameters())) a.copy_(b);
-        fresh.Precision.Int8Inference = true;
+        Int8WeightOnly.Quantize(model);
+        Int8WeightOnly.Quantize(fresh);
         using var _ = no_grad();
         using var afterStep = model.Forward(ids);
         using var expected = fresh.Forward(ids);
         Assert.Equal(0f, MaxDiff(afterStep, expected));
+        Assert.True(MaxDiff(afterStep, before) > 0, "the trained weights should have been quantised, not the initial ones");
     }
 
     [Fact]
@@ -75,15 +78,15 @@ public class Int8InferenceTests
         using var tmp = new Fixture.TempDir();
         using (var model = Gpt.Create(Tiny with { VocabSize = 50257 }, seed: 6))
         {
-            ModelDirectory.Save(model, BpeTokenizer.Gpt2(), tmp["fp32"]);
+            new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["fp32"]);
             Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         }
         using var fromInt8 = ModelDirectory.Load(tmp["int8"]);
         using var fromFloat = ModelDirectory.Load(tmp["fp32"]);
-        Assert.True(fromInt8.Model.Precision.Int8Inference);
-        Assert.False(fromFloat.Model.Precision.Int8Inference);
+        Assert.True(Int8WeightOnly.IsQuantized(fromInt8.Model));
+        Assert.False(Int8WeightOnly.IsQuantized(fromFloat.Model));
 
-        fromFloat.Model.Precision.Use(InferencePrecision.Int8);
+        Int8WeightOnly.Quantize(fromFloat.Model);
         using var ids = Ids(464, 2068, 7586, 21831, 18045, 625);
         using var _ = no_grad();
         using var a = fromInt8.Model.Forward(ids);
@@ -91,8 +94,9 @@ public class Int8InferenceTests
         Assert.Equal(0f, MaxDiff(a, b)); // same quantiser, same weights: the same int8 values and scales
 
         // And fp32 on request: the dequantised weights, in float32.
-        fromInt8.Model.Precision.Use(InferencePrecision.Float32);
-        using var c = fromInt8.Model.Forward(ids);
+        using var asFloat = ModelDirectory.Load(tmp["int8"], new LoadOptions { Precision = InferencePrecision.Float32 });
+        Assert.False(Int8WeightOnly.IsQuantized(asFloat.Model));
+        using var c = asFloat.Model.Forward(ids);
         Assert.Equal(ScalarType.Float32, c.dtype);
     }
 
@@ -100,7 +104,7 @@ public class Int8InferenceTests
     public void GreedyDecodingWithTheCacheMatchesWithoutIt()
     {
         using var model = Gpt.Create(Tiny, seed: 8);
-        model.Precision.Int8Inference = true;
+        Int8WeightOnly.Quantize(model);
         var generator = new TextGenerator(model);
         var o = new GenerationOptions { DoSample = false, MaxNewTokens = 12, StopAtEndOfText = false };
         int[] prompt = [3, 14, 15, 92, 65];
@@ -108,22 +112,30 @@ public class Int8InferenceTests
     }
 
     [Fact]
-    public void ReleasingTheFloatWeightsKeepsInt8InferenceAndFreesTheirStorage()
+    public void QuantisingSwapsTheLayersAndFreesTheFloatWeights()
     {
         using var model = Gpt.Create(Tiny, seed: 9);
         model.eval();
         using var ids = Ids(4, 8, 15, 16, 23, 42);
-        model.Precision.Int8Inference = true;
         Tensor before;
         using (no_grad()) before = model.Forward(ids);
         using var _before = before;
         long parameters = model.ParameterCount;
+        int linears = model.modules().Count(m => m is TorchSharp.Modules.Linear);
+        Assert.Equal(4 * Tiny.NLayer, linears);
 
-        model.ReleaseFloatWeights();
-        Assert.True(model.Precision.FloatWeightsReleased);
+        Int8WeightOnly.Quantize(model);
+        Assert.True(Int8WeightOnly.IsQuantized(model));
         Assert.Equal(parameters, model.ParameterCount);
+        // Every Linear layer is now an Int8Linear in the same place, and the token embedding an int8 one.
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        Assert.DoesNotContain(modules.Values, m => m is TorchSharp.Modules.Linear);
+        foreach (var name in new[] { "h.0.attn.c_attn", "h.0.attn.c_proj", "h.1.mlp.c_fc", "h.1.mlp.c_proj" })
+            Assert.IsType<Int8Linear>(modules[name]);
+        Assert.IsType<Int8TokenEmbedding>(modules["wte"]);
+        Assert.Equal(linears, modules.Count(m => m.Value is Int8Linear && m.Key != "wte.head"));
         // Only LayerNorms, biases and position embeddings keep float storage.
-        long floatsLeft = model.parameters().Sum(p => p.numel());
+        long floatsLeft = model.parameters().Sum(p => p.numel()) + model.modules().OfType<Int8Linear>().Sum(l => l.FloatBias?.numel() ?? 0);
         Assert.Equal(Tiny.BlockSize * Tiny.NEmbd + Tiny.NLayer * (4 * Tiny.NEmbd + 3 * Tiny.NEmbd + Tiny.NEmbd + 4 * Tiny.NEmbd + Tiny.NEmbd) + 2 * Tiny.NEmbd,
             floatsLeft);
 
@@ -140,21 +152,21 @@ public class Int8InferenceTests
     }
 
     [Fact]
-    public void AReleasedModelRefusesTrainingSavingAndOtherPrecisions()
+    public void AQuantisedModelRefusesTrainingFloatSavingAndOtherPrecisions()
     {
         using var model = Gpt.Create(Tiny, seed: 10);
-        model.ReleaseFloatWeights();
+        Int8WeightOnly.Quantize(model);
         using var ids = Ids(1, 2, 3);
         using var tmp = new Fixture.TempDir();
         foreach (var attempt in new Action[]
                  {
                      () => model.Forward(ids).Dispose(), // autograd on: training
                      () => HfCheckpoint.Save(model, tmp["out"]),
-                     () => Int8Checkpoint.Save(model, tmp["out8"]),
-                     () => model.Precision.Use(InferencePrecision.Float32),
-                     () => model.Precision.Int8Inference = false,
+                     () => PrecisionSetup.Apply(model, InferencePrecision.Float32),
+                     () => PrecisionSetup.Apply(model, InferencePrecision.BFloat16),
+                     () => VocabularyResize.Resize(model, Tiny.VocabSize + 3).Dispose(),
                  })
-            Assert.Contains("released for int8 inference", Assert.Throws<GptSharpException>(attempt).Message);
+            Assert.Contains("quantised to int8", Assert.Throws<GptSharpException>(attempt).Message);
         Assert.False(Directory.Exists(tmp["out"]) && Directory.EnumerateFiles(tmp["out"]).Any());
         model.Precision.ForgetCasts(); // must not drop the only weights left
         using var _ = no_grad();

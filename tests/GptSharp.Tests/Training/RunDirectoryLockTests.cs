@@ -80,7 +80,7 @@ public class RunDirectoryLockTests(TinyCorpus corpus) : IClassFixture<TinyCorpus
         var tok = new GptSharp.Tokenization.BpeTrainer(new GptSharp.Tokenization.BpeTrainerOptions { VocabSize = 300, MinPairFrequency = 1 })
             .Train(["Where is order 123? Order 123 has shipped."]);
         using (var model = GptSharp.Models.Gpt.Create(new GptSharp.Models.GptConfig { VocabSize = tok.VocabSize, BlockSize = 32, NLayer = 1, NHead = 2, NEmbd = 16 }))
-            GptSharp.Checkpoints.ModelDirectory.Save(model, tok, tmp["base"]);
+            new GptSharp.Checkpoints.ModelDirectory(model, tok).Save(tmp["base"]);
         File.WriteAllText(tmp["pairs.jsonl"], """{"input": "Where is order 123?", "output": "Order 123 has shipped."}""" + "\n");
 
         using (RunDirectoryLock.Acquire(tmp["run"]))

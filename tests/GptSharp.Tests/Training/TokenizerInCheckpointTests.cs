@@ -52,8 +52,8 @@ public class TokenizerInCheckpointTests
         var config = new GptConfig { VocabSize = Math.Max(tokA.VocabSize, tokB.VocabSize), BlockSize = 16, NLayer = 1, NHead = 1, NEmbd = 8 };
         using (var model = Gpt.Create(config))
         {
-            ModelDirectory.Save(model, tokB, dir["modelB"]);
-            ModelDirectory.Save(model, tokA, dir["modelA"]);
+            new ModelDirectory(model, tokB).Save(dir["modelB"]);
+            new ModelDirectory(model, tokA).Save(dir["modelA"]);
         }
         var o = new TrainingOptions { DataDir = dir["data"], OutputDir = dir["run"], MaxSteps = 1, PerDeviceTrainBatchSize = 1, BlockSize = 16, InitFrom = dir["modelB"] };
         var e = Assert.Throws<GptSharpException>(() => Pretraining.Check(o));

@@ -1,0 +1,17 @@
+using GptSharp.Models;
+using static TorchSharp.torch;
+
+namespace GptSharp.Checkpoints;
+
+/// <summary>How <see cref="ModelDirectory.Load"/> places and sets up the model.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>Where the model goes; null for the CPU (<c>Native.Devices.Parse</c> turns "auto", "cuda:1", … into one).</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>
+    /// How the model infers. <see cref="InferencePrecision.Auto"/>: int8 for a directory holding int8 weights, else fp32.
+    /// Int8 swaps in int8 layers (<c>Models.Quantized.Int8WeightOnly</c>); from then on the model can only infer.
+    /// </summary>
+    public InferencePrecision Precision { get; init; } = InferencePrecision.Auto;
+}
