@@ -172,4 +172,93 @@ public class TrainingOptionsTests
         Assert.DoesNotContain("\"max_steps\"", o.ToJson());
         Assert.Equal(o, System.Text.Json.JsonSerializer.Deserialize<PretrainingOptions>(o.ToJson(), TrainingArguments.Json));
     }
+
+    [Fact]
+    public void RunJsonKeepsItsKeysInTheirOrder()
+    {
+        // Checkpoints hash the trajectory options as written: a new order would refuse to resume every earlier run.
+        string[] expected =
+        [
+            "output_dir", "overwrite_output_dir", "resume_from_checkpoint", "data_dir", "max_steps", "num_train_epochs",
+            "per_device_train_batch_size", "gradient_accumulation_steps", "learning_rate", "optim", "weight_decay", "adam_beta1",
+            "adam_beta2", "adam_epsilon", "sgd_momentum", "sgd_dampening", "sgd_nesterov", "rmsprop_alpha", "rmsprop_momentum",
+            "rmsprop_epsilon", "max_grad_norm", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "min_lr_ratio", "step_size",
+            "gamma", "logging_steps", "eval_steps", "eval_iters", "save_steps", "save_total_limit", "load_best_model_at_end",
+            "early_stopping_patience", "seed", "bf16", "block_size", "device", "preset", "n_layer", "n_head", "n_embd",
+            "n_positions", "vocab_size", "dropout", "init_from",
+        ];
+        var keys = System.Text.Json.Nodes.JsonNode.Parse(new PretrainingOptions { OutputDir = "o" }.ToJson())!.AsObject().Select(kv => kv.Key);
+        Assert.Equal(expected, keys);
+        // Through the base type too (the Trainer holds TrainingArguments).
+        TrainingArguments asBase = new PretrainingOptions { OutputDir = "o" };
+        Assert.Equal(expected, System.Text.Json.Nodes.JsonNode.Parse(asBase.ToJson())!.AsObject().Select(kv => kv.Key));
+
+        var fineTuning = System.Text.Json.Nodes.JsonNode.Parse(new FineTuningOptions { OutputDir = "o", BlockSize = 64 }.ToJson())!.AsObject();
+        Assert.Equal(64, fineTuning["block_size"]!.GetValue<int>());
+        Assert.Contains("val_fraction", fineTuning.Select(kv => kv.Key));
+        Assert.Contains("train_on_prompt", fineTuning.Select(kv => kv.Key));
+        Assert.DoesNotContain("n_layer", fineTuning.Select(kv => kv.Key));
+    }
+
+    [Fact]
+    public void AKeyOfAnotherJobIsAnErrorNamingTheKeyAndTheJob()
+    {
+        foreach (var key in new[] { "n_layer=2", "dropout=0", "data_dir=d", "preset=tiny", "init_from=m", "vocab_size=300" })
+        {
+            var e = Assert.Throws<GptSharpException>(() => FineTuningOptions.Load(null, ["output_dir=o", key]));
+            Assert.Contains($"option '{key[..key.IndexOf('=')]}' does not apply to fine-tuning: it is an option of pretraining", e.Message);
+        }
+        var p = Assert.Throws<GptSharpException>(() => PretrainingOptions.Load(null, ["output_dir=o", "val_fraction=0.2"]));
+        Assert.Contains("option 'val_fraction' does not apply to pretraining: it is an option of fine-tuning", p.Message);
+        p = Assert.Throws<GptSharpException>(() => PretrainingOptions.Load(null, ["output_dir=o", "train_on_prompt=true"]));
+        Assert.Contains("option 'train_on_prompt' does not apply to pretraining", p.Message);
+        // Shared-only options take neither job's keys.
+        Assert.Contains("option 'block_size' does not apply to training: it is an option of pretraining and fine-tuning",
+            Assert.Throws<GptSharpException>(() => TrainingArguments.Load(null, ["output_dir=o", "block_size=8"])).Message);
+
+        // In a config file, the message names the file; misspellings still get suggestions.
+        using var dir = new Fixture.TempDir();
+        string config = dir.WriteText("ft.json", """{ "output_dir": "o", "n_embd": 64 }""");
+        var f = Assert.Throws<GptSharpException>(() => FineTuningOptions.Load(config));
+        Assert.Contains("ft.json: option 'n_embd' does not apply to fine-tuning", f.Message);
+        f = Assert.Throws<GptSharpException>(() => FineTuningOptions.Load(null, ["output_dir=o", "val_fracton=0.2"]));
+        Assert.Contains("unknown option 'val_fracton' (did you mean val_fraction?)", f.Message);
+
+        var ok = FineTuningOptions.Load(null, ["output_dir=o", "val_fraction=0.2", "train_on_prompt=true", "learning_rate=1e-4"]);
+        Assert.Equal((0.2, true, 1e-4, (int?)null), (ok.ValFraction, ok.TrainOnPrompt, ok.LearningRate, ok.BlockSize));
+        Assert.Contains("val_fraction must be in [0, 1) (got 1)",
+            Assert.Throws<GptSharpException>(() => FineTuningOptions.Load(null, ["output_dir=o", "val_fraction=1"])).Message);
+    }
+
+    [Fact]
+    public void FineTuningsBlockSizeFitsTheModelUnlessGiven()
+    {
+        var o = new FineTuningOptions { OutputDir = "o" };
+        Assert.Equal(128, o.ResolveBlockSize(128));                          // a short context: all of it
+        Assert.Equal(FineTuningOptions.DefaultBlockSize, o.ResolveBlockSize(1024)); // a long one: the default window
+        Assert.Equal(512, (o with { BlockSize = 512 }).ResolveBlockSize(1024));
+        var e = Assert.Throws<GptSharpException>(() => (o with { BlockSize = 300 }).ResolveBlockSize(256));
+        Assert.Contains("block_size (300) exceeds the model's n_positions (256)", e.Message);
+    }
+
+    [Fact]
+    public void WarmupIsCheckedAgainstTheResolvedLength()
+    {
+        // max_steps known: at load; num_train_epochs: once the data's size gives the length.
+        Assert.Contains("warmup_steps must be in [0, max_steps = 10] (got 20)", Invalid("max_steps=10", "warmup_steps=20").Message);
+        var o = PretrainingOptions.Load(null, ["output_dir=o", "num_train_epochs=1", "warmup_steps=20"]);
+        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps(10));
+        Assert.Equal("invalid option: warmup_steps must be in [0, max_steps = 10] (got 20; num_train_epochs = 1 makes 10 steps)", e.Message);
+        Assert.Equal(30, o.ResolveMaxSteps(30));
+    }
+
+    [Fact]
+    public void TheQuickstartRecipesAreValid()
+    {
+        string configs = Path.Combine(AppContext.BaseDirectory, "samples", "configs");
+        var pretrain = PretrainingOptions.Load(Path.Combine(configs, "quickstart-pretrain.json"), ["output_dir=o", "data_dir=d"]);
+        Assert.Equal((4, 128, 2e-3), (pretrain.NLayer, pretrain.BlockSize, pretrain.LearningRate));
+        var finetune = FineTuningOptions.Load(Path.Combine(configs, "quickstart-finetune.json"), ["output_dir=o"]);
+        Assert.Equal((0.05, 1e-3, (int?)null), (finetune.ValFraction, finetune.LearningRate, finetune.BlockSize));
+    }
 }
