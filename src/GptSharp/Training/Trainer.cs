@@ -88,10 +88,7 @@ public sealed class Trainer
         TimeSpan Elapsed() => TimeSpan.FromSeconds(elapsedBefore + wall.Elapsed.TotalSeconds);
         var control = new TrainerControl(_o, _maxSteps, outputDir, new TrainerState { MaxSteps = _maxSteps, OptionsHash = optionsHash, RunOptions = runOptions }, Elapsed);
         var best = new BestCheckpointCallback(_model, _o.LoadBestModelAtEnd);
-        List<TrainerCallback> callbacks = [best, new MetricsLogCallback(metricsLog)];
-        if (progress is not null) callbacks.Add(new ProgressCallback(progress));
-        if (_o.EarlyStoppingPatience is { } patience) callbacks.Add(new EarlyStoppingCallback(patience));
-        callbacks.AddRange(Callbacks);
+        var callbacks = CreateCallbacks(best, metricsLog, progress);
         void Message(string message, string? path = null) { foreach (var c in callbacks) c.OnMessage(control, message, path); }
 
         if (resumeFrom is not null)
@@ -170,10 +167,7 @@ public sealed class Trainer
             if (_eval is not null && evalStart is not null && ((_o.EvalSteps > 0 && step % _o.EvalSteps == 0) || step == _maxSteps))
             {
                 var evaluation = new TrainingEvaluation(step, Evaluate(evalStart));
-                var state = control.State;
-                control.State = state.BestValLoss is not { } bestLoss || evaluation.ValLoss < bestLoss
-                    ? state with { BestValLoss = evaluation.ValLoss, EvalsWithoutImprovement = 0 }
-                    : state with { EvalsWithoutImprovement = state.EvalsWithoutImprovement + 1 };
+                control.State = WithEvaluation(control.State, evaluation.ValLoss);
                 foreach (var c in callbacks) c.OnEvaluate(control, evaluation);
             }
             if (_o.SaveSteps > 0 && step % _o.SaveSteps == 0) lastCheckpoint = SaveCheckpoint();
@@ -187,16 +181,39 @@ public sealed class Trainer
         foreach (var c in callbacks) c.OnTrainEnd(control);
         if (best.RestoreBest(control) is { } restored) Message(restored);
 
-        string finalDir = Path.Combine(outputDir, FinalDir);
-        var finalState = control.State = control.State with { ElapsedSeconds = Elapsed().TotalSeconds };
-        AtomicFile.WriteDirectory(finalDir, tmp =>
-        {
-            WriteModelDir(tmp);
-            finalState.Write(Path.Combine(tmp, TrainerState.FileName));
-        });
+        control.State = control.State with { ElapsedSeconds = Elapsed().TotalSeconds };
+        string finalDir = WriteFinal(outputDir, control.State);
         foreach (var c in callbacks) c.OnSave(control, finalDir);
         return new TrainingResult(control.State.GlobalStep, _maxSteps, false, lastLoss, best.LastValLoss, control.State.BestValLoss, outputDir, lastCheckpoint, finalDir)
             { StoppedEarly = control.ShouldStop && control.State.GlobalStep < _maxSteps, BestCheckpoint = BestCheckpointCallback.Path(control), StopReason = control.StopReason };
+    }
+
+    /// <summary>The built-in callbacks in the order they run (best checkpoint first: others see its bookkeeping), then <see cref="Callbacks"/>.</summary>
+    List<TrainerCallback> CreateCallbacks(BestCheckpointCallback best, MetricsLog metricsLog, IProgress<TrainingProgress>? progress)
+    {
+        List<TrainerCallback> callbacks = [best, new MetricsLogCallback(metricsLog)];
+        if (progress is not null) callbacks.Add(new ProgressCallback(progress));
+        if (_o.EarlyStoppingPatience is { } patience) callbacks.Add(new EarlyStoppingCallback(patience));
+        callbacks.AddRange(Callbacks);
+        return callbacks;
+    }
+
+    /// <summary>The state after an evaluation: a new best val loss, or one more evaluation without improvement (early stopping counts them).</summary>
+    static TrainerState WithEvaluation(TrainerState state, double valLoss) =>
+        state.BestValLoss is not { } best || valLoss < best
+            ? state with { BestValLoss = valLoss, EvalsWithoutImprovement = 0 }
+            : state with { EvalsWithoutImprovement = state.EvalsWithoutImprovement + 1 };
+
+    /// <summary>Writes final/: the model directory and the run's last state.</summary>
+    string WriteFinal(string outputDir, TrainerState state)
+    {
+        string finalDir = Path.Combine(outputDir, FinalDir);
+        AtomicFile.WriteDirectory(finalDir, tmp =>
+        {
+            WriteModelDir(tmp);
+            state.Write(Path.Combine(tmp, TrainerState.FileName));
+        });
+        return finalDir;
     }
 
     /// <summary>One optimizer step over gradient_accumulation_steps micro-batches; every temporary dies with the scope.</summary>
