@@ -119,7 +119,9 @@ public static class FineTuning
             // Every truncation is said, with the assistant text it cost: the model never learns from what was cut.
             if (all.Truncation is { Any: true } t1) notes.Add($"{trainName}: {t1}");
             if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{valName}: {t2}");
-            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
+            var plan = new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
+            _ = plan.MaxSteps; // resolves num_train_epochs on the examples, checking warmup_steps against it before any work
+            return plan;
         }
         catch
         {

@@ -104,5 +104,10 @@ public class FineTuningTests
         Assert.Contains("needs training conversations", e.Message);
         e = Assert.Throws<GptSharpException>(() => FineTuning.Check(new FineTuningInputs { ModelDir = model, Train = Dialogues }, Options(tmp["run"]) with { BlockSize = 65 }));
         Assert.Contains("block_size (65) exceeds the model's n_positions (64)", e.Message);
+        // The default length, 3 epochs of 4 examples in batches of 2, is 6 steps: warmup_steps is checked against it before any work.
+        var epochs = FineTuningOptions.Load(null, [$"output_dir={tmp["run"]}", "per_device_train_batch_size=2", "val_fraction=0", "warmup_steps=7", "device=cpu"]);
+        e = Assert.Throws<GptSharpException>(() => FineTuning.Check(new FineTuningInputs { ModelDir = model, Train = Dialogues }, epochs));
+        Assert.Contains("warmup_steps must be in [0, max_steps = 6] (got 7; num_train_epochs = 3 makes 6 steps)", e.Message);
+        Assert.False(Directory.Exists(tmp["run"]));
     }
 }
