@@ -1,7 +1,6 @@
 using System.CommandLine;
 using GptSharp.Cli.Progress;
 using GptSharp.Training;
-using GptSharp.Checkpoints;
 
 namespace GptSharp.Cli.Commands;
 
@@ -21,7 +20,10 @@ static class FinetuneCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "Share of conversations held out when there is no --val-data.", DefaultValueFactory = _ => 0.1 };
         var output = new Option<string?>("--output") { Description = "Run directory (output_dir); final/ becomes the chat model." };
         var trainOnPrompt = new Option<bool>("--train-on-prompt") { Description = "Compute the loss on every token, not only the assistant's replies." };
-        var config = new Option<string?>("--config") { Description = "JSON file of training options (Hugging Face TrainingArguments names)." };
+        var config = new Option<string?>("--config")
+        {
+            Description = "JSON file of fine-tuning options (Hugging Face TrainingArguments names, plus block_size, val_fraction, train_on_prompt).",
+        };
         var set = new Option<string[]>("--set")
         {
             Description = "Override one option: --set key=value (repeatable), e.g. --set max_steps=500 --set learning_rate=3e-4 (default length: num_train_epochs=3).",
@@ -34,21 +36,18 @@ static class FinetuneCommand
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
-            string[] overrides = p.GetValue(set) ?? [];
-            if (p.GetValue(output) is { } dir) overrides = [$"output_dir={dir}", .. overrides];
-            overrides = OverwriteOption.Apply(p, overwrite, overrides);
-            var options = TrainingOptions.Load(p.GetValue(config), overrides);
-            var modelDir = p.GetValue(model)!;
-            // Unless the user chose a block size, fit it to the model's context.
-            bool blockChosen = overrides.Any(o => o.StartsWith("block_size=", StringComparison.Ordinal))
-                               || (p.GetValue(config) is { } c && File.ReadAllText(c).Contains("\"block_size\"", StringComparison.Ordinal));
-            int context = GptSharp.Checkpoints.HfCheckpoint.ReadConfig(modelDir).BlockSize;
-            if (!blockChosen && options.BlockSize > context) options = options with { BlockSize = context };
+            // The flags are options too: given ones go first, so --set still has the last word.
+            List<string> flags = [];
+            if (p.GetValue(output) is { } dir) flags.Add($"output_dir={dir}");
+            if (p.GetResult(valFraction) is { Implicit: false }) flags.Add(FormattableString.Invariant($"val_fraction={p.GetValue(valFraction):R}"));
+            if (p.GetValue(trainOnPrompt)) flags.Add("train_on_prompt=true");
+            string[] overrides = OverwriteOption.Apply(p, overwrite, [.. flags, .. p.GetValue(set) ?? []]);
+            // block_size, unless given, fits the model's context: FineTuning.Check resolves it from the model it loads.
+            var options = FineTuningOptions.Load(p.GetValue(config), overrides);
 
             using var plan = FineTuning.Check(new FineTuningInputs
             {
-                ModelDir = modelDir, TrainFile = p.GetValue(data)!, ValFile = p.GetValue(valData),
-                ValFraction = p.GetValue(valFraction), TrainOnPrompt = p.GetValue(trainOnPrompt),
+                ModelDir = p.GetValue(model)!, TrainFile = p.GetValue(data)!, ValFile = p.GetValue(valData),
             }, options);
             var result = await TrainingProgressView.RunAsync(progress => FineTuning.RunAsync(plan, progress, ct), plan.MaxSteps, w);
             int code = TrainingOutcome.Print(result, "chat model", w, p.InvocationConfiguration.Error);

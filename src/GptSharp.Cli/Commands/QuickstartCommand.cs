@@ -14,7 +14,9 @@ namespace GptSharp.Cli.Commands;
 
 /// <summary>
 /// `gptsharp quickstart`: the whole life of a model in a few minutes on the bundled sample corpus — train a BPE tokenizer,
-/// prepare token shards, pretrain a small GPT, then continue a few prompts with it.
+/// prepare token shards, pretrain a small GPT, fine-tune it on the bundled dialogues and evaluate it on held-out
+/// questions (or, with --finetune-steps 0, continue a few prompts with the pretrained model). The hyperparameters are
+/// the recipes samples/configs/quickstart-pretrain.json and quickstart-finetune.json.
 /// </summary>
 static class QuickstartCommand
 {
@@ -42,13 +44,9 @@ static class QuickstartCommand
             string run = Path.GetFullPath(p.GetValue(output)!);
             string[] inputs = p.GetValue(corpus) is { Length: > 0 } given ? given : [SampleCorpus()];
             CheckRunFolder(p.GetValue(output)!, run, p.GetValue(overwrite), inputs);
-            var options = new TrainingOptions
-            {
-                DataDir = Path.Combine(run, "data"), OutputDir = Path.Combine(run, "model"), OverwriteOutputDir = true,
-                NLayer = 4, NHead = 4, NEmbd = 128, NPositions = 128, BlockSize = 128, Dropout = 0.0,
-                MaxSteps = p.GetValue(steps), PerDeviceTrainBatchSize = 16, LearningRate = 2e-3, WarmupSteps = Math.Min(50, p.GetValue(steps) / 10), MinLrRatio = 0.1,
-                LoggingSteps = 25, EvalSteps = 250, EvalIters = 10, SaveSteps = 500, SaveTotalLimit = 1, Device = p.GetValue(device)!, Seed = 1337,
-            }.Validate();
+            var recipe = PretrainingOptions.Load(SampleFile("configs", "quickstart-pretrain.json"),
+                [$"data_dir={Path.Combine(run, "data")}", $"output_dir={Path.Combine(run, "model")}", "overwrite_output_dir=true", $"device={p.GetValue(device)}"]);
+            var options = WithSteps(recipe, p.GetValue(steps)).Validate();
             var clock = Stopwatch.StartNew();
 
             w.WriteLine($"1/5  training a BPE tokenizer on {string.Join(", ", inputs.Select(Path.GetFileName))}");
@@ -79,12 +77,11 @@ static class QuickstartCommand
             if (ftSteps > 0)
             {
                 w.WriteLine($"4/5  fine-tuning on {Path.GetFileName(SampleFile("dialogues", "train.jsonl"))} for {ftSteps} steps (loss on the assistant's replies only)");
-                var ftOptions = options with
-                {
-                    OutputDir = Path.Combine(run, "chat"), MaxSteps = ftSteps, WarmupSteps = Math.Min(20, ftSteps / 10), LearningRate = 1e-3,
-                    EvalSteps = Math.Max(1, ftSteps / 2), SaveSteps = ftSteps,
-                };
-                using var ftPlan = FineTuning.Check(new FineTuningInputs { ModelDir = chatModel, TrainFile = SampleFile("dialogues", "train.jsonl"), ValFraction = 0.05 }, ftOptions);
+                var ftRecipe = FineTuningOptions.Load(SampleFile("configs", "quickstart-finetune.json"),
+                    [$"output_dir={Path.Combine(run, "chat")}", "overwrite_output_dir=true", $"device={p.GetValue(device)}"]);
+                // Evaluate halfway and at the end; one checkpoint, at the end.
+                var ftOptions = WithSteps(ftRecipe, ftSteps) with { EvalSteps = Math.Max(1, ftSteps / 2), SaveSteps = ftSteps };
+                using var ftPlan = FineTuning.Check(new FineTuningInputs { ModelDir = chatModel, TrainFile = SampleFile("dialogues", "train.jsonl") }, ftOptions);
                 var ft = await TrainingProgressView.RunAsync(progress => FineTuning.RunAsync(ftPlan, progress, ct), ftPlan.MaxSteps, w);
                 if (ft.Cancelled) return 130;
                 chatModel = ft.FinalDir!;
@@ -126,6 +123,10 @@ static class QuickstartCommand
         });
         return cmd;
     }
+
+    /// <summary>A recipe run for <paramref name="steps"/> steps: its warmup_steps is a cap, the warmup a tenth of the steps at most.</summary>
+    static T WithSteps<T>(T recipe, int steps) where T : TrainingArguments =>
+        recipe with { MaxSteps = steps, WarmupSteps = Math.Min(recipe.WarmupSteps, steps / 10) };
 
     static readonly string[] Parts = ["tokenizer", "data", "model", "chat"];
 

@@ -21,7 +21,7 @@ static class TrainCommand
         cmd.SetAction(async (p, ct) =>
         {
             var output = p.InvocationConfiguration.Output;
-            var options = TrainingOptions.Load(p.GetValue(config), OverwriteOption.Apply(p, overwrite, p.GetValue(set) ?? []));
+            var options = PretrainingOptions.Load(p.GetValue(config), OverwriteOption.Apply(p, overwrite, p.GetValue(set) ?? []));
             var plan = Pretraining.Check(options); // every input checked before any work or progress display
             var result = await TrainingProgressView.RunAsync(progress => Pretraining.RunAsync(plan, progress, ct), plan.MaxSteps, output);
 

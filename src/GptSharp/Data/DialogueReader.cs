@@ -34,6 +34,24 @@ public static class DialogueReader
         return Parse(bytes, path, format);
     }
 
+    /// <summary>
+    /// Checks conversations made in code by the rules a file's must follow. Errors read <c>NAME:N: message M (role) …</c>,
+    /// N counting conversations from 1; a conversation without a <see cref="Conversation.Source"/> gets <c>NAME:N</c>.
+    /// </summary>
+    public static IReadOnlyList<Conversation> Check(IEnumerable<Conversation> conversations, string name)
+    {
+        var result = new List<Conversation>();
+        int n = 0;
+        foreach (var conversation in conversations)
+        {
+            n++;
+            var turns = conversation.Messages.Select((m, i) => new Turn(m.Role, m.Content, n, $"message {i + 1} ({ChatTurn.RoleName(m.Role)})")).ToList();
+            var valid = Validate(turns, name, n);
+            result.Add(conversation.Source.Length > 0 ? conversation : valid);
+        }
+        return result;
+    }
+
     /// <summary>Parses the bytes of a dialogue file; <paramref name="name"/> is used in error messages.</summary>
     public static IReadOnlyList<Conversation> Parse(byte[] bytes, string name, DialogueFormat format = DialogueFormat.Auto)
     {

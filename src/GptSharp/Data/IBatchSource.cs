@@ -5,8 +5,8 @@ using GptSharp.Training;
 namespace GptSharp.Data;
 
 /// <summary>
-/// Where a trainer gets its batches. Pretraining samples windows of token shards; fine-tuning will feed examples with
-/// loss masks. The state must capture everything that decides the next batches, so a resumed run sees the same ones.
+/// Where a trainer gets its batches. Pretraining samples windows of token shards; fine-tuning feeds examples with
+/// loss masks (<see cref="SftBatchSource"/>). The state must capture everything that decides the next batches, so a resumed run sees the same ones.
 /// </summary>
 public interface IBatchSource
 {

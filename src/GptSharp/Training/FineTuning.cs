@@ -7,18 +7,24 @@ using GptSharp.Native;
 
 namespace GptSharp.Training;
 
-/// <summary>Where fine-tuning dialogues come from and how they become examples.</summary>
+/// <summary>
+/// What fine-tuning starts from and learns on: a model directory and conversations — in memory
+/// (<see cref="Train"/>, <see cref="Validation"/>) or in dialogue files (<see cref="TrainFile"/>, <see cref="ValFile"/>).
+/// </summary>
 public sealed record FineTuningInputs
 {
     /// <summary>The model directory to start from: ours, or a Hugging Face GPT-2 directory.</summary>
     public required string ModelDir { get; init; }
+    /// <summary>Training conversations in memory (checked like a file's); give this or <see cref="TrainFile"/>.</summary>
+    public IEnumerable<Conversation>? Train { get; init; }
     /// <summary>Dialogues: JSON/JSONL input/output pairs, JSONL messages, or a &lt;user&gt;/&lt;bot&gt; transcript.</summary>
-    public required string TrainFile { get; init; }
-    /// <summary>Held-out dialogues; without one, <see cref="ValFraction"/> of the training conversations are held out.</summary>
+    public string? TrainFile { get; init; }
+    /// <summary>
+    /// Held-out conversations in memory, or in <see cref="ValFile"/> (not both); without either, val_fraction of the
+    /// training conversations are held out.
+    /// </summary>
+    public IEnumerable<Conversation>? Validation { get; init; }
     public string? ValFile { get; init; }
-    public double ValFraction { get; init; } = 0.1;
-    /// <summary>Compute the loss on every token instead of the assistant's replies only.</summary>
-    public bool TrainOnPrompt { get; init; }
     /// <summary>Decoding defaults written to the fine-tuned model's generation_config.json.</summary>
     public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 128, Temperature = 0.7, TopK = 40 };
 }
@@ -33,15 +39,18 @@ public static class FineTuning
     /// <summary>Everything checked and loaded; nothing trained or written yet.</summary>
     public sealed class Plan : IDisposable
     {
-        internal Plan(TrainingOptions options, Gpt model, BpeTokenizer tokenizer, SftDataset train, SftDataset? val, IReadOnlyList<string> notes,
+        internal Plan(FineTuningOptions options, Gpt model, BpeTokenizer tokenizer, SftDataset train, SftDataset? val, IReadOnlyList<string> notes,
             GenerationOptions generation)
             => (Options, Model, Tokenizer, Train, Val, Notes, Generation) = (options, model, tokenizer, train, val, notes, generation);
         public GenerationOptions Generation { get; }
-        public TrainingOptions Options { get; }
+        /// <summary>The options, resolved: block_size is set (fitted to the model unless given) and the run has a length.</summary>
+        public FineTuningOptions Options { get; }
         public Gpt Model { get; }
         public BpeTokenizer Tokenizer { get; }
         public SftDataset Train { get; }
         public SftDataset? Val { get; }
+        /// <summary>Tokens per example: block_size as given, or fitted to the model's context.</summary>
+        public int BlockSize => Options.BlockSize!.Value;
         /// <summary>Optimizer steps the run will take (max_steps, or num_train_epochs over the training examples).</summary>
         public int MaxSteps => Options.ResolveMaxSteps((Train.Examples.Count + Options.PerDeviceTrainBatchSize - 1) / Options.PerDeviceTrainBatchSize);
         /// <summary>Things the user should know (truncated conversations, a grown vocabulary).</summary>
@@ -53,22 +62,28 @@ public static class FineTuning
 
     /// <summary>
     /// Checks and loads everything. Like Hugging Face's Trainer, a run with neither max_steps nor num_train_epochs lasts
-    /// 3 epochs.
+    /// 3 epochs; block_size, unless given, fits the model (<see cref="FineTuningOptions.ResolveBlockSize"/>).
     /// </summary>
-    public static Plan Check(FineTuningInputs inputs, TrainingOptions options)
+    public static Plan Check(FineTuningInputs inputs, FineTuningOptions options)
     {
         if (!options.LengthGiven) options = options with { NumTrainEpochs = 3 };
         options.Validate();
-        if (inputs.ValFile is null && inputs.ValFraction is < 0 or >= 1)
-            throw new GptSharpException($"val_fraction must be in [0, 1) (got {inputs.ValFraction})");
+        if ((inputs.Train is null) == (inputs.TrainFile is null))
+            throw new GptSharpException("fine-tuning needs training conversations: give either Train (in memory) or TrainFile, not both");
+        if (inputs.Validation is not null && inputs.ValFile is not null)
+            throw new GptSharpException("give validation conversations either in memory (Validation) or as ValFile, not both");
         inputs.Generation.Validate();
         string?[] read = [inputs.ModelDir, inputs.TrainFile, inputs.ValFile];
         RunOutput.Check(options, read);
         var notes = new List<string>();
 
         // Read the dialogues first: a malformed file should fail before the (slow) model load.
-        var conversations = DialogueReader.Read(inputs.TrainFile);
-        var valConversations = inputs.ValFile is { } vf ? DialogueReader.Read(vf) : null;
+        const string trainMemory = "train conversations", valMemory = "validation conversations";
+        string trainName = inputs.TrainFile ?? trainMemory;
+        var conversations = inputs.Train is { } given ? DialogueReader.Check(given, trainMemory) : DialogueReader.Read(inputs.TrainFile!);
+        var valConversations = inputs.Validation is { } givenVal ? DialogueReader.Check(givenVal, valMemory)
+            : inputs.ValFile is { } vf ? DialogueReader.Read(vf) : null;
+        string valName = inputs.ValFile ?? valMemory;
 
         var device = Devices.Parse(options.Device);
         var loaded = ModelDirectory.Load(inputs.ModelDir, new LoadOptions { Device = device, Precision = InferencePrecision.Float32 });
@@ -83,25 +98,27 @@ public static class FineTuning
                 model.Dispose();
                 model = grown;
             }
-            if (options.BlockSize > model.Config.BlockSize)
-                throw new GptSharpException($"block_size ({options.BlockSize}) exceeds the model's n_positions ({model.Config.BlockSize})");
+            options = options with { BlockSize = options.ResolveBlockSize(model.Config.BlockSize) };
+            int blockSize = options.BlockSize.Value;
 
-            var all = SftDatasetBuilder.Build(conversations, template, options.BlockSize, inputs.TrainOnPrompt);
+            var all = SftDatasetBuilder.Build(conversations, template, blockSize, options.TrainOnPrompt);
             SftDataset train;
             SftDataset? val;
             if (valConversations is not null)
-                (train, val) = (all, SftDatasetBuilder.Build(valConversations, template, options.BlockSize, inputs.TrainOnPrompt));
-            else if (inputs.ValFraction > 0)
+                (train, val) = (all, SftDatasetBuilder.Build(valConversations, template, blockSize, options.TrainOnPrompt));
+            else if (options.ValFraction > 0)
             {
-                var (t, v) = all.Split(inputs.ValFraction, options.Seed);
+                var (t, v) = all.Split(options.ValFraction, options.Seed);
                 (train, val) = (new SftDataset(t, all.Stats), v.Count > 0 ? new SftDataset(v, all.Stats) : null);
             }
             else (train, val) = (all, null);
-            if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.TrainFile}: no training conversations left after the validation split");
+            if (train.Examples.Count == 0) throw new GptSharpException($"{trainName}: no training conversations left after the validation split");
             // Every truncation is said, with the assistant text it cost: the model never learns from what was cut.
-            if (all.Truncation is { Any: true } t1) notes.Add($"{inputs.TrainFile}: {t1}");
-            if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{inputs.ValFile}: {t2}");
-            return new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
+            if (all.Truncation is { Any: true } t1) notes.Add($"{trainName}: {t1}");
+            if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{valName}: {t2}");
+            var plan = new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
+            _ = plan.MaxSteps; // resolves num_train_epochs on the examples, checking warmup_steps against it before any work
+            return plan;
         }
         catch
         {
@@ -110,7 +127,12 @@ public static class FineTuning
         }
     }
 
-    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// Trains a plan from <see cref="Check"/> and makes final/ a chat model; <paramref name="callbacks"/> go to the
+    /// <see cref="Trainer"/> (e.g. an evaluation hook that may stop the run).
+    /// </summary>
+    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default,
+        IReadOnlyList<TrainerCallback>? callbacks = null)
     {
         var o = plan.Options;
         foreach (var note in plan.Notes)
@@ -123,13 +145,14 @@ public static class FineTuning
         });
         int padId = plan.Tokenizer.EndOfTextId;
         var trainer = new Trainer(plan.Model, o,
-            new SftBatchSource(plan.Train.Examples, o.PerDeviceTrainBatchSize, o.BlockSize, o.Seed, padId),
-            plan.Val is null ? null : new SftBatchSource(plan.Val.Examples, o.PerDeviceTrainBatchSize, o.BlockSize, o.Seed + 1, padId))
+            new SftBatchSource(plan.Train.Examples, o.PerDeviceTrainBatchSize, plan.BlockSize, o.Seed, padId),
+            plan.Val is null ? null : new SftBatchSource(plan.Val.Examples, o.PerDeviceTrainBatchSize, plan.BlockSize, o.Seed + 1, padId))
         {
             Tokenizer = plan.Tokenizer,
             EosTokenId = plan.Tokenizer.EndOfTextId,
             Inputs = plan.Inputs,
             FinalModel = final => MakeChatModel(final, plan.Generation),
+            Callbacks = callbacks ?? [],
         };
         return await trainer.TrainAsync(progress, ct);
     }

@@ -4,7 +4,7 @@ namespace GptSharp.Training;
 public static class LearningRateSchedules
 {
     /// <summary>Builds a schedule from the options, the run's total steps and its warmup steps (both resolved).</summary>
-    delegate ILearningRateSchedule Factory(TrainingOptions o, int maxSteps, int warmup);
+    delegate ILearningRateSchedule Factory(TrainingArguments o, int maxSteps, int warmup);
 
     static readonly Dictionary<string, Factory> Factories = new()
     {
@@ -18,11 +18,11 @@ public static class LearningRateSchedules
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
-    /// <summary>The schedule for a run of <paramref name="maxSteps"/> optimizer steps (see <see cref="TrainingOptions.ResolveMaxSteps"/>).</summary>
-    public static ILearningRateSchedule Create(TrainingOptions options, int maxSteps) =>
+    /// <summary>The schedule for a run of <paramref name="maxSteps"/> optimizer steps (see <see cref="TrainingArguments.ResolveMaxSteps"/>).</summary>
+    public static ILearningRateSchedule Create(TrainingArguments options, int maxSteps) =>
         Factories.TryGetValue(options.LrSchedulerType, out var f) ? f(options, maxSteps, options.ResolveWarmupSteps(maxSteps))
             : throw new GptSharpException($"unknown lr_scheduler_type '{options.LrSchedulerType}' (expected one of: {string.Join(", ", Names)})");
 
     /// <summary>The schedule for a run whose length is <c>max_steps</c>.</summary>
-    public static ILearningRateSchedule Create(TrainingOptions options) => Create(options, options.MaxSteps);
+    public static ILearningRateSchedule Create(TrainingArguments options) => Create(options, options.MaxSteps);
 }

@@ -7,27 +7,35 @@ using System.Text.Json.Serialization.Metadata;
 namespace GptSharp.Training;
 
 /// <summary>
-/// Options records from a JSON config file plus <c>key=value</c> overrides (the CLI's <c>--set</c>). Unknown keys and
-/// values of the wrong type are errors that name the key; range checks are the record's own Validate.
+/// A job's options (<see cref="TrainingArguments"/> or a job's record) from a JSON config file plus <c>key=value</c>
+/// overrides (the CLI's <c>--set</c>). Unknown keys, keys of another job and values of the wrong type are errors that
+/// name the key; range checks are the record's own Validate.
 /// </summary>
 public static class OptionsLoader
 {
-    public static T Load<T>(string? configPath, IEnumerable<string> overrides, JsonSerializerOptions json) where T : class
+    /// <summary>Every job's options, to tell a key of another job from a misspelt one.</summary>
+    static readonly (string Job, Type Options)[] Jobs =
+    [
+        (PretrainingOptions.JobName, typeof(PretrainingOptions)),
+        (FineTuningOptions.JobName, typeof(FineTuningOptions)),
+    ];
+
+    public static T Load<T>(string? configPath, IEnumerable<string> overrides) where T : TrainingArguments
     {
-        json.MakeReadOnly(populateMissingResolver: true); // GetTypeInfo needs a resolver
-        // [JsonIgnore] properties are derived state (e.g. TrainingOptions.LengthGiven), not options: neither listed nor settable.
-        var keys = json.GetTypeInfo(typeof(T)).Properties.Where(p => !IsIgnored(p)).ToDictionary(p => p.Name, p => p.PropertyType);
+        var json = TrainingArguments.Json;
+        var keys = Keys(typeof(T));
+        string job = Jobs.FirstOrDefault(j => j.Options == typeof(T)).Job ?? "training";
         string source = configPath ?? "options";
         var obj = configPath is null ? new JsonObject() : ReadObject(configPath);
         foreach (var (key, _) in obj)
-            if (!keys.ContainsKey(key)) throw UnknownKey(key, keys.Keys, configPath);
+            if (!keys.ContainsKey(key)) throw UnknownKey(key, keys.Keys, configPath, job);
 
         foreach (var assignment in overrides)
         {
             int eq = assignment.IndexOf('=');
             if (eq <= 0) throw new GptSharpException($"--set expects key=value (got '{assignment}')");
             string key = assignment[..eq].Trim(), value = assignment[(eq + 1)..];
-            if (!keys.TryGetValue(key, out var type)) throw UnknownKey(key, keys.Keys, null);
+            if (!keys.TryGetValue(key, out var type)) throw UnknownKey(key, keys.Keys, null, job);
             obj[key] = Parse(key, value, type);
         }
 
@@ -41,6 +49,15 @@ public static class OptionsLoader
             var type = keys.GetValueOrDefault(key);
             throw new GptSharpException($"{source}: {key}: expected {(type is null ? "a valid value" : Describe(type))}");
         }
+    }
+
+    /// <summary>The settable keys of an options type and their types.</summary>
+    static Dictionary<string, Type> Keys(Type options)
+    {
+        var json = TrainingArguments.Json;
+        json.MakeReadOnly(populateMissingResolver: true); // GetTypeInfo needs a resolver
+        // [JsonIgnore] properties are derived state (e.g. TrainingArguments.LengthGiven), not options: neither listed nor settable.
+        return json.GetTypeInfo(options).Properties.Where(p => !IsIgnored(p)).ToDictionary(p => p.Name, p => p.PropertyType);
     }
 
     static bool IsIgnored(JsonPropertyInfo p) =>
@@ -85,11 +102,16 @@ public static class OptionsLoader
         return t != type ? what + " or null" : what;
     }
 
-    static GptSharpException UnknownKey(string key, IEnumerable<string> valid, string? file)
+    static GptSharpException UnknownKey(string key, IEnumerable<string> valid, string? file, string job)
     {
+        string where = file is null ? "" : file + ": ";
+        // A key of another job is no typo: say whose it is, so the user knows it has no effect here.
+        var owners = Jobs.Where(j => j.Job != job && Keys(j.Options).ContainsKey(key)).Select(j => j.Job).ToList();
+        if (owners.Count > 0)
+            return new GptSharpException($"{where}option '{key}' does not apply to {job}: it is an option of {string.Join(" and ", owners)}");
         var names = valid.ToList();
         var close = NameSuggestions.Closest(key, names);
         string hint = close.Count > 0 ? $" (did you mean {string.Join(" or ", close)}?)" : "";
-        return new GptSharpException($"{(file is null ? "" : file + ": ")}unknown option '{key}'{hint}; valid keys: {string.Join(", ", names)}");
+        return new GptSharpException($"{where}unknown option '{key}'{hint}; valid keys: {string.Join(", ", names)}");
     }
 }

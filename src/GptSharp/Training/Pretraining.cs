@@ -18,39 +18,37 @@ public static class Pretraining
     /// data's tokenizer, saved into checkpoints; null when meta.json names none that can be found. <see cref="MaxSteps"/>
     /// is the run's length (max_steps, or num_train_epochs over the train split).
     /// </summary>
-    public sealed record Plan(TrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device)
+    public sealed record Plan(PretrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device)
     {
         public int MaxSteps => Options.ResolveMaxSteps(BatchesPerEpoch(Options, Data));
     }
 
     /// <summary>Pretraining samples random windows; an epoch is as many batches as hold the train split's tokens once.</summary>
-    static long BatchesPerEpoch(TrainingOptions o, DatasetMeta data) =>
+    static long BatchesPerEpoch(PretrainingOptions o, DatasetMeta data) =>
         EpochSizedSource.BatchesPerEpoch(data.Train.Tokens, o.PerDeviceTrainBatchSize, o.BlockSize);
 
     /// <summary>
     /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
     /// against the data's vocabulary and block_size, output_dir (<see cref="RunOutput.Check"/>), and the device.
+    /// <see cref="Plan.MaxSteps"/> resolves the run's length, which checks warmup_steps against it.
     /// </summary>
-    public static Plan Check(TrainingOptions options)
+    public static Plan Check(PretrainingOptions options)
     {
         options.Validate();
         if (string.IsNullOrWhiteSpace(options.DataDir)) throw new GptSharpException("invalid option: data_dir is required");
         var data = DatasetMeta.Read(options.DataDir);
         var model = ModelConfig(options, data);
-        if (options.BlockSize > model.BlockSize)
-            throw new GptSharpException($"block_size ({options.BlockSize}) exceeds the model's n_positions ({model.BlockSize})" +
-                (options.InitFrom is null ? "; raise n_positions or lower block_size" : $" from {options.InitFrom}; lower block_size"));
+        TrainingArguments.CheckFitsModel(options.BlockSize, model.BlockSize,
+            options.InitFrom is null ? "; raise n_positions or lower block_size" : $" from {options.InitFrom}; lower block_size");
         if (data.VocabSize > model.VocabSize)
             throw new GptSharpException($"vocab_size ({model.VocabSize}) is smaller than the data's vocabulary ({data.VocabSize} in {options.DataDir})");
         if (data.Train.Tokens < options.BlockSize + 1)
             throw new GptSharpException($"{options.DataDir}: the train split has {data.Train.Tokens} tokens, fewer than block_size + 1 = {options.BlockSize + 1}");
-        int maxSteps = options.ResolveMaxSteps(BatchesPerEpoch(options, data));
-        if (options.WarmupSteps > maxSteps)
-            throw new GptSharpException($"invalid option: warmup_steps must be in [0, max_steps = {maxSteps}] (got {options.WarmupSteps}; num_train_epochs = {options.NumTrainEpochs} makes {maxSteps} steps)");
+        options.ResolveMaxSteps(BatchesPerEpoch(options, data)); // the length, and warmup_steps within it
         var tokenizer = TokenizerSource.ForDataset(data);
         if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
         if (options.InitFrom is { } init && tokenizer is not null) CheckSameTokenizer(init, model, data, tokenizer, options.DataDir);
-        RunOutput.Check(options, []);
+        RunOutput.Check(options, Inputs(options));
         return new Plan(options, data, model, tokenizer, Devices.Parse(options.Device));
     }
 
@@ -68,7 +66,10 @@ public static class Pretraining
                 $"prepare the data with --tokenizer {initFrom}");
     }
 
-    static GptConfig ModelConfig(TrainingOptions o, DatasetMeta data)
+    /// <summary>What the run reads: starting over in output_dir never deletes them.</summary>
+    static string?[] Inputs(PretrainingOptions o) => [o.InitFrom, o.DataDir];
+
+    static GptConfig ModelConfig(PretrainingOptions o, DatasetMeta data)
     {
         if (o.InitFrom is { } dir)
             return HfCheckpoint.ReadConfig(dir) with { Dropout = o.Dropout };
@@ -85,11 +86,14 @@ public static class Pretraining
         }).Validate();
     }
 
-    public static Task<TrainingResult> RunAsync(TrainingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default) =>
-        RunAsync(Check(options), progress, ct);
+    /// <summary>Checks (<see cref="Check"/>) and runs; <paramref name="callbacks"/> go to the <see cref="Trainer"/> (e.g. an evaluation hook that may stop the run).</summary>
+    public static Task<TrainingResult> RunAsync(PretrainingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default,
+        IReadOnlyList<TrainerCallback>? callbacks = null) =>
+        RunAsync(Check(options), progress, ct, callbacks);
 
     /// <summary>Runs a plan from <see cref="Check"/> (for callers that check before showing progress).</summary>
-    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    public static async Task<TrainingResult> RunAsync(Plan plan, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default,
+        IReadOnlyList<TrainerCallback>? callbacks = null)
     {
         var options = plan.Options;
         using var train = TokenDataset.Open(options.DataDir, "train");
@@ -113,6 +117,8 @@ public static class Pretraining
         {
             Tokenizer = plan.Tokenizer,
             EosTokenId = plan.Data.EndOfTextId,
+            Inputs = Inputs(options),
+            Callbacks = callbacks ?? [],
         };
         return await trainer.TrainAsync(progress, ct);
     }

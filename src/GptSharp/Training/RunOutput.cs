@@ -14,9 +14,10 @@ public static class RunOutput
     /// <summary>
     /// Checks output_dir against the options: writable; a previous run there is continued (resume_from_checkpoint),
     /// replaced (overwrite_output_dir) or refused; a finished run has nothing to resume. What starting over deletes
-    /// never holds one of <paramref name="inputs"/> (init_from and data_dir are added), the working directory or its ancestors.
+    /// never holds one of <paramref name="inputs"/> (the job's: init_from, data_dir, a model, dialogues), the working
+    /// directory or its ancestors.
     /// </summary>
-    public static Plan Check(TrainingOptions o, IEnumerable<string?> inputs)
+    public static Plan Check(TrainingArguments o, IEnumerable<string?> inputs)
     {
         string outputDir = Path.GetFullPath(o.OutputDir);
         if (File.Exists(outputDir)) throw new GptSharpException($"output_dir '{o.OutputDir}' is a file, not a directory");
@@ -44,7 +45,7 @@ public static class RunOutput
             throw new GptSharpException($"resume_from_checkpoint=latest: output_dir '{o.OutputDir}' holds a finished run ({Trainer.FinalDir}/) " +
                                         $"and no checkpoint to resume from, so there is nothing to resume; pass {overwrite} to train it again, " +
                                         "or choose a new output_dir");
-        var protectedInputs = inputs.Append(o.InitFrom).Append(o.DataDir).ToList();
+        var protectedInputs = inputs.ToList();
         foreach (var path in previous) OutputDirectory.CheckDeletable(path, protectedInputs);
         return new Plan(null, previous);
     }

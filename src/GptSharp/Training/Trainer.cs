@@ -12,12 +12,14 @@ namespace GptSharp.Training;
 
 /// <summary>
 /// The training loop: an optimizer (<c>optim</c>) and a learning-rate schedule (<c>lr_scheduler_type</c>), gradient
-/// accumulation and clipping, periodic evaluation with early stopping, atomic checkpoints with exact resume, rotation
-/// that keeps the best, and cancellation that saves. It takes batches from any
-/// <see cref="IBatchSource"/>, so pretraining and fine-tuning share it.
+/// accumulation and clipping, periodic evaluation, atomic checkpoints with exact resume, and cancellation that saves.
+/// Everything else is a <see cref="TrainerCallback"/>: metrics.jsonl, progress, the best checkpoint
+/// (load_best_model_at_end), early stopping, and any given in <see cref="Callbacks"/> — which see every evaluation and
+/// may stop the run. It takes batches from any <see cref="IBatchSource"/>, so pretraining and fine-tuning share it.
 /// <para>
 /// The output directory gets <c>run.json</c> (the options), <c>metrics.jsonl</c>, <c>checkpoint-N/</c> (a model
-/// directory + <c>optimizer.safetensors</c> + <c>trainer_state.json</c>, rotated by save_total_limit) and <c>final/</c>.
+/// directory + <c>optimizer.safetensors</c> + <c>trainer_state.json</c>, rotated by save_total_limit, never deleting
+/// the best) and <c>final/</c>.
 /// </para>
 /// <para>
 /// Exact resume with dropout &gt; 0 relies on torch's process-wide CPU generator, which the checkpoint saves: it holds
@@ -29,7 +31,7 @@ public sealed class Trainer
     public const string RunFile = "run.json", FinalDir = "final";
 
     readonly Gpt _model;
-    readonly TrainingOptions _o;
+    readonly TrainingArguments _o;
     readonly IBatchSource _train;
     readonly IBatchSource? _eval;
     readonly ILearningRateSchedule _schedule;
@@ -45,17 +47,15 @@ public sealed class Trainer
     public int? EosTokenId { get; init; }
     /// <summary>Completes final/'s model directory before it is written (fine-tuning adds the chat template and decoding defaults).</summary>
     public Action<ModelDirectory>? FinalModel { get; init; }
-    /// <summary>Paths the run reads besides init_from and data_dir (a fine-tuned model): starting over never deletes them.</summary>
+    /// <summary>Paths the run reads (init_from, data_dir, a fine-tuned model): starting over never deletes them.</summary>
     public IReadOnlyList<string?> Inputs { get; init; } = [];
+    /// <summary>Called after the built-in callbacks, in order: e.g. a tuner's pruner in <see cref="TrainerCallback.OnEvaluate"/>.</summary>
+    public IReadOnlyList<TrainerCallback> Callbacks { get; init; } = [];
 
-    public Trainer(Gpt model, TrainingOptions options, IBatchSource train, IBatchSource? eval = null, ILearningRateSchedule? schedule = null)
+    public Trainer(Gpt model, TrainingArguments options, IBatchSource train, IBatchSource? eval = null, ILearningRateSchedule? schedule = null)
     {
         _o = options.Validate();
-        if (options.BlockSize > model.Config.BlockSize)
-            throw new GptSharpException($"block_size ({options.BlockSize}) exceeds the model's n_positions ({model.Config.BlockSize})");
         _maxSteps = options.ResolveMaxSteps(train.StepsPerEpoch(options.PerDeviceTrainBatchSize));
-        if (options.WarmupSteps > _maxSteps)
-            throw new GptSharpException($"invalid option: warmup_steps must be in [0, max_steps = {_maxSteps}] (got {options.WarmupSteps}; num_train_epochs = {options.NumTrainEpochs} makes {_maxSteps} steps)");
         if (eval is null && (options.LoadBestModelAtEnd || options.EarlyStoppingPatience is not null))
             throw new GptSharpException($"{(options.LoadBestModelAtEnd ? "load_best_model_at_end" : "early_stopping_patience")} needs evaluation, but there is no validation data");
         _model = model;
@@ -77,78 +77,74 @@ public sealed class Trainer
         string outputDir = Path.GetFullPath(_o.OutputDir);
         using var runLock = RunDirectoryLock.Acquire(outputDir); // held until the run ends, however it ends
         string? resumeFrom = PrepareOutputDir(outputDir);
-        var metrics = new MetricsLog(Path.Combine(outputDir, MetricsLog.FileName));
+        var metricsLog = new MetricsLog(Path.Combine(outputDir, MetricsLog.FileName));
         var runOptions = _o.TrajectoryOptions();
-        string optionsHash = TrainingOptions.Hash(runOptions);
+        string optionsHash = TrainingArguments.Hash(runOptions);
         var evalStart = _eval?.GetState(); // every evaluation sees the same batches
 
         using var optimizer = TrainingOptimizers.Create(_model, _o);
         _model.Precision.ComputeType = _o.Bf16 ? ScalarType.BFloat16 : null;
 
-        TrainerState state;
+        var wall = new Stopwatch(); // started once the run's earlier time is known
+        double elapsedBefore = 0;
+        TimeSpan Elapsed() => TimeSpan.FromSeconds(elapsedBefore + wall.Elapsed.TotalSeconds);
+        var control = new TrainerControl(_o, _maxSteps, outputDir, new TrainerState { MaxSteps = _maxSteps, OptionsHash = optionsHash, RunOptions = runOptions }, Elapsed);
+        var best = new BestCheckpointCallback(_model, _o.LoadBestModelAtEnd);
+        var callbacks = CreateCallbacks(best, metricsLog, progress);
+        void Message(string message, string? path = null) { foreach (var c in callbacks) c.OnMessage(control, message, path); }
+
         if (resumeFrom is not null)
         {
-            (state, resumeFrom) = Resume(resumeFrom, outputDir, optimizer, runOptions, optionsHash, progress);
-            metrics.TruncateAfter(state.GlobalStep);
-            progress?.Report(new TrainingProgress
-            {
-                Event = TrainingEvent.Message, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = resumeFrom,
-                Message = $"resumed from {resumeFrom} at step {state.GlobalStep}",
-            });
+            (control.State, resumeFrom) = Resume(resumeFrom, outputDir, optimizer, runOptions, optionsHash, Message);
+            metricsLog.TruncateAfter(control.State.GlobalStep);
+            Message($"resumed from {resumeFrom} at step {control.State.GlobalStep}", resumeFrom);
         }
         else
         {
-            state = new TrainerState { MaxSteps = _maxSteps, OptionsHash = optionsHash, RunOptions = runOptions };
             torch.random.manual_seed(_o.Seed); // dropout's randomness starts from the seed, so a run is reproducible
         }
         AtomicFile.WriteAllText(Path.Combine(outputDir, RunFile), _o.ToJson() + "\n");
 
-        var wall = Stopwatch.StartNew();
-        double elapsedBefore = state.ElapsedSeconds;
-        TimeSpan Elapsed() => TimeSpan.FromSeconds(elapsedBefore + wall.Elapsed.TotalSeconds);
-        int savedStep = resumeFrom is null ? -1 : state.GlobalStep;
+        elapsedBefore = control.State.ElapsedSeconds;
+        wall.Start();
+        int savedStep = resumeFrom is null ? -1 : control.State.GlobalStep;
         string? lastCheckpoint = resumeFrom;
-        double? lastLoss = null, lastValLoss = null;
-        int lastEvalStep = -1;
-        bool stoppedEarly = false;
-        string? BestCheckpoint() => state.BestCheckpointStep is { } b ? CheckpointStore.PathFor(outputDir, b) : null;
+        double? lastLoss = null;
         long windowTokens = 0;
         int windowSteps = 0;
         double windowSeconds = 0;
 
         string SaveCheckpoint()
         {
-            // A checkpoint's val loss is the evaluation at its own step (load_best_model_at_end makes sure there is one).
-            if (lastEvalStep == state.GlobalStep && lastValLoss is { } v && (state.BestCheckpointValLoss is not { } bestSaved || v < bestSaved))
-                state = state with { BestCheckpointStep = state.GlobalStep, BestCheckpointValLoss = v };
-            state = state with
+            best.BeforeSave(control);
+            var s = control.State = control.State with
             {
                 ElapsedSeconds = Elapsed().TotalSeconds,
                 TorchRngState = Convert.ToBase64String(RngState()),
                 TrainSampler = _train.GetState(),
             };
-            string dir = CheckpointStore.PathFor(outputDir, state.GlobalStep);
-            var s = state;
+            string dir = CheckpointStore.PathFor(outputDir, s.GlobalStep);
             AtomicFile.WriteDirectory(dir, tmp =>
             {
                 WriteModelDir(tmp);
                 optimizer.Save(Path.Combine(tmp, TrainingOptimizer.FileName));
                 s.Write(Path.Combine(tmp, TrainerState.FileName));
             });
-            CheckpointStore.Rotate(outputDir, _o.SaveTotalLimit, state.BestCheckpointStep);
-            savedStep = state.GlobalStep;
-            progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = dir, Elapsed = Elapsed() });
+            CheckpointStore.Rotate(outputDir, _o.SaveTotalLimit, s.BestCheckpointStep);
+            savedStep = s.GlobalStep;
+            foreach (var c in callbacks) c.OnSave(control, dir);
             return dir;
         }
 
+        foreach (var c in callbacks) c.OnTrainBegin(control);
         _model.train();
-        for (int step = state.GlobalStep + 1; step <= _maxSteps; step++)
+        for (int step = control.State.GlobalStep + 1; step <= _maxSteps; step++)
         {
             if (ct.IsCancellationRequested)
             {
-                if (state.GlobalStep > 0 && savedStep != state.GlobalStep) lastCheckpoint = SaveCheckpoint();
-                return new TrainingResult(state.GlobalStep, _maxSteps, true, lastLoss, lastValLoss, state.BestValLoss, outputDir, lastCheckpoint, null)
-                    { BestCheckpoint = BestCheckpoint() };
+                if (control.State.GlobalStep > 0 && savedStep != control.State.GlobalStep) lastCheckpoint = SaveCheckpoint();
+                return new TrainingResult(control.State.GlobalStep, _maxSteps, true, lastLoss, best.LastValLoss, control.State.BestValLoss, outputDir, lastCheckpoint, null)
+                    { BestCheckpoint = BestCheckpointCallback.Path(control) };
             }
 
             double lr = _schedule.LearningRate(step - 1);
@@ -159,79 +155,67 @@ public sealed class Trainer
             if (!double.IsFinite(loss))
                 throw new GptSharpException($"training diverged: loss is {loss} at step {step}; lower learning_rate, add warmup_steps or keep max_grad_norm on");
 
-            state = state with { GlobalStep = step, TokensSeen = state.TokensSeen + tokens };
+            control.State = control.State with { GlobalStep = step, TokensSeen = control.State.TokensSeen + tokens };
             lastLoss = loss;
             windowTokens += tokens;
             windowSteps++;
             windowSeconds += stepSeconds;
-            double tokensPerSecond = windowTokens / Math.Max(windowSeconds, 1e-9);
             bool logged = step % _o.LoggingSteps == 0 || step == _maxSteps;
-            if (logged)
-            {
-                var entry = new JsonObject { ["step"] = step, ["loss"] = loss, ["lr"] = lr };
-                if (gradNorm is { } g) entry["grad_norm"] = g;
-                entry["tokens_per_sec"] = tokensPerSecond;
-                entry["elapsed"] = Elapsed().TotalSeconds;
-                metrics.Append(entry);
-            }
-            progress?.Report(new TrainingProgress
-            {
-                Event = TrainingEvent.Step, Step = step, MaxSteps = _maxSteps, Loss = loss, LearningRate = lr,
-                TokensPerSecond = tokensPerSecond, Elapsed = Elapsed(), Eta = TimeSpan.FromSeconds((_maxSteps - step) * windowSeconds / windowSteps),
-                ValLoss = lastValLoss, Logged = logged, LiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
-            });
+            var done = new TrainingStep(step, loss, lr, gradNorm, tokens, windowTokens / Math.Max(windowSeconds, 1e-9),
+                TimeSpan.FromSeconds((_maxSteps - step) * windowSeconds / windowSteps), logged);
+            foreach (var c in callbacks) c.OnStepEnd(control, done);
             if (logged) (windowTokens, windowSteps, windowSeconds) = (0, 0, 0);
 
             if (_eval is not null && evalStart is not null && ((_o.EvalSteps > 0 && step % _o.EvalSteps == 0) || step == _maxSteps))
             {
-                double valLoss = Evaluate(evalStart);
-                lastValLoss = valLoss;
-                lastEvalStep = step;
-                state = state.BestValLoss is not { } best || valLoss < best
-                    ? state with { BestValLoss = valLoss, EvalsWithoutImprovement = 0 }
-                    : state with { EvalsWithoutImprovement = state.EvalsWithoutImprovement + 1 };
-                stoppedEarly = _o.EarlyStoppingPatience is { } patience && state.EvalsWithoutImprovement >= patience && step < _maxSteps;
-                metrics.Append(new JsonObject { ["step"] = step, ["val_loss"] = valLoss, ["val_ppl"] = Math.Exp(valLoss), ["elapsed"] = Elapsed().TotalSeconds });
-                progress?.Report(new TrainingProgress
-                {
-                    Event = TrainingEvent.Evaluation, Step = step, MaxSteps = _maxSteps, Loss = loss, LearningRate = lr, ValLoss = valLoss, Elapsed = Elapsed(),
-                });
+                var evaluation = new TrainingEvaluation(step, Evaluate(evalStart));
+                control.State = WithEvaluation(control.State, evaluation.ValLoss);
+                foreach (var c in callbacks) c.OnEvaluate(control, evaluation);
             }
             if (_o.SaveSteps > 0 && step % _o.SaveSteps == 0) lastCheckpoint = SaveCheckpoint();
-            if (stoppedEarly)
+            if (control.ShouldStop)
             {
-                progress?.Report(new TrainingProgress
-                {
-                    Event = TrainingEvent.Message, Step = step, MaxSteps = _maxSteps, Elapsed = Elapsed(),
-                    Message = $"early stopping at step {step}: val loss has not improved on {state.BestValLoss:F4} for {state.EvalsWithoutImprovement} evaluations",
-                });
+                Message(control.StopReason!);
                 break;
             }
         }
 
-        if (_o.LoadBestModelAtEnd && state.BestCheckpointStep is { } bestStep && bestStep != state.GlobalStep
-            && !(lastEvalStep == state.GlobalStep && lastValLoss <= state.BestCheckpointValLoss))
-        {
-            // The best checkpoint beats the last step: final/ gets its weights (rotation never deleted it).
-            using var best = HfCheckpoint.Load(CheckpointStore.PathFor(outputDir, bestStep));
-            ModelWeights.Copy(best, _model);
-            progress?.Report(new TrainingProgress
-            {
-                Event = TrainingEvent.Message, Step = state.GlobalStep, MaxSteps = _maxSteps, Elapsed = Elapsed(),
-                Message = $"final/ holds the best checkpoint's weights (step {bestStep}, val loss {state.BestCheckpointValLoss:F4})",
-            });
-        }
+        foreach (var c in callbacks) c.OnTrainEnd(control);
+        if (best.RestoreBest(control) is { } restored) Message(restored);
 
+        control.State = control.State with { ElapsedSeconds = Elapsed().TotalSeconds };
+        string finalDir = WriteFinal(outputDir, control.State);
+        foreach (var c in callbacks) c.OnSave(control, finalDir);
+        return new TrainingResult(control.State.GlobalStep, _maxSteps, false, lastLoss, best.LastValLoss, control.State.BestValLoss, outputDir, lastCheckpoint, finalDir)
+            { StoppedEarly = control.ShouldStop && control.State.GlobalStep < _maxSteps, BestCheckpoint = BestCheckpointCallback.Path(control), StopReason = control.StopReason };
+    }
+
+    /// <summary>The built-in callbacks in the order they run (best checkpoint first: others see its bookkeeping), then <see cref="Callbacks"/>.</summary>
+    List<TrainerCallback> CreateCallbacks(BestCheckpointCallback best, MetricsLog metricsLog, IProgress<TrainingProgress>? progress)
+    {
+        List<TrainerCallback> callbacks = [best, new MetricsLogCallback(metricsLog)];
+        if (progress is not null) callbacks.Add(new ProgressCallback(progress));
+        if (_o.EarlyStoppingPatience is { } patience) callbacks.Add(new EarlyStoppingCallback(patience));
+        callbacks.AddRange(Callbacks);
+        return callbacks;
+    }
+
+    /// <summary>The state after an evaluation: a new best val loss, or one more evaluation without improvement (early stopping counts them).</summary>
+    static TrainerState WithEvaluation(TrainerState state, double valLoss) =>
+        state.BestValLoss is not { } best || valLoss < best
+            ? state with { BestValLoss = valLoss, EvalsWithoutImprovement = 0 }
+            : state with { EvalsWithoutImprovement = state.EvalsWithoutImprovement + 1 };
+
+    /// <summary>Writes final/: the model directory and the run's last state.</summary>
+    string WriteFinal(string outputDir, TrainerState state)
+    {
         string finalDir = Path.Combine(outputDir, FinalDir);
-        var finalState = state with { ElapsedSeconds = Elapsed().TotalSeconds };
         AtomicFile.WriteDirectory(finalDir, tmp =>
         {
             WriteModelDir(tmp, FinalModel);
-            finalState.Write(Path.Combine(tmp, TrainerState.FileName));
+            state.Write(Path.Combine(tmp, TrainerState.FileName));
         });
-        progress?.Report(new TrainingProgress { Event = TrainingEvent.Checkpoint, Step = state.GlobalStep, MaxSteps = _maxSteps, Path = finalDir, Elapsed = Elapsed() });
-        return new TrainingResult(state.GlobalStep, _maxSteps, false, lastLoss, lastValLoss, state.BestValLoss, outputDir, lastCheckpoint, finalDir)
-            { StoppedEarly = stoppedEarly, BestCheckpoint = BestCheckpoint() };
+        return finalDir;
     }
 
     /// <summary>One optimizer step over gradient_accumulation_steps micro-batches; every temporary dies with the scope.</summary>
@@ -319,7 +303,7 @@ public sealed class Trainer
     /// explicit path must be readable. Returns the state and the checkpoint actually used.
     /// </summary>
     (TrainerState State, string Dir) Resume(string chosen, string outputDir, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash,
-        IProgress<TrainingProgress>? progress)
+        Action<string, string?> message)
     {
         bool latest = _o.ResumeFromCheckpoint == "latest";
         var candidates = latest ? CheckpointStore.List(outputDir).Select(c => c.Path).Reverse().ToList() : [chosen];
@@ -336,11 +320,7 @@ public sealed class Trainer
             catch (Exception e) when (latest && e is GptSharpException or IOException or UnauthorizedAccessException)
             {
                 skipped.Add($"{Path.GetFileName(dir)}: {e.Message}");
-                progress?.Report(new TrainingProgress
-                {
-                    Event = TrainingEvent.Message, MaxSteps = _maxSteps, Path = dir,
-                    Message = $"warning: cannot resume from {dir}, skipping it: {e.Message}",
-                });
+                message($"warning: cannot resume from {dir}, skipping it: {e.Message}", dir);
                 continue;
             }
             using (saved) return (Apply(saved, optimizer, runOptions, optionsHash), dir);

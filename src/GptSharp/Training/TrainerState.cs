@@ -26,7 +26,7 @@ public sealed record TrainerState
     public double ElapsedSeconds { get; init; }
     /// <summary>SHA-256 of <see cref="RunOptions"/>: resuming with different ones is refused.</summary>
     public string OptionsHash { get; init; } = "";
-    /// <summary>The options that decide the trajectory (<see cref="TrainingOptions.TrajectoryOptions"/>).</summary>
+    /// <summary>The options that decide the trajectory (<see cref="TrainingArguments.TrajectoryOptions"/>).</summary>
     public JsonObject RunOptions { get; init; } = [];
     /// <summary>torch's default CPU generator (dropout), base64.</summary>
     public string? TorchRngState { get; init; }

@@ -8,49 +8,45 @@ namespace GptSharp.Training;
 /// <summary>
 /// A torch optimizer with nanoGPT's grouping: weight decay on 2-D parameters (matmul weights, embeddings), none on
 /// biases and LayerNorm gains. Its per-parameter state saves to and loads from safetensors, keyed
-/// <c>PARAMETER_NAME.SLOT</c>, so a resumed run continues exactly. Subclasses say which torch optimizer and which
-/// state slots; <see cref="TrainingOptimizers"/> maps <c>optim</c> names to them.
+/// <c>PARAMETER_NAME.SLOT</c>, so a resumed run continues exactly. <see cref="TrainingOptimizers"/> makes one from its
+/// table by <c>optim</c> name: which torch optimizer and which state slots.
 /// </summary>
-public abstract class TrainingOptimizer : IDisposable
+public sealed class TrainingOptimizer : IDisposable
 {
     public const string FileName = "optimizer.safetensors";
 
     /// <summary>Trainable parameters in the optimizer's state order (decayed group, then the rest).</summary>
     readonly (string Name, Parameter Parameter)[] _parameters;
+    /// <summary>The torch optimizer, with exactly two param groups: decayed (2-D) parameters, then the rest.</summary>
+    readonly OptimizerHelper _inner;
+    /// <summary>The state slots of one parameter's torch state.</summary>
+    readonly Func<Parameter, OptimizerState, IEnumerable<OptimizerStateSlot>> _slots;
 
-    protected TrainingOptimizer(nn.Module model)
+    internal TrainingOptimizer(nn.Module model, Func<Parameter[], Parameter[], OptimizerHelper> create,
+        Func<Parameter, OptimizerState, IEnumerable<OptimizerStateSlot>> slots)
     {
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        Decayed = trainable.Where(p => p.parameter.dim() >= 2).Select(p => p.parameter).ToArray();
-        NotDecayed = trainable.Where(p => p.parameter.dim() < 2).Select(p => p.parameter).ToArray();
-        _parameters = [.. trainable.Where(p => p.parameter.dim() >= 2), .. trainable.Where(p => p.parameter.dim() < 2)];
+        var decayed = trainable.Where(p => p.parameter.dim() >= 2).ToArray();
+        var notDecayed = trainable.Where(p => p.parameter.dim() < 2).ToArray();
+        _parameters = [.. decayed, .. notDecayed];
+        _inner = create([.. decayed.Select(p => p.parameter)], [.. notDecayed.Select(p => p.parameter)]);
+        _slots = slots;
     }
-
-    /// <summary>Parameters that get weight decay (the first param group).</summary>
-    protected Parameter[] Decayed { get; }
-    /// <summary>Parameters without weight decay (the second param group).</summary>
-    protected Parameter[] NotDecayed { get; }
-
-    /// <summary>The torch optimizer, with exactly two param groups: <see cref="Decayed"/>, then <see cref="NotDecayed"/>.</summary>
-    protected abstract OptimizerHelper Inner { get; }
-
-    /// <summary>The state slots of one parameter's torch state.</summary>
-    protected abstract IEnumerable<OptimizerStateSlot> Slots(Parameter parameter, OptimizerState state);
 
     public IEnumerable<Parameter> Parameters => _parameters.Select(p => p.Parameter);
 
     public double LearningRate
     {
-        set { foreach (var g in Inner.ParamGroups) g.LearningRate = value; }
+        set { foreach (var g in _inner.ParamGroups) g.LearningRate = value; }
     }
 
-    public void Step() => Inner.step();
+    public void Step() => _inner.step();
 
-    public void ZeroGrad() => Inner.zero_grad();
+    public void ZeroGrad() => _inner.zero_grad();
 
     IEnumerable<(string Name, Parameter Parameter, OptimizerState State)> States()
     {
-        var states = Inner.state_dict().State;
+        var states = _inner.state_dict().State;
         if (states.Count != _parameters.Length)
             throw new InvalidOperationException($"optimizer holds {states.Count} states for {_parameters.Length} parameters");
         return _parameters.Zip(states, (p, s) => (p.Name, p.Parameter, s));
@@ -62,7 +58,7 @@ public abstract class TrainingOptimizer : IDisposable
         using var scope = NewDisposeScope(); // the writer's detached copies and the step scalars die here
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (name, parameter, state) in States())
-            foreach (var slot in Slots(parameter, state))
+            foreach (var slot in _slots(parameter, state))
                 if (slot.Get() is { } t) tensors[$"{name}.{slot.Name}"] = t;
         SafeTensors.Write(path, tensors);
     }
@@ -105,11 +101,7 @@ public abstract class TrainingOptimizer : IDisposable
     }
 
     IEnumerable<(string Key, OptimizerStateSlot Slot, Parameter Parameter)> Expected() =>
-        from s in States() from slot in Slots(s.Parameter, s.State) select ($"{s.Name}.{slot.Name}", slot, s.Parameter);
+        from s in States() from slot in _slots(s.Parameter, s.State) select ($"{s.Name}.{slot.Name}", slot, s.Parameter);
 
-    public void Dispose()
-    {
-        Inner.Dispose();
-        GC.SuppressFinalize(this);
-    }
+    public void Dispose() => _inner.Dispose();
 }

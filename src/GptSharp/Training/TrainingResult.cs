@@ -13,8 +13,10 @@ public sealed record TrainingResult(
     string? LastCheckpoint,
     string? FinalDir)
 {
-    /// <summary>early_stopping_patience ended the run before max_steps.</summary>
+    /// <summary>early_stopping_patience or a callback (<see cref="TrainerControl.Stop"/>) ended the run before max_steps.</summary>
     public bool StoppedEarly { get; init; }
+    /// <summary>Why the run stopped before max_steps, in the words of the callback that stopped it.</summary>
+    public string? StopReason { get; init; }
     /// <summary>The checkpoint with the lowest val loss, if any was saved after an evaluation.</summary>
     public string? BestCheckpoint { get; init; }
 }

@@ -18,7 +18,7 @@ public class BestModelTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         public double LearningRate(int step) => step < 5 ? 3e-3 : step < 10 ? 0.3 : 0.0;
     }
 
-    async Task<TrainingResult> Train(TrainingOptions o, IProgress<TrainingProgress>? progress = null)
+    async Task<TrainingResult> Train(PretrainingOptions o, IProgress<TrainingProgress>? progress = null)
     {
         var plan = Pretraining.Check(o);
         using var train = TokenDataset.Open(o.DataDir, "train");
@@ -86,7 +86,7 @@ public class BestModelTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         var e = Assert.Throws<GptSharpException>(() => new Trainer(model, o, new BatchSampler(train, 4, 32, 1)));
         Assert.Contains("early_stopping_patience needs evaluation", e.Message);
         // num_train_epochs needs a source that knows its size.
-        e = Assert.Throws<GptSharpException>(() => new Trainer(model, new TrainingOptions { OutputDir = o.OutputDir, BlockSize = 32, NumTrainEpochs = 1 }, new BatchSampler(train, 4, 32, 1)));
+        e = Assert.Throws<GptSharpException>(() => new Trainer(model, new TrainingArguments { OutputDir = o.OutputDir, NumTrainEpochs = 1 }, new BatchSampler(train, 4, 32, 1)));
         Assert.Contains("give max_steps instead", e.Message);
         await Task.CompletedTask;
     }
@@ -94,7 +94,7 @@ public class BestModelTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
     [Fact]
     public async Task EpochsSetTheRunLength()
     {
-        var o = new TrainingOptions
+        var o = new PretrainingOptions
         {
             DataDir = corpus.DataDir, OutputDir = corpus.Dir["epochs"], NumTrainEpochs = 0.1, GradientAccumulationSteps = 2,
             PerDeviceTrainBatchSize = 4, BlockSize = 32, NLayer = 1, NHead = 2, NEmbd = 32, EvalSteps = 0, EvalIters = 1, SaveSteps = 0, Seed = 3,

@@ -18,7 +18,7 @@ public class CorruptCheckpointTests(TinyCorpus corpus) : IClassFixture<TinyCorpu
     }
 
     /// <summary>Trains to step 10 (checkpoints 5 and 10) and stops, as if killed.</summary>
-    async Task<TrainingOptions> StoppedAtStep10(string name)
+    async Task<PretrainingOptions> StoppedAtStep10(string name)
     {
         var o = corpus.Options(name) with { SaveSteps = 5, EvalSteps = 5 };
         using var cts = new CancellationTokenSource();

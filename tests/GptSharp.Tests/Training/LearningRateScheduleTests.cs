@@ -24,7 +24,7 @@ public class LearningRateScheduleTests
     [Fact]
     public void OptionsPickTheSchedule()
     {
-        var o = new TrainingOptions { LearningRate = 2e-3, WarmupSteps = 0, MaxSteps = 100, MinLrRatio = 0.5 };
+        var o = new TrainingArguments { LearningRate = 2e-3, WarmupSteps = 0, MaxSteps = 100, MinLrRatio = 0.5 };
         var s = LearningRateSchedules.Create(o);
         Assert.Equal(new CosineSchedule(2e-3, 0, 100, 1e-3), s);
         Assert.Equal(2e-3, s.LearningRate(0), 15);
@@ -98,6 +98,6 @@ public class LearningRateScheduleTests
         Assert.Equal(["constant", "constant_with_warmup", "step", "exponential", "linear", "cosine"], LearningRateSchedules.Names);
     }
 
-    static TrainingOptions Options(string type) =>
+    static TrainingArguments Options(string type) =>
         new() { LrSchedulerType = type, LearningRate = Lr, WarmupSteps = 10, MaxSteps = 110, MinLrRatio = 0.1, OutputDir = "unused" };
 }

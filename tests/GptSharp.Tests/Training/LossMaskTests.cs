@@ -43,7 +43,7 @@ public class LossMaskTests
         Assert.NotEqual(expected, unmasked, 5); // near ln 50 at init, yet apart
 
         var progress = new ProgressRecorder();
-        var trainer = new Trainer(model, new TrainingOptions { OutputDir = dir["run"], MaxSteps = 1, BlockSize = 8, EvalSteps = 0 }, source);
+        var trainer = new Trainer(model, new TrainingArguments { OutputDir = dir["run"], MaxSteps = 1, EvalSteps = 0 }, source);
         var result = await trainer.TrainAsync(progress);
         Assert.Equal(expected, progress.Steps.Single().Loss, 6);
         Assert.True(Directory.Exists(result.FinalDir));

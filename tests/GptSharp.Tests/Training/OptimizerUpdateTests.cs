@@ -36,7 +36,7 @@ public class OptimizerUpdateTests
     static readonly bool[] Decays = [true, true, false];
     const double Lr = 0.1, Wd = 0.05;
 
-    static double[] RunTorch(TrainingOptions o)
+    static double[] RunTorch(TrainingArguments o)
     {
         using var model = new TwoParams();
         using var optimizer = TrainingOptimizers.Create(model, o);
@@ -50,7 +50,7 @@ public class OptimizerUpdateTests
         return model.Values();
     }
 
-    static TrainingOptions Options(string optim) => new() { Optim = optim, LearningRate = Lr, WeightDecay = Wd, OutputDir = "unused" };
+    static TrainingArguments Options(string optim) => new() { Optim = optim, LearningRate = Lr, WeightDecay = Wd, OutputDir = "unused" };
 
     static void AssertClose(double[] expected, double[] actual)
     {

@@ -18,7 +18,7 @@ public sealed class TinyCorpus : IDisposable
         DataPreparer.PrepareAsync([path], new ByteTokenizer(), DataDir, new PrepareOptions { ValFraction = 0.1 }).Wait();
     }
 
-    public TrainingOptions Options(string outputDir) => new()
+    public PretrainingOptions Options(string outputDir) => new()
     {
         DataDir = DataDir,
         OutputDir = Dir[outputDir],

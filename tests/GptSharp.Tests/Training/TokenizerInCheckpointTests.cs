@@ -18,7 +18,7 @@ public class TokenizerInCheckpointTests
         string text = dir.WriteText("a.txt", string.Concat(Enumerable.Range(0, 20).Select(i => $"The cat number {i} sat on the mat.\n<|endoftext|>\n")));
         await DataPreparer.PrepareAsync([text], TokenizerSource.Load(dir["tok"]), dir["data"], new PrepareOptions { ValFraction = 0.1, Tokenizer = dir["tok"] });
 
-        var o = new TrainingOptions
+        var o = new PretrainingOptions
         {
             DataDir = dir["data"], OutputDir = dir["run"], MaxSteps = 2, PerDeviceTrainBatchSize = 2, BlockSize = 16,
             NLayer = 1, NHead = 2, NEmbd = 32, EvalIters = 1, SaveSteps = 2,
@@ -55,7 +55,7 @@ public class TokenizerInCheckpointTests
             new ModelDirectory(model, tokB).Save(dir["modelB"]);
             new ModelDirectory(model, tokA).Save(dir["modelA"]);
         }
-        var o = new TrainingOptions { DataDir = dir["data"], OutputDir = dir["run"], MaxSteps = 1, PerDeviceTrainBatchSize = 1, BlockSize = 16, InitFrom = dir["modelB"] };
+        var o = new PretrainingOptions { DataDir = dir["data"], OutputDir = dir["run"], MaxSteps = 1, PerDeviceTrainBatchSize = 1, BlockSize = 16, InitFrom = dir["modelB"] };
         var e = Assert.Throws<GptSharpException>(() => Pretraining.Check(o));
         Assert.Contains("another tokenizer", e.Message);
         Assert.Contains(dir["data"], e.Message);

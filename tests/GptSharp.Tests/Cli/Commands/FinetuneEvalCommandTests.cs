@@ -126,6 +126,21 @@ public class FinetuneEvalCommandTests
         Assert.Contains("contradict", err);
     }
 
+    [Theory]
+    [InlineData("n_layer=2")]
+    [InlineData("dropout=0")]
+    public async Task PretrainingKeysAreRejected(string assignment)
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        File.WriteAllText(tmp["d.jsonl"], string.Join("\n", Pairs));
+        var (code, _, err) = await CliRunner.Run("finetune", "--model", model, "--data", tmp["d.jsonl"], "--output", tmp["run"],
+            "--set", "max_steps=2", assignment);
+        Assert.Equal(1, code);
+        Assert.Contains($"option '{assignment[..assignment.IndexOf('=')]}' does not apply to fine-tuning", err);
+        Assert.False(Directory.Exists(tmp["run"]));
+    }
+
     [Fact]
     public async Task EvaluatesPlainText()
     {

@@ -26,7 +26,7 @@ public class TrainCommandTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         Assert.DoesNotContain("step 4/6", stdout); // only logging steps are printed
 
         // The run recorded its resolved options.
-        var run = GptSharp.Training.TrainingOptions.Load(Path.Combine(options.OutputDir, "run.json"));
+        var run = GptSharp.Training.PretrainingOptions.Load(Path.Combine(options.OutputDir, "run.json"));
         Assert.Equal(6, run.MaxSteps);
     }
 

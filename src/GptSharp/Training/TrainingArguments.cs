@@ -3,25 +3,27 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using GptSharp.Models;
-using GptSharp.Data;
 
 namespace GptSharp.Training;
 
 /// <summary>
-/// Everything a training run needs. JSON names are snake_case and follow Hugging Face's <c>TrainingArguments</c> where one
-/// exists. Load a config file plus <c>key=value</c> overrides with <see cref="OptionsLoader"/>; <see cref="Validate"/>
-/// reports every bad value at once, naming the key and its allowed range.
+/// The options every training job shares, as Hugging Face's <c>TrainingArguments</c>: the loop's length, the optimizer,
+/// the learning-rate schedule, logging / evaluation / checkpoint cadence, output_dir, seed and device. JSON names are
+/// snake_case and follow Hugging Face's where one exists. Each job adds its own keys: <see cref="PretrainingOptions"/>
+/// (data, model shape, init, dropout) and <see cref="FineTuningOptions"/> (train on prompt, validation split, block
+/// size); a key of another job is an error. Load a config file plus <c>key=value</c> overrides with <c>Load</c>;
+/// <see cref="Validate"/> reports every bad value at once, naming the key and its allowed range.
 /// </summary>
-public sealed record TrainingOptions
+public record TrainingArguments
 {
-    // Run and data
+    // Run. The orders keep run.json's keys where they have always been (checkpoints hash them): a job's keys go between.
+    [JsonPropertyOrder(-2)]
     public string OutputDir { get; init; } = "";
+    [JsonPropertyOrder(-2)]
     public bool OverwriteOutputDir { get; init; }
     /// <summary>A checkpoint directory, or "latest" for the newest <c>checkpoint-N</c> in <see cref="OutputDir"/> (a fresh start if none).</summary>
+    [JsonPropertyOrder(-2)]
     public string? ResumeFromCheckpoint { get; init; }
-    /// <summary>A directory made by <c>gptsharp data prepare</c> (required for pretraining).</summary>
-    public string DataDir { get; init; } = "";
 
     // Length of the run: max_steps or num_train_epochs, not both (neither: DefaultMaxSteps).
     public const int DefaultMaxSteps = 1000;
@@ -91,24 +93,9 @@ public sealed record TrainingOptions
     public long Seed { get; init; } = 1337;
     /// <summary>Run matmuls in bfloat16 while parameters and optimizer state stay float32.</summary>
     public bool Bf16 { get; init; }
-    /// <summary>Tokens per training window (the context the model is trained on); at most the model's n_positions.</summary>
-    public int BlockSize { get; init; } = 256;
     /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
+    [JsonPropertyOrder(2)]
     public string Device { get; init; } = "auto";
-
-    // Model: a preset, a preset with overrides, explicit sizes, or an existing model directory.
-    /// <summary>One of <see cref="GptPresets.All"/>; "tiny" when neither it, the sizes nor <see cref="InitFrom"/> are given.</summary>
-    public string? Preset { get; init; }
-    public int? NLayer { get; init; }
-    public int? NHead { get; init; }
-    public int? NEmbd { get; init; }
-    /// <summary>The model's context length; defaults to the preset's, or to <see cref="BlockSize"/> without a preset.</summary>
-    public int? NPositions { get; init; }
-    /// <summary>Defaults to the data's vocabulary size; may be larger (e.g. padded to a multiple of 64).</summary>
-    public int? VocabSize { get; init; }
-    public double Dropout { get; init; }
-    /// <summary>Start from the weights of this model directory (Hugging Face GPT-2 layout) instead of a random init.</summary>
-    public string? InitFrom { get; init; }
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -126,16 +113,17 @@ public sealed record TrainingOptions
         "load_best_model_at_end", "early_stopping_patience",
     ];
 
-    /// <summary>A JSON config file (or none) plus key=value overrides, validated.</summary>
-    public static TrainingOptions Load(string? configPath, IEnumerable<string>? overrides = null) =>
-        OptionsLoader.Load<TrainingOptions>(configPath, overrides ?? [], Json).Validate();
+    /// <summary>A JSON config file (or none) plus key=value overrides, validated; only the shared keys apply.</summary>
+    public static TrainingArguments Load(string? configPath, IEnumerable<string>? overrides = null) =>
+        OptionsLoader.Load<TrainingArguments>(configPath, overrides ?? []).Validate();
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The resolved options as run.json holds them (every key of the job, snake_case).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, GetType(), Json);
 
     /// <summary>The options that decide the training trajectory (everything but paths, logging and checkpoint cadence).</summary>
     public JsonObject TrajectoryOptions()
     {
-        var all = JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+        var all = JsonSerializer.SerializeToNode(this, GetType(), Json)!.AsObject();
         foreach (var k in ResumeIndependentKeys) all.Remove(k);
         return all;
     }
@@ -146,6 +134,7 @@ public sealed record TrainingOptions
     /// <summary>
     /// The run's optimizer steps: max_steps, or ⌈num_train_epochs · batches per epoch / gradient_accumulation_steps⌉
     /// given the train source's size (<see cref="Data.IBatchSource.StepsPerEpoch"/>).
+    /// The run's length is only known here with num_train_epochs, so warmup_steps is checked against it here too.
     /// </summary>
     public int ResolveMaxSteps(long? batchesPerEpoch)
     {
@@ -154,18 +143,39 @@ public sealed record TrainingOptions
             throw new GptSharpException("num_train_epochs needs a train source that knows its size, and this one does not: give max_steps instead");
         double steps = Math.Ceiling(epochs * n / GradientAccumulationSteps);
         if (steps > int.MaxValue) throw new GptSharpException($"num_train_epochs = {epochs} makes {steps} steps, more than {int.MaxValue}");
-        return Math.Max(1, (int)steps);
+        int maxSteps = Math.Max(1, (int)steps);
+        if (WarmupError(maxSteps) is { } error)
+            throw new GptSharpException($"invalid option: {error[..^1]}; num_train_epochs = {epochs} makes {maxSteps} steps)");
+        return maxSteps;
     }
+
+    /// <summary>The one rule between warmup_steps and the run's length (null when it holds).</summary>
+    string? WarmupError(int maxSteps) =>
+        WarmupSteps >= 0 && WarmupSteps <= maxSteps ? null : $"warmup_steps must be in [0, max_steps = {maxSteps}] (got {WarmupSteps})";
 
     /// <summary>warmup_steps, or ⌈warmup_ratio · max_steps⌉.</summary>
     public int ResolveWarmupSteps(int maxSteps) => WarmupSteps > 0 ? WarmupSteps : (int)Math.Ceiling(WarmupRatio * maxSteps);
 
     /// <summary>Throws a <see cref="GptSharpException"/> listing every invalid option with its allowed range.</summary>
-    public TrainingOptions Validate()
+    public TrainingArguments Validate()
+    {
+        ThrowIfInvalid();
+        return this;
+    }
+
+    /// <summary>Collects the errors of the shared keys and of the job's own (<see cref="AddErrors"/>), then throws them all at once.</summary>
+    protected void ThrowIfInvalid()
     {
         var errors = new List<string>();
+        AddErrors(errors);
+        if (errors.Count > 0)
+            throw new GptSharpException(errors.Count == 1 ? $"invalid option: {errors[0]}" : $"invalid options:\n  - {string.Join("\n  - ", errors)}");
+    }
+
+    /// <summary>Adds a message for every invalid value; a job's options add their own keys' after the shared ones.</summary>
+    protected virtual void AddErrors(List<string> errors)
+    {
         void Need(bool ok, string message) { if (!ok) errors.Add(message); }
-        static bool In(double v, double lo, double hi) => v >= lo && v <= hi; // false for NaN
 
         Need(!string.IsNullOrWhiteSpace(OutputDir), "output_dir is required");
         if (_maxSteps is not null && NumTrainEpochs is not null)
@@ -194,7 +204,9 @@ public sealed record TrainingOptions
         Need(LearningRateSchedules.Names.Contains(LrSchedulerType),
             $"lr_scheduler_type must be one of: {string.Join(", ", LearningRateSchedules.Names)} (got '{LrSchedulerType}')");
         if (NumTrainEpochs is null || _maxSteps is not null)
-            Need(WarmupSteps >= 0 && WarmupSteps <= MaxSteps, $"warmup_steps must be in [0, max_steps = {MaxSteps}] (got {WarmupSteps})");
+        {
+            if (WarmupError(MaxSteps) is { } warmup) errors.Add(warmup);
+        }
         else
             Need(WarmupSteps >= 0, $"warmup_steps must be 0 or positive (got {WarmupSteps})");
         Need(In(WarmupRatio, 0, 1) && WarmupRatio < 1, $"warmup_ratio must be in [0, 1) (got {WarmupRatio})");
@@ -214,19 +226,17 @@ public sealed record TrainingOptions
             $"early_stopping_patience counts evaluations: it needs eval_steps > 0 (got {EvalSteps})");
         Need(!LoadBestModelAtEnd || (EvalSteps > 0 && SaveSteps > 0 && SaveSteps % EvalSteps == 0),
             $"load_best_model_at_end needs eval_steps > 0 and save_steps a positive multiple of it, so every checkpoint has a val loss (got eval_steps {EvalSteps}, save_steps {SaveSteps})");
-        Need(BlockSize >= 1, $"block_size must be at least 1 (got {BlockSize})");
         Need(System.Text.RegularExpressions.Regex.IsMatch(Device, @"^(auto|cpu|cuda(:\d+)?)$"), $"device must be auto, cpu, cuda or cuda:N (got '{Device}')");
-        Need(Preset is null || GptPresets.All.ContainsKey(Preset), $"preset must be one of: {string.Join(", ", GptPresets.All.Keys)} (got '{Preset}')");
-        foreach (var (key, value) in new[] { ("n_layer", NLayer), ("n_head", NHead), ("n_embd", NEmbd), ("n_positions", NPositions), ("vocab_size", VocabSize) })
-            Need(value is null or >= 1, $"{key} must be at least 1 (got {value})");
-        Need(NPositions is null || BlockSize <= NPositions, $"block_size ({BlockSize}) must not exceed n_positions ({NPositions})");
-        Need(In(Dropout, 0, 1) && Dropout < 1, $"dropout must be in [0, 1) (got {Dropout})");
-        Need(InitFrom is null || (Preset, NLayer, NHead, NEmbd, NPositions) == (null, null, null, null, null),
-            "init_from takes the model's shape from its config.json: leave preset, n_layer, n_head, n_embd and n_positions unset");
         Need(ResumeFromCheckpoint is null || ResumeFromCheckpoint.Length > 0, "resume_from_checkpoint must be a checkpoint directory or \"latest\"");
+    }
 
-        if (errors.Count > 0)
-            throw new GptSharpException(errors.Count == 1 ? $"invalid option: {errors[0]}" : $"invalid options:\n  - {string.Join("\n  - ", errors)}");
-        return this;
+    /// <summary>In [lo, hi]; false for NaN.</summary>
+    protected static bool In(double v, double lo, double hi) => v >= lo && v <= hi;
+
+    /// <summary>The one rule between a job's block_size and its model's context.</summary>
+    internal static void CheckFitsModel(int blockSize, int nPositions, string hint = "")
+    {
+        if (blockSize > nPositions)
+            throw new GptSharpException($"block_size ({blockSize}) exceeds the model's n_positions ({nPositions}){hint}");
     }
 }
