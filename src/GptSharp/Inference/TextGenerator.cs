@@ -16,6 +16,9 @@ namespace GptSharp.Inference;
 /// A prompt too long for the context is an error or loses its oldest tokens, as <see cref="GenerationOptions.PromptOverflow"/>
 /// says; every entry point (plain, batched, streamed, beam search) treats it the same way. An empty prompt starts from
 /// the end-of-text token, as GPT-2 does; without one it is an error.
+/// <para>Text streams from <see cref="StreamTextAsync(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>: one
+/// <see cref="TextDelta"/> per token, the last saying why generation ended. Generate, Complete and batches decode the
+/// same way, and agree with it.</para>
 /// </summary>
 public sealed class TextGenerator
 {

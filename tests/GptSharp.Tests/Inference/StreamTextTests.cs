@@ -174,4 +174,13 @@ public sealed class StreamTextTests : IDisposable
         Assert.All(beams, b => Assert.Equal(FinishReason.Length, b.FinishReason));
         Assert.All(beams, b => Assert.Equal(4, b.PromptTokensKept));
     }
+
+    [Theory]
+    [InlineData(FinishReason.EndOfText, "stop")]
+    [InlineData(FinishReason.Length, "length")]
+    [InlineData(FinishReason.ContextFull, "length")]
+    [InlineData(FinishReason.StopSequence, "stop_sequence")]
+    [InlineData(FinishReason.ContentFilter, "content_filter")]
+    [InlineData(FinishReason.Cancelled, "cancelled")]
+    public void FinishReasonsHaveTheirWireNames(FinishReason reason, string name) => Assert.Equal(name, reason.Name());
 }
