@@ -2,6 +2,7 @@ using System.Globalization;
 using GptSharp.Chat;
 using GptSharp.Chat.Safety;
 using GptSharp.Inference;
+using Microsoft.Extensions.AI;
 
 namespace GptSharp.Cli.Chat;
 
@@ -12,8 +13,9 @@ namespace GptSharp.Cli.Chat;
 /// it): during a reply it stops the reply and the loop goes on at the prompt; at the prompt it leaves, so pressing
 /// Ctrl+C twice stops a reply and then leaves. A stopped reply stays in the session's history as far as it was shown
 /// (marked " [stopped]" on screen only), so the model's next prompt holds the same conversation the user saw.</para>
-/// <para>What the content filter does to a reply is said on a line of its own after the reply, so the reply's text
-/// reads exactly as the filter let it through.</para>
+/// <para>What a content filter in the session's client does to a reply (<see cref="ContentFilterBlockContent"/>s in the
+/// stream) is said on a line of its own after the reply, so the reply's text reads exactly as the filter let it through;
+/// a refused message is said before the refusal.</para>
 /// </summary>
 public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter output)
 {
@@ -60,15 +62,8 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
     /// <summary>Runs until /exit, end of input, an <see cref="Interrupt"/> at the prompt, or <paramref name="ct"/>.</summary>
     public async Task RunAsync(CancellationToken ct = default)
     {
-        // A refused message is reported before the refusal; phrases of a reply after it, never between its pieces.
-        Action<ContentFilterBlock> report = b =>
-        {
-            if (b.Where == ContentFilterSide.Input) output.WriteLine($"[message blocked: {b.Category}]");
-            else lock (gate) replyBlocks.Add(b);
-        };
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(ct);
         lock (gate) leaving = leave;
-        session.Blocked += report;
         try { await LoopAsync(leave.Token); }
         catch (OperationCanceledException) when (leave.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -76,7 +71,6 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         }
         finally
         {
-            session.Blocked -= report;
             lock (gate) leaving = null;
         }
     }
@@ -105,11 +99,17 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         lock (gate) reply = cts;
+        ChatFinishReason? finish = null;
         try
         {
-            await foreach (var piece in session.ReplyStreamingAsync(line, cts.Token))
+            await foreach (var update in session.ReplyStreamingAsync(line, cts.Token))
             {
-                await output.WriteAsync(piece);
+                // A refused message is reported before the refusal; phrases of a reply after it, never between its pieces.
+                foreach (var block in update.Contents.OfType<ContentFilterBlockContent>().Select(c => c.Block))
+                    if (block.Where == ContentFilterSide.Input) await output.WriteLineAsync($"[message blocked: {block.Category}]");
+                    else lock (gate) replyBlocks.Add(block);
+                finish = update.FinishReason ?? finish;
+                await output.WriteAsync(update.Text);
                 await output.FlushAsync(CancellationToken.None);
             }
             await output.WriteLineAsync();
@@ -126,11 +126,11 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         {
             lock (gate) reply = null;
         }
-        await ReportFilteredAsync();
+        await ReportFilteredAsync(stopped: finish == ChatFinishReason.ContentFilter);
     }
 
     /// <summary>One line after the reply naming what the content filter took out of it, if anything.</summary>
-    async Task ReportFilteredAsync()
+    async Task ReportFilteredAsync(bool stopped)
     {
         ContentFilterBlock[] blocks;
         lock (gate)
@@ -140,7 +140,6 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         }
         if (blocks.Length == 0) return;
         string categories = string.Join(", ", blocks.Select(b => b.Category).Distinct());
-        bool stopped = session.Filter?.OutputAction == ContentFilterAction.Stop;
         await output.WriteLineAsync(stopped ? $"[reply stopped by the content filter: {categories}]" : $"[masked by the content filter: {categories}]");
     }
 

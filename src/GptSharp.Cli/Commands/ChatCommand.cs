@@ -6,6 +6,7 @@ using GptSharp.Chat.Safety;
 using GptSharp.Checkpoints;
 using GptSharp.Cli.Chat;
 using GptSharp.Native;
+using Microsoft.Extensions.AI;
 
 namespace GptSharp.Cli.Commands;
 
@@ -34,21 +35,21 @@ static class ChatCommand
         cmd.SetAction(p =>
         {
             string dir = p.GetValue(model)!;
-            var fromModel = GenerationConfigFile.Read(dir);
-            var generation = (fromModel with
+            var generation = GenerationConfigFile.Read(dir).Override(new GenerationOverrides
             {
-                MaxNewTokens = p.GetValue(maxNewTokens) ?? fromModel.MaxNewTokens,
-                Temperature = p.GetValue(temperature) ?? fromModel.Temperature,
-                TopK = p.GetValue(topK) ?? fromModel.TopK,
-                TopP = p.GetValue(topP) ?? fromModel.TopP,
+                MaxNewTokens = p.GetValue(maxNewTokens), Temperature = p.GetValue(temperature), TopK = p.GetValue(topK), TopP = p.GetValue(topP),
                 Seed = p.GetValue(seed),
-            }).Validate();
+            });
             var inference = PrecisionOption.Get(p, precision);
             var rules = LoadFilter(p.GetValue(filter)!, p.GetValue(filterAction));
             var options = new ChatSessionOptions { SystemPrompt = p.GetValue(system), UserPrefix = p.GetValue(prefix), Generation = generation };
 
             using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
-            var session = new ChatSession(loaded, options, rules);
+            // The engine would dispose what it is given; the using above does that already.
+            var engine = new GptChatClient(loaded);
+            var builder = new ChatClientBuilder(engine);
+            if (rules is not null) builder.UseContentFilter(rules);
+            var session = new ChatSession(builder.Build(), options);
             var output = p.InvocationConfiguration.Output;
             var repl = new ChatRepl(session, Console.In, output) { PromptMarker = Console.IsInputRedirected ? "" : "> " };
             if (!Console.IsInputRedirected) output.WriteLine("Type a message; /help lists the commands, /exit leaves.");

@@ -48,21 +48,15 @@ static class GenerateCommand
         {
             // Check the options before the (slow) model load. Options not given come from the model's generation_config.json.
             string dir = p.GetValue(model)!;
-            var fromModel = GenerationConfigFile.Read(dir);
-            T Given<T>(Option<T> o, T fallback) => p.GetResult(o) is { Implicit: false } ? p.GetValue(o)! : fallback;
-            // Beam search does not sample: asking for beams turns sampling off, unless sampling options are asked for too (then Validate says why not).
-            bool beamSearch = Given(beams, fromModel.NumBeams) > 1;
-            bool samplingAsked = new Option[] { temperature, topK, topP }.Any(o => p.GetResult(o) is { Implicit: false });
-            var options = (fromModel with
+            T? Given<T>(Option<T> o) where T : struct => p.GetResult(o) is { Implicit: false } ? p.GetValue(o) : null;
+            var options = GenerationConfigFile.Read(dir).Override(new GenerationOverrides
             {
-                MaxNewTokens = Given(maxNewTokens, fromModel.MaxNewTokens), Temperature = Given(temperature, fromModel.Temperature),
-                TopK = Given(topK, fromModel.TopK), TopP = Given(topP, fromModel.TopP), Seed = p.GetValue(seed),
-                DoSample = p.GetValue(greedy) ? false : beamSearch ? samplingAsked : fromModel.DoSample,
-                MinNewTokens = Given(minNewTokens, fromModel.MinNewTokens), RepetitionPenalty = Given(repetitionPenalty, fromModel.RepetitionPenalty),
-                NoRepeatNgramSize = Given(noRepeatNgram, fromModel.NoRepeatNgramSize), StopSequences = p.GetValue(stop) ?? [],
-                NumBeams = Given(beams, fromModel.NumBeams), NumReturnSequences = p.GetValue(returns), LengthPenalty = Given(lengthPenalty, fromModel.LengthPenalty),
+                MaxNewTokens = Given(maxNewTokens), Temperature = Given(temperature), TopK = Given(topK), TopP = Given(topP),
+                Seed = p.GetValue(seed), Greedy = p.GetValue(greedy), MinNewTokens = Given(minNewTokens),
+                RepetitionPenalty = Given(repetitionPenalty), NoRepeatNgramSize = Given(noRepeatNgram), StopSequences = p.GetValue(stop) ?? [],
+                NumBeams = Given(beams), NumReturnSequences = p.GetValue(returns), LengthPenalty = Given(lengthPenalty),
                 PromptOverflow = p.GetValue(promptOverflow) == "trim" ? PromptOverflow.TrimStart : PromptOverflow.Error,
-            }).Validate();
+            });
             var inference = PrecisionOption.Get(p, precision);
             using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
             var tokenizer = loaded.Tokenizer;
@@ -71,35 +65,33 @@ static class GenerateCommand
 
             string text = p.GetValue(prompt) ?? "";
             int[] promptIds = tokenizer.Encode(text);
-            int kept = options.PromptTokensKept(promptIds.Length, loaded.Model.Config.BlockSize);
-            if (kept < promptIds.Length)
-                p.InvocationConfiguration.Error.WriteLine($"note: the prompt has {promptIds.Length} tokens; generating from its last {kept} (--prompt-overflow trim)");
+            var output = p.InvocationConfiguration.Output;
+            void NoteKept(int kept)
+            {
+                if (kept < promptIds.Length)
+                    p.InvocationConfiguration.Error.WriteLine($"note: the prompt has {promptIds.Length} tokens; generating from its last {kept} (--prompt-overflow trim)");
+            }
             if (options.NumBeams > 1)
             {
                 // Beam search knows its best sequences only at the end.
-                foreach (var r in generator.GenerateBeams(promptIds, options, ct))
-                    p.InvocationConfiguration.Output.WriteLine(text + r.Text);
+                var results = generator.GenerateBeams(promptIds, options, ct);
+                NoteKept(results[0].PromptTokensKept);
+                foreach (var r in results) output.WriteLine(text + r.Text);
                 return 0;
             }
-            // Stop sequences are cut here, on the text (the generator's own check would end the stream before the token
-            // that completes one, leaving the held-back start of it unresolved); breaking out frees the cache.
-            var tokens = generator.StreamAsync(promptIds, options with { StopSequences = [] }, ct); // checks the prompt's length now
-            var output = p.InvocationConfiguration.Output;
+            // Text comes whole characters at a time and cut exactly before a stop sequence; breaking out frees the cache.
+            var deltas = generator.StreamTextAsync(promptIds, options, ct); // checks the prompt's length now
             await output.WriteAsync(text);
             await output.FlushAsync(ct);
-            // A token can end inside a UTF-8 character: the stream decoder holds such bytes back until it is complete.
-            // Text that may be the start of a stop sequence is held back too, so the cut is exact while streaming.
-            var continuation = tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
-            var cut = new StopSequenceCut(options.StopSequences);
-            bool stopped = false;
-            await foreach (int id in tokens)
+            bool first = true;
+            await foreach (var d in deltas)
             {
-                (string piece, stopped) = cut.Push(continuation.Append(id));
-                await output.WriteAsync(piece);
+                if (first) NoteKept(d.PromptTokensKept);
+                first = false;
+                if (d.FinishReason == FinishReason.Cancelled) ct.ThrowIfCancellationRequested();
+                await output.WriteAsync(d.Text);
                 await output.FlushAsync(ct);
-                if (stopped) break;
             }
-            if (!stopped) await output.WriteAsync(cut.End(continuation.Flush()).Text);
             await output.WriteLineAsync();
             return 0;
         });

@@ -10,7 +10,8 @@ public sealed record ChatSessionOptions
     /// <summary>Put in front of every user message, e.g. <c>写一首浪漫的诗：</c> for a model fine-tuned on such prompts.</summary>
     public string? UserPrefix { get; init; }
 
-    /// <summary>Decoding settings for every reply.</summary>
+    /// <summary>Decoding settings for every reply: all of them for a <see cref="GptChatClient"/>, the common ones
+    /// (max tokens, temperature, top-k, top-p, seed, stop sequences) for any other chat client.</summary>
     public GenerationOptions Generation { get; init; } = new();
 
     /// <summary>

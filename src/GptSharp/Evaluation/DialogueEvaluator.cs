@@ -57,28 +57,29 @@ public sealed class DialogueEvaluator(Gpt model, BpeTokenizer tokenizer)
 
             // Greedy replies: stop at the end-of-turn token (or any other end token).
             var generator = new TextGenerator(model, tokenizer, _template.EndId, EndTokenIds);
-            var options = new GenerationOptions { DoSample = false, MaxNewTokens = MaxNewTokens };
+            // Keep the newest turns: generation drops the oldest prompt tokens so the reply has room, keeping at least half the context.
+            var options = new GenerationOptions { DoSample = false, MaxNewTokens = MaxNewTokens, PromptOverflow = PromptOverflow.TrimStart };
             var predictions = new List<string>();
             var references = new List<string>();
             var inputs = new List<string>();
-            int trimmed = 0;
+            int trimmed = 0, keptAtMost = 0;
             for (int i = 0; i < conversations.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
                 var messages = conversations[i].Messages;
                 int last = messages.Count - 1; // readers guarantee a final assistant turn
                 var prompt = _template.RenderPrompt(messages.Take(last));
-                // Keep the newest turns; at least half the context stays for the prompt (the reply stops when it is full).
-                int room = Math.Max(blockSize / 2, blockSize - MaxNewTokens);
-                if (prompt.Length > room) { prompt = prompt[^room..]; trimmed++; }
-                predictions.Add(tokenizer.DecodeText(generator.Generate(prompt, options, ct)).Trim());
+                var reply = generator.Complete(prompt, options, ct);
+                if (reply.FinishReason == FinishReason.Cancelled) ct.ThrowIfCancellationRequested();
+                if (reply.PromptTokensKept < prompt.Length) { trimmed++; keptAtMost = Math.Max(keptAtMost, reply.PromptTokensKept); }
+                predictions.Add(reply.Text!.Trim());
                 references.Add(messages[last].Content);
                 inputs.Add(messages.Take(last).LastOrDefault(m => m.Role == TurnRole.User)?.Content ?? "");
                 progress?.Report(i + 1);
             }
             if (trimmed > 0)
                 notes.Add($"{trimmed} prompt{(trimmed == 1 ? "" : "s")} (the turns before the reply) cut to their last " +
-                          $"{Math.Max(blockSize / 2, blockSize - MaxNewTokens)} tokens to leave room for the reply");
+                          $"{keptAtMost} tokens to leave room for the reply");
             var scores = TextMetrics.Score(predictions, references);
             var samples = Enumerable.Range(0, Math.Min(SampleCount, predictions.Count))
                 .Select(i => new EvaluationSample(inputs[i], references[i], predictions[i],

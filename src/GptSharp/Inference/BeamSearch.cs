@@ -31,7 +31,7 @@ static class BeamSearch
         var finished = new List<(int[] Ids, string? Text, double Score, FinishReason Reason)>();
         // One stop-sequence watch per beam, copied when a beam branches.
         var scanners = tokenizer is not null && o.StopSequences.Count > 0
-            ? Enumerable.Range(0, beams).Select(_ => new StopSequenceScanner(tokenizer, o.StopSequences)).ToList()
+            ? Enumerable.Range(0, beams).Select(_ => new StopSequences(o.StopSequences, tokenizer)).ToList()
             : null;
         // The UTF-8 state of each beam's text, carried along when beams branch.
         var guard = TextGenerator.Utf8GuardFor(o, tokenizer, vocab);
@@ -66,7 +66,7 @@ static class BeamSearch
                 var sources = new List<int>();
                 var tokens = new List<int>();
                 var nextScores = new List<double>();
-                var nextScanners = new List<StopSequenceScanner>();
+                var nextScanners = new List<StopSequences>();
                 var nextUtf8 = new List<int>();
                 for (int rank = 0; rank < values.Length && sources.Count < beams; rank++)
                 {
@@ -81,7 +81,8 @@ static class BeamSearch
                     if (scanners is not null)
                     {
                         var scanner = scanners[source].Clone();
-                        if (scanner.Push(token))
+                        scanner.Push(token);
+                        if (scanner.Stopped)
                         {
                             // Like end-of-text: a finished hypothesis when among the num_beams best, never a running beam.
                             if (rank < beams) finished.Add(Stopped(tokenizer!, [.. running[source].Skip(prompt.Length), token], scanner.Cut, Ranked(values[rank], step + 1)));
@@ -135,7 +136,7 @@ static class BeamSearch
     /// <summary>A hypothesis ended by a stop sequence starting at character <paramref name="cut"/> of its text: text and ids cut before it.</summary>
     static (int[] Ids, string? Text, double Score, FinishReason Reason) Stopped(ITokenizer tokenizer, int[] ids, int cut, double score)
     {
-        var (kept, text) = StopSequenceMatch.CutBefore(tokenizer, ids, cut);
+        var (kept, text) = StopSequences.CutBefore(tokenizer, ids, cut);
         return (kept, text, score, FinishReason.StopSequence);
     }
 }

@@ -87,6 +87,34 @@ public sealed record GenerationOptions
     /// <summary>True when decoding takes the argmax: sampling is off or the temperature is 0.</summary>
     public bool IsGreedy => !DoSample || Temperature == 0;
 
+    /// <summary>
+    /// <paramref name="given"/> over these options (a model's generation_config.json defaults), checked: every setting
+    /// given replaces the default. Sampling: greedy when asked; with beam search (num_beams above 1, given or default)
+    /// only when a sampling setting is asked for too (which <see cref="Validate"/> then refuses, saying why) — beam search
+    /// does not sample; otherwise the default's do_sample.
+    /// </summary>
+    public GenerationOptions Override(GenerationOverrides given)
+    {
+        int beams = given.NumBeams ?? NumBeams;
+        return (this with
+        {
+            MaxNewTokens = given.MaxNewTokens ?? MaxNewTokens,
+            Temperature = given.Temperature ?? Temperature,
+            TopK = given.TopK ?? TopK,
+            TopP = given.TopP ?? TopP,
+            Seed = given.Seed ?? Seed,
+            DoSample = given.Greedy == true ? false : beams > 1 ? given.AsksForSampling : DoSample,
+            MinNewTokens = given.MinNewTokens ?? MinNewTokens,
+            RepetitionPenalty = given.RepetitionPenalty ?? RepetitionPenalty,
+            NoRepeatNgramSize = given.NoRepeatNgramSize ?? NoRepeatNgramSize,
+            StopSequences = given.StopSequences ?? StopSequences,
+            NumBeams = beams,
+            NumReturnSequences = given.NumReturnSequences ?? NumReturnSequences,
+            LengthPenalty = given.LengthPenalty ?? LengthPenalty,
+            PromptOverflow = given.PromptOverflow ?? PromptOverflow,
+        }).Validate();
+    }
+
     /// <summary>Throws a <see cref="GptSharpException"/> naming the first invalid option.</summary>
     public GenerationOptions Validate()
     {

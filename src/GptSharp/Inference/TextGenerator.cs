@@ -16,11 +16,19 @@ namespace GptSharp.Inference;
 /// A prompt too long for the context is an error or loses its oldest tokens, as <see cref="GenerationOptions.PromptOverflow"/>
 /// says; every entry point (plain, batched, streamed, beam search) treats it the same way. An empty prompt starts from
 /// the end-of-text token, as GPT-2 does; without one it is an error.
+/// <para>Text streams from <see cref="StreamTextAsync(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>: one
+/// <see cref="TextDelta"/> per token, the last saying why generation ended. Generate, Complete and batches decode the
+/// same way, and agree with it.</para>
 /// </summary>
 public sealed class TextGenerator
 {
-    readonly Gpt _model;
+    readonly Gpt? _model; // null for a scripted generator (tests)
     readonly Device _device;
+    readonly int _blockSize, _vocabSize;
+    readonly Picker? _script;
+
+    /// <summary>Chooses the next token from the tokens so far (prompt and output), of which <paramref name="step"/> are new: a model stand-in for tests.</summary>
+    internal delegate int Picker(IReadOnlyList<int> tokens, int step, GenerationOptions options, CancellationToken ct);
 
     /// <param name="model">The model, already on its device; it is put in eval mode while generating and restored afterwards.</param>
     /// <param name="endOfTextId">The tokenizer's end-of-text id (<c>&lt;|endoftext|&gt;</c>), or null when there is none.</param>
@@ -28,10 +36,21 @@ public sealed class TextGenerator
     {
         _model = model;
         _device = model.Device; // read once: each read wraps the weight in a new tensor handle
+        (_blockSize, _vocabSize) = (model.Config.BlockSize, model.Config.VocabSize);
         if (endOfTextId is { } id && (id < 0 || id >= model.Config.VocabSize))
             throw new GptSharpException($"end-of-text id {id} is outside the model's vocabulary (0..{model.Config.VocabSize - 1})");
         EndOfTextId = endOfTextId;
         EndIds = endOfTextId is { } end ? new HashSet<int> { end } : new HashSet<int>();
+    }
+
+    /// <summary>A generator whose tokens come from <paramref name="script"/> instead of a model, with everything else
+    /// (prompt checks, end tokens, stop sequences, text) as usual: for tests of what is built on generation.</summary>
+    internal TextGenerator(ITokenizer tokenizer, int? endOfTextId, int contextSize, Picker script)
+    {
+        (_device, _blockSize, _vocabSize, _script) = (CPU, contextSize, tokenizer.VocabSize, script);
+        Tokenizer = tokenizer;
+        EndOfTextId = endOfTextId;
+        EndIds = EndsOf(tokenizer, endOfTextId, null, _vocabSize);
     }
 
     /// <summary>A generator that can also decode its output: needed for stop sequences and for <see cref="GenerationResult.Text"/>.</summary>
@@ -47,12 +66,18 @@ public sealed class TextGenerator
     public TextGenerator(Gpt model, ITokenizer tokenizer, int? endOfTextId, IEnumerable<int>? moreEndIds = null) : this(model, endOfTextId)
     {
         Tokenizer = tokenizer;
-        var ends = new HashSet<int>(EndIds) { tokenizer.EndOfTextId };
+        EndIds = EndsOf(tokenizer, endOfTextId, moreEndIds, model.Config.VocabSize);
+    }
+
+    static HashSet<int> EndsOf(ITokenizer tokenizer, int? endOfTextId, IEnumerable<int>? moreEndIds, int vocabSize)
+    {
+        var ends = new HashSet<int> { tokenizer.EndOfTextId };
+        if (endOfTextId is { } first) ends.Add(first);
         if (tokenizer is BpeTokenizer bpe && bpe.TokenToId(SpecialTokens.End) is int end && bpe.IsSpecial(end)) ends.Add(end);
         foreach (int id in moreEndIds ?? [])
             ends.Add(id >= 0 ? id : throw new GptSharpException($"end token id {id} is not a token id"));
-        ends.RemoveWhere(id => id >= model.Config.VocabSize); // ids the model cannot produce never end anything
-        EndIds = ends;
+        ends.RemoveWhere(id => id >= vocabSize); // ids the model cannot produce never end anything
+        return ends;
     }
 
     /// <summary>The id an empty prompt starts from, and one of the <see cref="EndIds"/>.</summary>
@@ -60,13 +85,15 @@ public sealed class TextGenerator
     /// <summary>Every id that ends generation (when <see cref="GenerationOptions.StopAtEndOfText"/>); never part of the output.</summary>
     public IReadOnlySet<int> EndIds { get; }
     public ITokenizer? Tokenizer { get; }
+    /// <summary>The model's context (n_positions): prompt and generated tokens together.</summary>
+    public int ContextSize => _blockSize;
 
     /// <summary>The new token ids (neither the prompt nor the end-of-text token that stopped generation); with beam search, the best beam's.</summary>
     public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndIds, Tokenizer, ct)[0].Ids;
-        var row = new Sequence(ids);
+        if (o.NumBeams > 1) return Beams(ids, o, ct)[0].Ids;
+        var row = NewSequence(ids, o, streaming: false);
         foreach (var _ in Decode([row], o, ct)) { }
         return row.Result(Tokenizer).Ids;
     }
@@ -78,8 +105,8 @@ public sealed class TextGenerator
     public GenerationResult Complete(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        if (o.NumBeams > 1) return BeamSearch.Run(_model, _device, ids, o, EndIds, Tokenizer, ct)[0];
-        var row = new Sequence(ids);
+        if (o.NumBeams > 1) return Beams(ids, o, ct)[0];
+        var row = NewSequence(ids, o, streaming: false);
         try { foreach (var _ in Decode([row], o, ct)) { } }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { row.Finish = FinishReason.Cancelled; }
         return row.Result(Tokenizer);
@@ -96,8 +123,12 @@ public sealed class TextGenerator
     public IReadOnlyList<GenerationResult> GenerateBeams(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
-        return BeamSearch.Run(_model, _device, ids, o, EndIds, Tokenizer, ct);
+        return Beams(ids, o, ct);
     }
+
+    IReadOnlyList<GenerationResult> Beams(int[] prompt, GenerationOptions o, CancellationToken ct) =>
+        BeamSearch.Run(RequireModel("beam search"), _device, prompt, o, EndIds, Tokenizer, ct)
+            .Select(r => r with { PromptTokensKept = prompt.Length }).ToArray();
 
     /// <summary>
     /// Several prompts at once, each result the same as generating that prompt alone. Gpt.Forward has no attention
@@ -108,7 +139,7 @@ public sealed class TextGenerator
     {
         var o = Check(options);
         if (o.NumBeams > 1) throw new GptSharpException("invalid generation option: num_beams must be 1 for batched generation (beam search runs one prompt at a time)");
-        var rows = prompts.Select(p => new Sequence(Prepare(p, o).Prompt)).ToArray();
+        var rows = prompts.Select(p => NewSequence(Prepare(p, o).Prompt, o, streaming: false)).ToArray();
         try
         {
             foreach (var group in rows.GroupBy(r => r.Tokens.Count))
@@ -125,14 +156,14 @@ public sealed class TextGenerator
     /// Yields each new token id as soon as it is chosen. Each step runs synchronously when the next token is asked
     /// for; cancelling <paramref name="ct"/> or leaving the loop early frees the KV cache at once.
     /// Options and prompt are checked here, before the first token is asked for. A token that completes a stop
-    /// sequence is not yielded, but earlier tokens holding the stop sequence's start have been: use
-    /// <see cref="Complete(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/> for an exact cut.
+    /// sequence is not yielded, but earlier tokens holding the stop sequence's start have been: for text cut exactly
+    /// and a finish reason, use <see cref="StreamTextAsync(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>.
     /// </summary>
     public IAsyncEnumerable<int> StreamAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
     {
         var (ids, o) = Prepare(prompt, options);
         if (o.NumBeams > 1) throw new GptSharpException("invalid generation option: num_beams must be 1 when streaming");
-        return Stream(new Sequence(ids), o, ct);
+        return Stream(NewSequence(ids, o, streaming: false), o, ct);
     }
 
     async IAsyncEnumerable<int> Stream(Sequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
@@ -141,8 +172,58 @@ public sealed class TextGenerator
         foreach (int id in Decode([row], options, ct)) yield return id;
     }
 
+    /// <summary>
+    /// The continuation as text, streamed: one <see cref="TextDelta"/> per generated token, then a last one that says
+    /// why generation ended (<see cref="TextDelta.FinishReason"/>). The text is always whole UTF-8 characters with
+    /// special tokens left out, and is cut exactly before a stop sequence: text that could be the start of one is held
+    /// back until it is known not to be. Concatenated, the deltas' text equals <see cref="Complete(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>'s.
+    /// <para>Options and prompt are checked here, before the first delta is asked for; each step runs synchronously when
+    /// the next delta is asked for. Cancelling <paramref name="ct"/> ends the stream with a last delta whose reason is
+    /// <see cref="FinishReason.Cancelled"/> (with what was held back); leaving the loop early frees the KV cache at once.
+    /// Beam search does not stream (num_beams must be 1): use <see cref="GenerateBeams"/>.</para>
+    /// </summary>
+    public IAsyncEnumerable<TextDelta> StreamTextAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
+    {
+        RequireTokenizer("streaming text");
+        var (ids, o) = Prepare(prompt, options);
+        if (o.NumBeams > 1) throw new GptSharpException("invalid generation option: num_beams must be 1 when streaming");
+        return StreamText(NewSequence(ids, o, streaming: true), o, ct);
+    }
+
+    /// <summary>Encodes <paramref name="prompt"/> with the generator's tokenizer (empty: start a new document) and streams its continuation.</summary>
+    public IAsyncEnumerable<TextDelta> StreamTextAsync(string prompt, GenerationOptions? options = null, CancellationToken ct = default) =>
+        StreamTextAsync(RequireTokenizer("a text prompt").Encode(prompt), options, ct);
+
+    async IAsyncEnumerable<TextDelta> StreamText(Sequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
+    {
+        int kept = row.Tokens.Count;
+        var watch = row.Watch!;
+        // Disposing the enumerator (early exit, error) runs Decode's finally blocks, which free the cache.
+        using (var tokens = Decode([row], options, ct).GetEnumerator())
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!tokens.MoveNext()) break;
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    row.Finish = FinishReason.Cancelled;
+                    break;
+                }
+                yield return new TextDelta(row.Piece, [tokens.Current], kept);
+            }
+        }
+        var reason = row.Finish ?? FinishReason.Length;
+        // A stop sequence was completed by a token that was not yielded: its text before the cut is the last piece.
+        yield return reason == FinishReason.StopSequence
+            ? new TextDelta(row.Piece, [row.NewIds[^1]], kept) { FinishReason = reason }
+            : new TextDelta(watch.Flush(), [], kept) { FinishReason = reason };
+    }
+
     /// <summary>The UTF-8 guard when the options ask for it and the tokenizer is byte-level BPE.</summary>
-    Utf8Guard? Utf8GuardFor(GenerationOptions o) => Utf8GuardFor(o, Tokenizer, _model.Config.VocabSize);
+    Utf8Guard? Utf8GuardFor(GenerationOptions o) => _script is null ? Utf8GuardFor(o, Tokenizer, _vocabSize) : null;
 
     internal static Utf8Guard? Utf8GuardFor(GenerationOptions o, ITokenizer? tokenizer, int vocabSize) =>
         o.ValidUtf8 && tokenizer is BpeTokenizer bpe ? Utf8Guard.For(bpe, vocabSize) : null;
@@ -157,12 +238,18 @@ public sealed class TextGenerator
     ITokenizer RequireTokenizer(string what) => Tokenizer
         ?? throw new GptSharpException($"{what} needs a tokenizer: create the TextGenerator with one");
 
+    Gpt RequireModel(string what) => _model ?? throw new NotSupportedException($"{what} needs a model, not a script");
+
+    /// <summary>A row for <paramref name="prompt"/>; it watches its text when streaming it or when stop sequences are asked for.</summary>
+    Sequence NewSequence(int[] prompt, GenerationOptions o, bool streaming) =>
+        new(prompt, streaming || o.StopSequences.Count > 0 ? new StopSequences(o.StopSequences, Tokenizer!) : null);
+
     /// <summary>The checked options and the token ids generation starts from: the prompt, or end-of-text for an empty one,
     /// with its oldest tokens dropped when <see cref="GenerationOptions.PromptOverflow"/> says so.</summary>
     (int[] Prompt, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
     {
         var o = Check(options);
-        int context = _model.Config.BlockSize, vocab = _model.Config.VocabSize;
+        int context = _blockSize, vocab = _vocabSize;
         // Like GPT-2, an empty prompt starts from the end-of-text token, which also marks the start of a document.
         int[] ids = prompt.Count > 0 ? [.. prompt]
             : EndOfTextId is { } eot ? [eot]
@@ -183,24 +270,23 @@ public sealed class TextGenerator
     /// </summary>
     IEnumerable<int> Decode(Sequence[] rows, GenerationOptions o, CancellationToken ct)
     {
-        var config = _model.Config;
-        bool wasTraining = _model.training;
-        _model.eval();
+        bool wasTraining = _model?.training ?? false;
+        _model?.eval();
         ulong seed = (ulong)(o.Seed ?? Random.Shared.NextInt64());
         var rngs = rows.Select(_ => new torch.Generator(seed, _device)).ToArray();
         var guard = Utf8GuardFor(o);
         if (guard is not null) foreach (var row in rows) row.Utf8State = guard.StateAfter(row.Tokens);
         // The last new token is never fed back, so the cache never needs more than prompt + max_new_tokens positions.
-        using var cache = o.UseCache ? new KvCache(config.NLayer, Math.Min(config.BlockSize, rows[0].Tokens.Count + o.MaxNewTokens)) : null;
+        using var cache = o.UseCache && _model is { } model ? new KvCache(model.Config.NLayer, Math.Min(_blockSize, rows[0].Tokens.Count + o.MaxNewTokens)) : null;
         try
         {
             for (int step = 0; rows.Any(r => r.Finish is null); step++)
             {
                 if (step == o.MaxNewTokens) { FinishAll(rows, FinishReason.Length); yield break; }
                 // A step needs every token so far inside the context; the token it picks may take the last position.
-                if (rows[0].Tokens.Count > config.BlockSize) { FinishAll(rows, FinishReason.ContextFull); yield break; }
+                if (rows[0].Tokens.Count > _blockSize) { FinishAll(rows, FinishReason.ContextFull); yield break; }
                 ct.ThrowIfCancellationRequested();
-                int[] next = NextTokens(rows, cache, o, rngs, guard);
+                int[] next = _script is null ? NextTokens(rows, cache, o, rngs, guard) : [.. rows.Select(r => r.Finish is null ? _script(r.Tokens, step, o, ct) : 0)];
                 for (int r = 0; r < rows.Length; r++)
                 {
                     var row = rows[r];
@@ -210,7 +296,11 @@ public sealed class TextGenerator
                     if (guard is not null) row.Utf8State = guard.Next(row.Utf8State, id);
                     if (o.StopAtEndOfText && EndIds.Contains(id)) { row.Finish = FinishReason.EndOfText; continue; }
                     row.NewIds.Add(id);
-                    if (o.StopSequences.Count > 0 && row.FoundStop(Tokenizer!, o.StopSequences)) { row.Finish = FinishReason.StopSequence; continue; }
+                    if (row.Watch is { } watch)
+                    {
+                        row.Piece = watch.Push(id);
+                        if (watch.Stopped) { row.Finish = FinishReason.StopSequence; continue; }
+                    }
                     yield return id;
                 }
             }
@@ -218,7 +308,7 @@ public sealed class TextGenerator
         finally
         {
             foreach (var rng in rngs) rng.Dispose();
-            if (wasTraining) _model.train();
+            if (wasTraining) _model!.train();
         }
     }
 
@@ -236,7 +326,7 @@ public sealed class TextGenerator
         int seen = cache?.Length ?? 0, fresh = rows[0].Tokens.Count - seen;
         long[] ids = rows.SelectMany(r => r.Tokens.Skip(seen).Select(t => (long)t)).ToArray();
         var input = tensor(ids, [rows.Length, fresh], ScalarType.Int64, _device);
-        var logits = _model.Forward(input, cache, lastPositionOnly: true);
+        var logits = _model!.Forward(input, cache, lastPositionOnly: true);
         var next = new int[rows.Length];
         for (int r = 0; r < rows.Length; r++)
         {
@@ -249,26 +339,25 @@ public sealed class TextGenerator
         return next;
     }
 
-    /// <summary>One prompt being continued.</summary>
-    sealed class Sequence(int[] prompt)
+    /// <summary>One prompt being continued, with the watch over its text (stop sequences, streamed text) when it has one.</summary>
+    sealed class Sequence(int[] prompt, StopSequences? watch)
     {
         public List<int> Tokens { get; } = [.. prompt];
+        public int PromptLength { get; } = prompt.Length;
         public List<int> NewIds { get; } = [];
         public FinishReason? Finish { get; set; }
         public int Utf8State { get; set; }
-        StopSequenceScanner? _stops;
-
-        /// <summary>Adds <paramref name="id"/> (already in <see cref="NewIds"/>) to the stop-sequence watch; true when the output now holds one.</summary>
-        public bool FoundStop(ITokenizer tokenizer, IReadOnlyList<string> stops) =>
-            (_stops ??= new StopSequenceScanner(tokenizer, stops)).Push(NewIds[^1]);
+        public StopSequences? Watch { get; } = watch;
+        /// <summary>The text the last new token made safe to show (with a watch).</summary>
+        public string Piece { get; set; } = "";
 
         public GenerationResult Result(ITokenizer? tokenizer)
         {
             var reason = Finish ?? FinishReason.Length;
-            if (tokenizer is null) return new([.. NewIds], null, reason);
-            if (_stops is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.DecodeText(NewIds), reason);
-            var (ids, text) = StopSequenceMatch.CutBefore(tokenizer, NewIds, cut);
-            return new(ids, text, reason);
+            if (tokenizer is null) return new([.. NewIds], null, reason) { PromptTokensKept = PromptLength };
+            if (Watch is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.DecodeText(NewIds), reason) { PromptTokensKept = PromptLength };
+            var (ids, text) = StopSequences.CutBefore(tokenizer, NewIds, cut);
+            return new(ids, text, reason) { PromptTokensKept = PromptLength };
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using GptSharp.Data;
 using GptSharp.Inference;
 using GptSharp.Models;
@@ -7,44 +6,42 @@ using TorchSharp;
 using GptSharp.Chat;
 using GptSharp.Chat.Safety;
 using GptSharp.Tests.Inference;
+using Microsoft.Extensions.AI;
 
 namespace GptSharp.Tests.Chat;
 
 public class ChatSessionTests
 {
-    static readonly BpeTokenizer Tokenizer = BpeTokenizer.Gpt2();
-    static readonly ChatTemplate Template = new(Tokenizer);
+    static readonly BpeTokenizer Tokenizer = ScriptedModel.Tokenizer;
+    static readonly ChatTemplate Template = ScriptedModel.Template;
 
-    /// <summary>A stand-in for the model: answers every prompt with the given ids, and records the prompts.</summary>
-    sealed class Script(params int[] ids)
+    static ChatSession Session(ScriptedModel script, int context = 256, ChatSessionOptions? options = null, ContentFilter? filter = null)
     {
-        public List<int[]> Prompts { get; } = [];
-
-        public async IAsyncEnumerable<int> Reply(IReadOnlyList<int> prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
-        {
-            Prompts.Add([.. prompt]);
-            foreach (int id in ids)
-            {
-                await Task.Yield();
-                ct.ThrowIfCancellationRequested();
-                yield return id;
-            }
-        }
-
-        public string LastPrompt => Tokenizer.Decode(Prompts[^1]);
+        var builder = new ChatClientBuilder(script.Client(context));
+        if (filter is not null) builder.UseContentFilter(filter);
+        return new ChatSession(builder.Build(), options);
     }
 
-    static ChatSession Session(Script script, int context = 256, ChatSessionOptions? options = null, ContentFilter? filter = null) =>
-        new(Tokenizer, context, script.Reply, options, filter);
+    static async Task<string> Reply(ChatSession session, string message) => (await session.ReplyAsync(message)).Text;
+
+    static async Task<List<ChatResponseUpdate>> All(IAsyncEnumerable<ChatResponseUpdate> updates)
+    {
+        var list = new List<ChatResponseUpdate>();
+        await foreach (var u in updates) list.Add(u);
+        return list;
+    }
+
+    static ContentFilterBlock[] Blocks(IEnumerable<ChatResponseUpdate> updates) =>
+        [.. updates.SelectMany(u => u.Contents.OfType<ContentFilterBlockContent>()).Select(c => c.Block)];
 
     static int[] Ids(string text) => Tokenizer.Encode(text);
 
     [Fact]
     public async Task ReplyStopsAtEndAndJoinsTheHistory()
     {
-        var script = new Script([.. Ids("Hello there"), Template.EndId, .. Ids(" never shown")]);
+        var script = new ScriptedModel([.. Ids("Hello there"), Template.EndId, .. Ids(" never shown")]);
         var session = Session(script);
-        Assert.Equal("Hello there", await session.ReplyAsync("Hi"));
+        Assert.Equal("Hello there", await Reply(session, "Hi"));
         Assert.Equal([new ChatTurn(TurnRole.User, "Hi"), new ChatTurn(TurnRole.Assistant, "Hello there")], session.History);
 
         await session.ReplyAsync("And again?");
@@ -56,9 +53,8 @@ public class ChatSessionTests
     public async Task StreamedPiecesNeverSplitACharacter()
     {
         // "诗" is three UTF-8 bytes spread over GPT-2 byte tokens: no piece may hold half of it.
-        var script = new Script([.. Ids("一首诗🌹"), Template.EndId]);
-        var pieces = new List<string>();
-        await foreach (var p in Session(script).ReplyStreamingAsync("写")) pieces.Add(p);
+        var script = new ScriptedModel([.. Ids("一首诗🌹"), Template.EndId]);
+        var pieces = (await All(Session(script).ReplyStreamingAsync("写"))).Select(u => u.Text).Where(t => t.Length > 0).ToList();
         Assert.Equal("一首诗🌹", string.Concat(pieces));
         Assert.DoesNotContain(pieces, p => p.Contains('\uFFFD'));
         Assert.True(pieces.Count > 1);
@@ -67,7 +63,7 @@ public class ChatSessionTests
     [Fact]
     public async Task SystemPromptAndPrefixAreRendered()
     {
-        var script = new Script([.. Ids("玫瑰"), Template.EndId]);
+        var script = new ScriptedModel([.. Ids("玫瑰"), Template.EndId]);
         var session = Session(script, options: new() { SystemPrompt = "You are a poet.", UserPrefix = "写一首浪漫的诗：" });
         await session.ReplyAsync("月亮");
         Assert.Equal(Template.RenderPrompt([new(TurnRole.System, "You are a poet."), new(TurnRole.User, "写一首浪漫的诗：月亮")]), script.Prompts[0]);
@@ -77,7 +73,7 @@ public class ChatSessionTests
     [Fact]
     public async Task TrimmingDropsTheOldestExchangesAndKeepsTheSystemPrompt()
     {
-        var script = new Script([.. Ids(" okay then"), Template.EndId]);
+        var script = new ScriptedModel([.. Ids(" okay then"), Template.EndId]);
         var session = Session(script, context: 60, options: new() { SystemPrompt = "Be brief.", ReplyRoom = 10 });
         for (int turn = 1; turn <= 6; turn++) await session.ReplyAsync($"message number {turn}");
 
@@ -97,7 +93,7 @@ public class ChatSessionTests
     [Fact]
     public async Task AMessageThatCannotFitIsAClearError()
     {
-        var script = new Script(Template.EndId);
+        var script = new ScriptedModel(Template.EndId);
         var session = Session(script, context: 40, options: new() { SystemPrompt = "Be brief.", ReplyRoom = 20 });
         var e = await Assert.ThrowsAsync<GptSharpException>(() => session.ReplyAsync(string.Concat(Enumerable.Repeat(" word", 30))));
         Assert.Contains("with the system prompt but only 20 fit", e.Message);
@@ -108,15 +104,15 @@ public class ChatSessionTests
     [Fact]
     public async Task ACancelledReplyIsKeptAsFarAsItWasShown()
     {
-        var script = new Script([.. Ids(" one two three four five six")]);
+        var script = new ScriptedModel([.. Ids(" one two three four five six")]);
         var session = Session(script);
         using var cts = new CancellationTokenSource();
         var shown = new List<string>();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var p in session.ReplyStreamingAsync("count", cts.Token))
+            await foreach (var u in session.ReplyStreamingAsync("count", cts.Token))
             {
-                shown.Add(p);
+                shown.Add(u.Text);
                 if (shown.Count == 2) cts.Cancel();
             }
         });
@@ -130,29 +126,31 @@ public class ChatSessionTests
     [Fact]
     public async Task RefusedInputNeverReachesTheModel()
     {
-        var script = new Script([.. Ids("sure"), Template.EndId]);
-        var blocks = new List<ContentFilterBlock>();
+        var script = new ScriptedModel([.. Ids("sure"), Template.EndId]);
         var session = Session(script, filter: ContentFilter.Default);
-        session.Blocked += blocks.Add;
-        Assert.Equal(ContentFilter.Default.Refusal, await session.ReplyAsync("我要杀了你"));
+        var updates = await All(session.ReplyStreamingAsync("我要杀了你"));
+        Assert.Equal(ContentFilter.Default.Refusal, string.Concat(updates.Select(u => u.Text)));
         Assert.Empty(script.Prompts);
         Assert.Empty(session.History);
-        Assert.Equal([new ContentFilterBlock("violence", "杀了你", ContentFilterSide.Input)], blocks);
+        Assert.Equal([new ContentFilterBlock("violence", "杀了你", ContentFilterSide.Input)], Blocks(updates));
+        Assert.Equal(ChatFinishReason.ContentFilter, updates[^1].FinishReason);
     }
 
     [Fact]
     public async Task BannedPhraseInTheReplyIsCaughtAcrossTokens()
     {
         var reply = Ids("Fine. I will kill you later.");
-        var blocks = new List<ContentFilterBlock>();
-        var session = Session(new Script([.. reply, Template.EndId]), filter: ContentFilter.Default);
-        session.Blocked += blocks.Add;
-        Assert.Equal("Fine. I will ", await session.ReplyAsync("hello"));
+        var session = Session(new ScriptedModel([.. reply, Template.EndId]), filter: ContentFilter.Default);
+        var updates = await All(session.ReplyStreamingAsync("hello"));
+        Assert.Equal("Fine. I will ", string.Concat(updates.Select(u => u.Text)));
         Assert.Equal("Fine. I will ", session.History[^1].Content);
-        Assert.Equal(ContentFilterSide.Output, Assert.Single(blocks).Where);
+        Assert.Equal(ContentFilterSide.Output, Assert.Single(Blocks(updates)).Where);
+        Assert.Equal(ChatFinishReason.ContentFilter, updates[^1].FinishReason);
 
-        var masking = Session(new Script([.. reply, Template.EndId]), filter: ContentFilter.Default.WithOutputAction(ContentFilterAction.Mask));
-        Assert.Equal("Fine. I will *** later.", await masking.ReplyAsync("hello"));
+        var masking = Session(new ScriptedModel([.. reply, Template.EndId]), filter: ContentFilter.Default.WithOutputAction(ContentFilterAction.Mask));
+        var masked = await masking.ReplyAsync("hello");
+        Assert.Equal("Fine. I will *** later.", masked.Text);
+        Assert.Equal(ChatFinishReason.Stop, masked.FinishReason);
     }
 
     static Gpt ModelThatAlwaysSays(int favourite) => GptSharp.Tests.Inference.BiasedModel.AlwaysSays(favourite);
@@ -162,19 +160,79 @@ public class ChatSessionTests
     {
         using var model = ModelThatAlwaysSays(Template.EndId);
         var options = new ChatSessionOptions { Generation = new() { DoSample = false, MaxNewTokens = 10 } };
-        var session = new ChatSession(model, Tokenizer, options);
-        Assert.Equal("", await session.ReplyAsync("Hi"));
+        using var client = new GptChatClient(model, Tokenizer, "tiny");
+        var session = new ChatSession(client, options);
+        Assert.Equal("", await Reply(session, "Hi"));
         Assert.Equal(2, session.History.Count);
 
         using var chatty = ModelThatAlwaysSays(Ids(" la")[0]);
-        Assert.Equal(string.Concat(Enumerable.Repeat(" la", 10)), await new ChatSession(chatty, Tokenizer, options).ReplyAsync("Sing"));
+        using var chattyClient = new GptChatClient(chatty, Tokenizer, "tiny");
+        Assert.Equal(string.Concat(Enumerable.Repeat(" la", 10)), await Reply(new ChatSession(chattyClient, options), "Sing"));
     }
 
     [Fact]
     public void AModelWithoutRoleTokensIsRefused()
     {
         using var model = Gpt.Create(new GptConfig { VocabSize = 50257, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 });
-        var e = Assert.Throws<GptSharpException>(() => new ChatSession(model, Tokenizer));
+        var e = Assert.Throws<GptSharpException>(() => new GptChatClient(model, Tokenizer, "plain"));
         Assert.Contains("role tokens", e.Message);
+    }
+
+    /// <summary>Any chat client: answers with the number of messages it was sent, and records them.</summary>
+    sealed class CountingClient : IChatClient
+    {
+        public List<List<ChatMessage>> Requests { get; } = [];
+        public List<ChatOptions?> Options { get; } = [];
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            Requests.Add([.. messages]);
+            Options.Add(options);
+            await Task.Yield();
+            yield return new ChatResponseUpdate(ChatRole.Assistant, $"{Requests[^1].Count} messages");
+            yield return new ChatResponseUpdate(ChatRole.Assistant, ", thanks") { FinishReason = ChatFinishReason.Stop };
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public async Task ASessionWorksOverAnyChatClient()
+    {
+        var client = new CountingClient();
+        var session = new ChatSession(client, new ChatSessionOptions
+        {
+            SystemPrompt = "Be brief.", UserPrefix = "Q: ", Generation = new() { DoSample = false, MaxNewTokens = 7, TopK = 3, Seed = 5 },
+        });
+        Assert.Null(session.Window); // the client offers none: nothing is trimmed
+        Assert.Equal("2 messages, thanks", await Reply(session, "one"));
+        var second = await session.ReplyAsync("two");
+        Assert.Equal("4 messages, thanks", second.Text);
+        Assert.Equal(ChatFinishReason.Stop, second.FinishReason);
+
+        Assert.Equal([(ChatRole.System, "Be brief."), (ChatRole.User, "Q: one"), (ChatRole.Assistant, "2 messages, thanks"), (ChatRole.User, "Q: two")],
+            client.Requests[1].Select(m => (m.Role, m.Text)));
+        Assert.Equal([new ChatTurn(TurnRole.User, "Q: one"), new ChatTurn(TurnRole.Assistant, "2 messages, thanks"),
+                      new ChatTurn(TurnRole.User, "Q: two"), new ChatTurn(TurnRole.Assistant, "4 messages, thanks")], session.History);
+        // The common settings go as ChatOptions (greedy as temperature 0), the whole GenerationOptions as the raw representation.
+        var o = client.Options[0]!;
+        Assert.Equal((7, 0f, 3, 5L), (o.MaxOutputTokens, o.Temperature, o.TopK, o.Seed));
+        Assert.Same(session.Options.Generation, o.RawRepresentationFactory!(client));
+    }
+
+    [Fact]
+    public async Task TheGptChatClientOffersItsContextWindowThroughMiddleware()
+    {
+        var script = new ScriptedModel(Ids(" ok"));
+        using var client = new ChatClientBuilder(script.Client(context: 48)).UseContentFilter(ContentFilter.Default).Build();
+        var session = new ChatSession(client);
+        Assert.Equal(48, session.Window!.ContextSize);
+        Assert.Equal(Template.RenderMessage(new(TurnRole.User, "hello there")).Ids.Length, session.Window.Cost(new(TurnRole.User, "hello there")));
+        Assert.Equal(" ok", await Reply(session, "hi"));
     }
 }

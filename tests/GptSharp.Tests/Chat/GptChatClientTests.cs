@@ -1,4 +1,3 @@
-using System.Text;
 using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
@@ -170,21 +169,39 @@ public sealed class GptChatClientTests : IDisposable
         Assert.Equal((await _client.GetResponseAsync(Conversation, Options(3, max: 5))).Text, response.Text);
     }
 
-    [Theory]
-    [InlineData(new[] { "ab", "cX", "Yd" }, "XY", "abc")]
-    [InlineData(new[] { "abc", "def" }, "zz", "abcdef")]
-    [InlineData(new[] { "a", "S", "b", "STOP" }, "STOP", "aSb")]
-    public void StopSequenceCutHoldsBackPossibleStarts(string[] pieces, string stop, string expected)
+    [Fact]
+    public async Task RawGenerationOptionsAreTheSettingsAndChatOptionsGoOverThem()
     {
-        var cut = new StopSequenceCut([stop]);
-        var text = new StringBuilder();
-        foreach (var p in pieces)
-        {
-            var (safe, stopped) = cut.Push(p);
-            text.Append(safe);
-            if (stopped) { Assert.Equal(expected, text.ToString()); return; }
-        }
-        text.Append(cut.Finish());
-        Assert.Equal(expected, text.ToString());
+        var template = new ChatTemplate(_tokenizer);
+        int[] prompt = template.RenderPrompt([new ChatTurn(TurnRole.System, "You are terse."), new ChatTurn(TurnRole.User, "Hello there, how are you?")]);
+        var raw = new GenerationOptions { Seed = 3, MaxNewTokens = 6, MinNewTokens = 6, Temperature = 0.9, TopK = 40, TopP = 0.95, RepetitionPenalty = 1.3 };
+        var expected = new TextGenerator(_model, _tokenizer, template.EndId).Complete(prompt, raw);
+
+        var response = await _client.GetResponseAsync(Conversation, new ChatOptions { RawRepresentationFactory = _ => raw });
+        Assert.Equal(expected.Text, response.Text);
+        Assert.Equal(6, response.Usage!.OutputTokenCount);
+
+        var shorter = await _client.GetResponseAsync(Conversation, new ChatOptions { RawRepresentationFactory = _ => raw with { MinNewTokens = 2 }, MaxOutputTokens = 2 });
+        Assert.Equal(2, shorter.Usage!.OutputTokenCount);
+        Assert.Equal(ChatFinishReason.Length, shorter.FinishReason);
     }
+
+    [Fact]
+    public async Task EachUpdateCarriesItsTextDelta()
+    {
+        var (text, updates) = await Stream(_client, Options(11, max: 20));
+        var deltas = updates.Select(u => Assert.IsType<TextDelta>(u.RawRepresentation)).ToList();
+        Assert.Equal(text, string.Concat(deltas.Select(d => d.Text)));
+        Assert.Equal(updates[^1].Contents.OfType<UsageContent>().Single().Details.OutputTokenCount, deltas.Sum(d => d.Ids.Count));
+        Assert.Equal(GptChatClient.ToChatFinishReason(deltas[^1].FinishReason!.Value), updates[^1].FinishReason);
+    }
+
+    [Theory]
+    [InlineData(FinishReason.EndOfText, "stop")]
+    [InlineData(FinishReason.StopSequence, "stop")]
+    [InlineData(FinishReason.Length, "length")]
+    [InlineData(FinishReason.ContextFull, "length")]
+    [InlineData(FinishReason.ContentFilter, "content_filter")]
+    public void FinishReasonsMapToTheChatOnes(FinishReason reason, string chat) =>
+        Assert.Equal(new ChatFinishReason(chat), GptChatClient.ToChatFinishReason(reason));
 }

@@ -17,6 +17,8 @@ sealed partial class CliProcess : IDisposable
     public int Pid => _process.Id;
     public string Out { get { lock (_out) return _out.ToString(); } }
     public string Err { get { lock (_err) return _err.ToString(); } }
+    /// <summary>The command's standard input; close it for end of input.</summary>
+    public StreamWriter Input => _process.StandardInput;
 
     /// <summary>Runs one command to its end in <paramref name="workingDirectory"/>.</summary>
     public static async Task<(int Code, string Out, string Err)> Run(string workingDirectory, IEnumerable<string> args)

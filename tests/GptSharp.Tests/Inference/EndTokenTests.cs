@@ -23,8 +23,9 @@ public class EndTokenTests
     public async Task AChatReplyEndsAtEndOfText()
     {
         using var model = BiasedModel.AlwaysSays(Template.EndOfTextId);
-        var session = new ChatSession(model, Tokenizer, Greedy);
-        Assert.Equal("", await session.ReplyAsync("Hi"));
+        using var client = new GptChatClient(model, Tokenizer, "tiny");
+        var session = new ChatSession(client, Greedy);
+        Assert.Equal("", (await session.ReplyAsync("Hi")).Text);
         Assert.Equal("", session.History[1].Content);
     }
 
@@ -32,7 +33,8 @@ public class EndTokenTests
     public async Task AChatReplyNeverShowsASpecialToken()
     {
         using var model = BiasedModel.AlwaysSays(Template.UserId);
-        Assert.Equal("", await new ChatSession(model, Tokenizer, Greedy).ReplyAsync("Hi"));
+        using var client = new GptChatClient(model, Tokenizer, "tiny");
+        Assert.Equal("", (await new ChatSession(client, Greedy).ReplyAsync("Hi")).Text);
     }
 
     [Fact]
@@ -42,7 +44,8 @@ public class EndTokenTests
         string dir = BiasedModel.SaveChatModel(tmp["model"], La, $$"""{"eos_token_id": [50256, {{La}}], "do_sample": false}""");
         using var loaded = ModelDirectory.Load(dir);
         Assert.Equal([50256, La], loaded.EndTokenIds);
-        Assert.Equal("", await new ChatSession(loaded, Greedy).ReplyAsync("Hi"));
+        using var engine = new GptChatClient(loaded.Model, loaded.Tokenizer, "model", endTokenIds: loaded.EndTokenIds);
+        Assert.Equal("", (await new ChatSession(engine, Greedy).ReplyAsync("Hi")).Text);
 
         using var client = new GptChatClient(ModelDirectory.Load(dir)); // owns (and disposes) what it is given
         var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Hi")], new ChatOptions { MaxOutputTokens = 6 });

@@ -6,52 +6,40 @@ using GptSharp.Tokenization;
 using GptSharp.Chat;
 using GptSharp.Chat.Safety;
 using GptSharp.Cli.Chat;
+using GptSharp.Tests.Chat;
+using Microsoft.Extensions.AI;
 
 namespace GptSharp.Tests.Cli.Chat;
 
 public class ChatReplTests
 {
-    static readonly BpeTokenizer Tokenizer = BpeTokenizer.Gpt2();
-    static readonly ChatTemplate Template = new(Tokenizer);
+    static readonly BpeTokenizer Tokenizer = ScriptedModel.Tokenizer;
+    static readonly ChatTemplate Template = ScriptedModel.Template;
 
-    /// <summary>Echoes the last user message back (from the prompt) and records the options each reply used.</summary>
-    sealed class Echo
+    /// <summary>A model that echoes the last user message back (from the prompt), calling <paramref name="onToken"/> before each token.</summary>
+    static ScriptedModel Echo(Action<int>? onToken = null) => new((prompt, step, ct) =>
     {
-        public List<GenerationOptions> Options { get; } = [];
-        public Func<int, Task>? OnToken { get; init; }
+        int start = prompt.Take(prompt.Count - 2).ToList().LastIndexOf(Template.UserId) + 1;
+        int[] said = [.. prompt.Skip(start).Take(prompt.Count - 2 - start)];
+        if (step >= said.Length) return null;
+        onToken?.Invoke(step);
+        ct.ThrowIfCancellationRequested();
+        return said[step];
+    });
 
-        public async IAsyncEnumerable<int> Reply(IReadOnlyList<int> prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
-        {
-            Options.Add(options);
-            int start = prompt.Take(prompt.Count - 2).ToList().LastIndexOf(Template.UserId) + 1;
-            int n = 0;
-            foreach (int id in prompt.Skip(start).Take(prompt.Count - 2 - start))
-            {
-                if (OnToken is not null) await OnToken(n++);
-                ct.ThrowIfCancellationRequested();
-                yield return id;
-            }
-            yield return Template.EndId;
-        }
+    static ChatSession Session(ScriptedModel model, ContentFilter? filter = null, ChatSessionOptions? options = null)
+    {
+        var builder = new ChatClientBuilder(model.Client());
+        if (filter is not null) builder.UseContentFilter(filter);
+        return new ChatSession(builder.Build(), options);
     }
 
-    /// <summary>Answers every prompt with <paramref name="reply"/>, one GPT-2 token at a time.</summary>
-    static async IAsyncEnumerable<int> Says(string reply)
-    {
-        foreach (int id in Tokenizer.Encode(reply))
-        {
-            await Task.Yield();
-            yield return id;
-        }
-        yield return Template.EndId;
-    }
-
-    static async Task<(string Output, ChatSession Session)> Run(string input, Echo? echo = null, ContentFilter? filter = null, ChatSessionOptions? options = null,
+    static async Task<(string Output, ChatSession Session)> Run(string input, ScriptedModel? echo = null, ContentFilter? filter = null, ChatSessionOptions? options = null,
         string? reply = null)
     {
-        echo ??= new Echo();
-        var session = reply is null ? new ChatSession(Tokenizer, 256, echo.Reply, options, filter)
-            : new ChatSession(Tokenizer, 256, (_, _, _) => Says(reply), options, filter);
+        // With a reply: answers every prompt with it, one GPT-2 token at a time.
+        var model = reply is null ? echo ?? Echo() : new ScriptedModel(Tokenizer.Encode(reply));
+        var session = Session(model, filter, options);
         var output = new StringWriter();
         await new ChatRepl(session, new StringReader(input), output) { PromptMarker = "" }.RunAsync();
         return (output.ToString().ReplaceLineEndings("\n"), session);
@@ -68,7 +56,7 @@ public class ChatReplTests
     [Fact]
     public async Task CommandsChangeTheSession()
     {
-        var echo = new Echo();
+        var echo = Echo();
         var (output, session) = await Run("/set temperature 0.7\n/set top_k 5\n/set top_p 0.9\n/set max_new_tokens 12\nhi\n" +
                                           "/system Be kind.\n/prefix 写：\n/reset\nthere\n/exit\nnever read\n", echo);
         Assert.Equal(new GenerationOptions { Temperature = 0.7, TopK = 5, TopP = 0.9, MaxNewTokens = 12 }, echo.Options[0]);
@@ -98,8 +86,7 @@ public class ChatReplTests
     {
         ChatRepl? repl = null;
         var interrupts = new List<ChatInterrupt>();
-        var echo = new Echo { OnToken = n => { if (n == 2) interrupts.Add(repl!.Interrupt()); return Task.CompletedTask; } };
-        var session = new ChatSession(Tokenizer, 256, echo.Reply);
+        var session = Session(Echo(n => { if (n == 2) interrupts.Add(repl!.Interrupt()); }));
         var output = new StringWriter();
         repl = new ChatRepl(session, new StringReader("one two three four\nfive\n"), output) { PromptMarker = "" };
         await repl.RunAsync();
@@ -132,8 +119,7 @@ public class ChatReplTests
     {
         ChatRepl? repl = null;
         var interrupts = new List<ChatInterrupt>();
-        var echo = new Echo { OnToken = n => { if (n == 2) interrupts.Add(repl!.Interrupt()); return Task.CompletedTask; } };
-        var session = new ChatSession(Tokenizer, 256, echo.Reply);
+        var session = Session(Echo(n => { if (n == 2) interrupts.Add(repl!.Interrupt()); }));
         var output = new StringWriter();
         using var keyboard = new Keyboard("one two three four") { AtPrompt = () => interrupts.Add(repl!.Interrupt()) };
         repl = new ChatRepl(session, keyboard, output) { PromptMarker = "> " };
@@ -148,32 +134,28 @@ public class ChatReplTests
     {
         const int shownTokens = 4;
         using var model = Gpt.Create(new GptConfig { VocabSize = 50261, BlockSize = 96, NLayer = 1, NHead = 2, NEmbd = 32 }, seed: 5);
-        var generator = new TextGenerator(model, endOfTextId: Template.EndId);
+        using var engine = new GptChatClient(model, Tokenizer, "tiny");
         // Never ends early, so a reply always has more tokens to stop.
         var options = new ChatSessionOptions { Generation = new() { DoSample = false, MaxNewTokens = 8, MinNewTokens = 8 } };
         ChatRepl? repl = null;
-        var prompts = new List<int[]>();
+        var requests = new List<ChatMessage[]>();
         var replies = new List<List<int>>();
-        async IAsyncEnumerable<int> Tokens(IReadOnlyList<int> prompt, GenerationOptions o, [EnumeratorCancellation] CancellationToken ct)
+        var usage = new List<UsageDetails>();
+        var client = new Watching(engine, messages => { requests.Add(messages); replies.Add([]); }, update =>
         {
-            prompts.Add([.. prompt]);
-            replies.Add([]);
-            await foreach (int id in generator.StreamAsync(prompt, o with { StopAtEndOfText = true }, ct))
-            {
-                replies[^1].Add(id);
-                yield return id;
-                // Ctrl+C while the first reply's token is on screen: generation must stop before its next token.
-                if (prompts.Count == 1 && replies[^1].Count == shownTokens) Assert.Equal(ChatInterrupt.StoppedReply, repl!.Interrupt());
-            }
-        }
-        var session = new ChatSession(Tokenizer, model.Config.BlockSize, Tokens, options);
+            if (update.RawRepresentation is TextDelta delta) replies[^1].AddRange(delta.Ids);
+            usage.AddRange(update.Contents.OfType<UsageContent>().Select(u => u.Details));
+            // Ctrl+C while the first reply's token is on screen: generation must stop before its next token.
+            if (requests.Count == 1 && replies[^1].Count == shownTokens) Assert.Equal(ChatInterrupt.StoppedReply, repl!.Interrupt());
+        });
+        var session = new ChatSession(client, options);
         var output = new StringWriter();
         repl = new ChatRepl(session, new StringReader("Hello there\nAnd now?\n"), output) { PromptMarker = "" };
         await repl.RunAsync();
 
         Assert.Equal(shownTokens, replies[0].Count);
         Assert.Equal(8, replies[1].Count);
-        var decoder = Tokenizer.CreateStreamDecoder();
+        var decoder = Tokenizer.CreateStreamDecoder(skipSpecialTokens: true);
         string shown = string.Concat(replies[0].Select(decoder.Append)); // what the REPL printed: no half characters
         var lines = output.ToString().ReplaceLineEndings("\n").Split('\n');
         Assert.Equal(shown + " [stopped]", lines[0]);
@@ -181,8 +163,24 @@ public class ChatReplTests
         // The history holds the stopped reply as shown, and the next prompt is built from exactly that.
         Assert.Equal(4, session.History.Count);
         Assert.Equal(shown, session.History[1].Content);
-        Assert.Equal(Template.RenderPrompt(session.History.Take(3)), prompts[1]);
-        Assert.Equal(Tokenizer.Decode(replies[1]), session.History[3].Content);
+        Assert.Equal(session.History.Take(3).Select(t => t.Content), requests[1].Select(m => m.Text));
+        Assert.Equal(Template.RenderPrompt(session.History.Take(3)).Length, Assert.Single(usage).InputTokenCount);
+        Assert.Equal(Tokenizer.DecodeText(replies[1]), session.History[3].Content);
+    }
+
+    /// <summary>Passes a client's updates on, telling <paramref name="sent"/> each request and <paramref name="shown"/> each update once it was taken.</summary>
+    sealed class Watching(IChatClient inner, Action<ChatMessage[]> sent, Action<ChatResponseUpdate> shown) : DelegatingChatClient(inner)
+    {
+        public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+            [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            sent([.. messages]);
+            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
+            {
+                yield return update;
+                shown(update);
+            }
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text;
 using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
@@ -6,7 +7,7 @@ using static TorchSharp.torch;
 namespace GptSharp.Tests.Inference;
 
 /// <summary>The incremental stop-sequence watch: same answers as searching the whole decoded text, at a cost that does not grow with it.</summary>
-public class StopSequenceScannerTests
+public class StopSequencesTests
 {
     static readonly BpeTokenizer Gpt2 = BpeTokenizer.Gpt2();
 
@@ -23,11 +24,12 @@ public class StopSequenceScannerTests
         int[] ids = Gpt2.Encode(text);
         Assert.True(ids.Length > 1);
         string[] stops = ["zzzz", stop];
-        var scanner = new StopSequenceScanner(Gpt2, stops);
+        var scanner = new StopSequences(stops, Gpt2);
         for (int k = 1; k <= ids.Length; k++)
         {
-            int expected = StopSequenceMatch.Find(Gpt2.Decode(ids[..k]), stops);
-            bool found = scanner.Push(ids[k - 1]);
+            int expected = StopSequences.Find(Gpt2.Decode(ids[..k]), stops);
+            scanner.Push(ids[k - 1]);
+            bool found = scanner.Stopped;
             Assert.Equal(expected >= 0, found);
             if (found)
             {
@@ -46,8 +48,8 @@ public class StopSequenceScannerTests
         string text = "龘龘龘";
         int[] ids = Gpt2.Encode(text);
         Assert.True(ids.Length > 3, $"{ids.Length} tokens");
-        var scanner = new StopSequenceScanner(Gpt2, ["龘龘"]);
-        int firedAt = Enumerable.Range(0, ids.Length).First(k => scanner.Push(ids[k]));
+        var scanner = new StopSequences(["龘龘"], Gpt2);
+        int firedAt = Enumerable.Range(0, ids.Length).First(k => { scanner.Push(ids[k]); return scanner.Stopped; });
         Assert.Equal(Gpt2.Decode(ids[..(firedAt + 1)]).IndexOf("龘龘", StringComparison.Ordinal), scanner.Cut);
         Assert.Equal(0, scanner.Cut);
         Assert.DoesNotContain("龘龘", Gpt2.Decode(ids[..firedAt]));
@@ -57,12 +59,65 @@ public class StopSequenceScannerTests
     public void ACloneGoesOnAlone()
     {
         int[] ids = Gpt2.Encode("one two three four");
-        var a = new StopSequenceScanner(Gpt2, ["three"]);
+        var a = new StopSequences(["three"], Gpt2);
         a.Push(ids[0]);
         a.Push(ids[1]);
         var b = a.Clone();
-        Assert.True(b.Push(ids[2]));
-        Assert.False(a.Push(ids[3])); // " four" after " two": a never saw " three"
+        b.Push(ids[2]);
+        Assert.True(b.Stopped);
+        a.Push(ids[3]);
+        Assert.False(a.Stopped); // " four" after " two": a never saw " three"
+    }
+
+    [Theory]
+    [InlineData(new[] { "ab", "cX", "Yd" }, "XY", "abc")]
+    [InlineData(new[] { "abc", "def" }, "zz", "abcdef")]
+    [InlineData(new[] { "a", "S", "b", "STOP" }, "STOP", "aSb")]
+    public void TextPiecesHoldBackPossibleStarts(string[] pieces, string stop, string expected)
+    {
+        var cut = new StopSequences([stop]);
+        var text = new StringBuilder();
+        foreach (var p in pieces)
+        {
+            text.Append(cut.Push(p));
+            if (cut.Stopped) { Assert.Equal(expected, text.ToString()); return; }
+        }
+        text.Append(cut.Flush());
+        Assert.Equal(expected, text.ToString());
+    }
+
+    [Theory]
+    [InlineData("他说：你好，世界。然后他走了。", "世界", "他说：你好，")]
+    [InlineData("Hello, world! Hello again, 世界 and 🌍 planet.", "🌍 pl", "Hello, world! Hello again, 世界 and ")]
+    [InlineData("写一首浪漫的诗：月光洒在湖面上", "never there", "写一首浪漫的诗：月光洒在湖面上")]
+    public void TokensReleaseWholeCharactersUpToTheCutAndNothingThatCouldStartAStop(string text, string stop, string expected)
+    {
+        int[] ids = Gpt2.Encode(text);
+        var watch = new StopSequences([stop], Gpt2);
+        var shown = new StringBuilder();
+        foreach (int id in ids)
+        {
+            string piece = watch.Push(id);
+            Assert.DoesNotContain('\uFFFD', piece);
+            shown.Append(piece);
+            if (watch.Stopped) break;
+        }
+        if (!watch.Stopped) shown.Append(watch.Flush());
+        Assert.Equal(expected, shown.ToString());
+        Assert.Equal(text.Contains(stop) ? expected.Length : -1, watch.Cut);
+    }
+
+    [Fact]
+    public void TextThatMightStartAStopWaitsForTheNextToken()
+    {
+        var watch = new StopSequences([" three four"], Gpt2);
+        int[] ids = Gpt2.Encode("one two three five");
+        Assert.Equal("one", watch.Push(ids[0]));
+        Assert.Equal(" two", watch.Push(ids[1]));
+        Assert.Equal("", watch.Push(ids[2]));           // " three" may begin " three four"
+        Assert.Equal(" three five", watch.Push(ids[3])); // it did not
+        Assert.False(watch.Stopped);
+        Assert.Equal("", watch.Flush());
     }
 
     /// <summary>Token i reads "&lt;i&gt;"; counts how many ids it has been asked to decode.</summary>
