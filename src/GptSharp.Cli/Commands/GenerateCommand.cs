@@ -61,7 +61,7 @@ static class GenerateCommand
             using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
             var tokenizer = loaded.Tokenizer;
             // Ends at every end token the directory names; special tokens are never printed.
-            var generator = new TextGenerator(loaded.Model, tokenizer, tokenizer.EndOfTextId, loaded.EndTokenIds);
+            var generator = loaded.CreateGenerator();
 
             string text = p.GetValue(prompt) ?? "";
             int[] promptIds = tokenizer.Encode(text);

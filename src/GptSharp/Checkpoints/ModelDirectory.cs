@@ -63,6 +63,13 @@ public sealed class ModelDirectory : IDisposable
     public IReadOnlyList<int> EndTokenIds { get; set; } = [];
 
     /// <summary>
+    /// A generator over this model with the directory's decoding defaults (<see cref="Generation"/>, used when a call
+    /// gives no options) that ends at every end token the directory names (<see cref="EndTokenIds"/>, the tokenizer's
+    /// <c>&lt;|endoftext|&gt;</c> and, for a chat model, <c>&lt;|end|&gt;</c>).
+    /// </summary>
+    public TextGenerator CreateGenerator() => new(Model, Tokenizer, Tokenizer.EndOfTextId, EndTokenIds) { Defaults = Generation };
+
+    /// <summary>
     /// Loads model, tokenizer, decoding defaults and chat template. A directory without tokenizer files (such as a bare
     /// Hugging Face download of weights) gets the built-in GPT-2 vocabulary when its vocab_size fits it. An int8
     /// directory loads as int8 layers (or, asked for fp32 or bf16, as its dequantised weights).

@@ -87,6 +87,8 @@ public sealed class TextGenerator
     public ITokenizer? Tokenizer { get; }
     /// <summary>The model's context (n_positions): prompt and generated tokens together.</summary>
     public int ContextSize => _blockSize;
+    /// <summary>The options used when a call passes none: a model directory's generation_config.json, say.</summary>
+    public GenerationOptions Defaults { get; init; } = new();
 
     /// <summary>The new token ids (neither the prompt nor the end-of-text token that stopped generation); with beam search, the best beam's.</summary>
     public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken ct = default)
@@ -230,7 +232,7 @@ public sealed class TextGenerator
 
     GenerationOptions Check(GenerationOptions? options)
     {
-        var o = (options ?? new GenerationOptions()).Validate();
+        var o = (options ?? Defaults).Validate();
         if (o.StopSequences.Count > 0) RequireTokenizer("stop_sequences");
         return o;
     }

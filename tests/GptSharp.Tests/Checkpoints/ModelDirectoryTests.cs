@@ -87,6 +87,29 @@ public class ModelDirectoryTests
     }
 
     [Fact]
+    public async Task ItsGeneratorUsesTheDirectorysDecodingDefaultsWhenACallGivesNone()
+    {
+        using var tmp = new Fixture.TempDir();
+        using var model = ChatSized();
+        var generation = new GenerationOptions { MaxNewTokens = 3, DoSample = false };
+        using (var saved = new ModelDirectory(model, BpeTokenizer.Gpt2()) { Generation = generation }) saved.Save(tmp["m"]);
+        using var loaded = ModelDirectory.Load(tmp["m"]);
+        var generator = loaded.CreateGenerator();
+        Assert.Equal(generation, generator.Defaults);
+        var ids = new List<int>();
+        FinishReason? finish = null;
+        await foreach (var d in generator.StreamTextAsync("Hello"))
+        {
+            ids.AddRange(d.Ids);
+            finish = d.FinishReason ?? finish;
+        }
+        Assert.Equal(3, ids.Count);               // max_new_tokens from generation_config.json, not the default 100
+        Assert.Equal(FinishReason.Length, finish);
+        Assert.Equal(ids, generator.Generate(loaded.Tokenizer.Encode("Hello"))); // greedy: the same tokens
+        Assert.Equal(5, generator.Generate(loaded.Tokenizer.Encode("Hello"), generation with { MaxNewTokens = 5 }).Length); // given options win
+    }
+
+    [Fact]
     public void ABaseModelHasNoTemplateAndTheDefaultDecodingSettings()
     {
         using var tmp = new Fixture.TempDir();

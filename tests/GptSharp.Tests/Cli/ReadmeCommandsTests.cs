@@ -16,7 +16,7 @@ namespace GptSharp.Tests.Cli;
 [Collection(nameof(GptSharp.Tests.Training.GlobalTorchRng))]
 public class ReadmeCommandsTests
 {
-    static readonly string RepoRoot = FindRepoRoot();
+    internal static readonly string RepoRoot = FindRepoRoot();
 
     static string FindRepoRoot()
     {
