@@ -1,5 +1,6 @@
 using System.Reflection;
 using NetArchTest.Rules;
+using GptSharp.Cli;
 
 namespace GptSharp.Tests;
 

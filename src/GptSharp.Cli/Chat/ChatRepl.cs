@@ -3,6 +3,7 @@ using GptSharp.Chat;
 using GptSharp.Chat.Safety;
 using GptSharp.Inference;
 using Microsoft.Extensions.AI;
+using GptSharp.Models;
 
 namespace GptSharp.Cli.Chat;
 

@@ -1,6 +1,7 @@
 using GptSharp.Cli.Progress;
 using GptSharp.Training;
 using Spectre.Console;
+using GptSharp.Training.Runs;
 
 namespace GptSharp.Cli.Report;
 

@@ -4,6 +4,7 @@ using GptSharp.Chat.Safety;
 using GptSharp.Inference;
 using GptSharp.Tokenization;
 using Microsoft.Extensions.AI;
+using GptSharp.Models;
 
 namespace GptSharp.Chat;
 

@@ -4,6 +4,7 @@ using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using Microsoft.Extensions.AI;
+using GptSharp.Chat.Safety;
 
 namespace GptSharp.Chat;
 

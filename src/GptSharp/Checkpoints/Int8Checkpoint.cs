@@ -3,6 +3,7 @@ using GptSharp.IO;
 using GptSharp.Models.Quantized;
 using GptSharp.Models;
 using static TorchSharp.torch;
+using GptSharp.Compression;
 
 namespace GptSharp.Checkpoints;
 

@@ -1,5 +1,7 @@
 using GptSharp.Models;
 using static TorchSharp.torch;
+using GptSharp.Models.Quantized;
+using GptSharp.Native;
 
 namespace GptSharp.Checkpoints;
 

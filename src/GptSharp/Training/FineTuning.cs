@@ -4,6 +4,7 @@ using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
+using GptSharp.Training.Runs;
 
 namespace GptSharp.Training;
 

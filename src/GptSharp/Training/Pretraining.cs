@@ -4,6 +4,7 @@ using GptSharp.Tokenization;
 using TorchSharp;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
+using GptSharp.Training.Runs;
 
 namespace GptSharp.Training;
 

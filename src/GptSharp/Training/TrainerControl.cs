@@ -1,3 +1,4 @@
+using GptSharp.Training.Runs;
 namespace GptSharp.Training;
 
 /// <summary>

@@ -3,6 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using GptSharp.Data;
+using GptSharp.Training.Optimizers;
+using GptSharp.Training.Schedules;
 
 namespace GptSharp.Training;
 

@@ -4,6 +4,7 @@ using GptSharp.Tokenization;
 using Microsoft.Extensions.AI;
 using GptSharp.Chat;
 using GptSharp.Checkpoints;
+using GptSharp.Chat.Safety;
 
 namespace GptSharp.Tests.Chat;
 

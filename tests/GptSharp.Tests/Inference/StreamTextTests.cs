@@ -4,6 +4,7 @@ using GptSharp.Models;
 using GptSharp.Tests.Chat;
 using GptSharp.Tokenization;
 using static TorchSharp.torch;
+using GptSharp.Chat.Safety;
 
 namespace GptSharp.Tests.Inference;
 

@@ -2,6 +2,8 @@ using GptSharp.Data;
 using GptSharp.Models;
 using GptSharp.Training;
 using GptSharp.Checkpoints;
+using GptSharp.Training.Runs;
+using GptSharp.Training.Schedules;
 
 namespace GptSharp.Tests.Training;
 

@@ -1,5 +1,6 @@
 using GptSharp.Training;
 using GptSharp.Checkpoints;
+using GptSharp.Training.Runs;
 
 namespace GptSharp.Tests.Training;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using GptSharp.Models;
 
 namespace GptSharp.Chat.Safety;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
+using GptSharp.Inference;
 
 namespace GptSharp.Chat.Safety;
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using GptSharp.Native;
 
 namespace GptSharp.Models.Quantized;
 

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using GptSharp.Chat.Safety;
 using Microsoft.Extensions.AI;
+using GptSharp.Inference;
+using GptSharp.Models;
 
 namespace GptSharp.Tests.Chat.Safety;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using GptSharp.Tests.Cli;
 using GptSharp.Cli.Report;
 using GptSharp.Training;
+using GptSharp.Training.Runs;
 
 namespace GptSharp.Tests.Cli.Report;
 
