@@ -1,6 +1,6 @@
 using System.CommandLine;
 using GptSharp.Cli.Progress;
-using GptSharp.Data;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Cli.Commands;
 

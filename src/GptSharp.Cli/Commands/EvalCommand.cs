@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using GptSharp.Data;
 using GptSharp.Evaluation;
-using GptSharp.Models;
 using GptSharp.Checkpoints;
 using GptSharp.IO;
 using GptSharp.Native;
+using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Cli.Commands;
 

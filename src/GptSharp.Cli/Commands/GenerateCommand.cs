@@ -1,6 +1,5 @@
 using System.CommandLine;
 using GptSharp.Inference;
-using GptSharp.Models;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
 

@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using GptSharp.Cli.Progress;
-using GptSharp.Data;
 using GptSharp.Evaluation;
 using GptSharp.Inference;
 using GptSharp.Tokenization;
 using GptSharp.Training;
 using GptSharp.Checkpoints;
 using GptSharp.IO;
+using GptSharp.Data.Dialogues;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Cli.Commands;
 

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using GptSharp.Models;
-using GptSharp.Training;
 using GptSharp.Checkpoints;
 using GptSharp.Evaluation;
 using GptSharp.IO;

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GptSharp.Data;
 using GptSharp.Tokenization;
 using GptSharp.IO;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Cli.Commands;
 

@@ -1,5 +1,5 @@
-using GptSharp.Data;
 using Spectre.Console;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Cli.Progress;
 

@@ -1,5 +1,4 @@
 using GptSharp.Cli.Progress;
-using GptSharp.Training;
 using Spectre.Console;
 using GptSharp.Training.Runs;
 

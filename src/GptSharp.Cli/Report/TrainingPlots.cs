@@ -1,6 +1,5 @@
 using ScottPlot;
 using GptSharp.IO;
-using GptSharp.Training;
 using GptSharp.Training.Runs;
 
 namespace GptSharp.Cli.Report;

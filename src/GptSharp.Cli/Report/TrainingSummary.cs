@@ -1,5 +1,4 @@
 using System.Globalization;
-using GptSharp.Training;
 using GptSharp.Training.Runs;
 
 namespace GptSharp.Cli.Report;

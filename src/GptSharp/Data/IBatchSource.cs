@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 using GptSharp.Training;
+using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Data;
 

@@ -1,8 +1,8 @@
-using GptSharp.Data;
 using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using static TorchSharp.torch;
+using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Evaluation;
 

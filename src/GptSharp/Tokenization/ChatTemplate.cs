@@ -1,4 +1,3 @@
-using GptSharp.Data;
 
 namespace GptSharp.Tokenization;
 

@@ -1,10 +1,10 @@
-using GptSharp.Data;
 using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
 using GptSharp.Training.Runs;
+using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Training;
 

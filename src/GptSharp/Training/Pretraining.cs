@@ -5,6 +5,7 @@ using TorchSharp;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
 using GptSharp.Training.Runs;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Training;
 

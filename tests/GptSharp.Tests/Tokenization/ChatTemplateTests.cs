@@ -1,6 +1,6 @@
-using GptSharp.Data;
 using GptSharp.Tokenization;
 using GptSharp.Tests.Data;
+using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Tests.Tokenization;
 

@@ -1,7 +1,7 @@
-using GptSharp.Data;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using static TorchSharp.torch;
+using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Tests.Training;
 

@@ -1,6 +1,6 @@
-using GptSharp.Data;
 using GptSharp.Tests.Data;
 using GptSharp.Training;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Tests.Training;
 

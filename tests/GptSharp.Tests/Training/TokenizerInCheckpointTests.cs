@@ -1,9 +1,9 @@
-using GptSharp.Data;
 using GptSharp.Models;
 using GptSharp.Tests.Data;
 using GptSharp.Tokenization;
 using GptSharp.Training;
 using GptSharp.Checkpoints;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Tests.Training;
 

@@ -1,9 +1,9 @@
 using GptSharp.Tests.Cli;
-using GptSharp.Data;
 using GptSharp.Tokenization;
 using GptSharp.Tests.IO;
 
 using GptSharp.Tests.Data;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Tests.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using GptSharp.Compression;
 using static TorchSharp.torch;
 using GptSharp.Models.Quantized;
 

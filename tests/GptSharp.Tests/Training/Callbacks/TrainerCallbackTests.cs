@@ -1,9 +1,9 @@
-using GptSharp.Data;
 using GptSharp.Models;
 using GptSharp.Training;
 using GptSharp.Training.Callbacks;
 using GptSharp.Training.Runs;
 using GptSharp.Training.Schedules;
+using GptSharp.Data.Shards;
 
 namespace GptSharp.Tests.Training.Callbacks;
 

@@ -1,4 +1,3 @@
-using GptSharp.Training;
 using GptSharp.Training.Runs;
 
 namespace GptSharp.Tests.Training.Runs;

@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>
 /// One split of a data directory: its shards, memory-mapped and read as a single sequence of tokens.

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>
 /// How <see cref="SftDatasetBuilder"/> made conversations fit block_size + 1 tokens, and how much of the assistant's

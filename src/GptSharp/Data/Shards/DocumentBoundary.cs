@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>Where one document of the input text ends and the next begins. Every input file also ends a document.</summary>
 public enum DocumentBoundary

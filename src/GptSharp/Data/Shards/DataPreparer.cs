@@ -2,7 +2,7 @@ using System.Diagnostics;
 using GptSharp.Tokenization;
 using GptSharp.IO;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>
 /// Text files → a data directory of token shards with a train/validation split and a <c>meta.json</c>

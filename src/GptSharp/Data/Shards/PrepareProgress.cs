@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>
 /// How far <see cref="DataPreparer"/> has got: bytes of input read of the total, tokens and documents written so far.

@@ -1,8 +1,8 @@
-using GptSharp.Data;
 using static TorchSharp.torch;
 using GptSharp.Tokenization;
+using GptSharp.Data.Dialogues;
 
-namespace GptSharp.Tests.Data;
+namespace GptSharp.Tests.Data.Dialogues;
 
 public class SftBatchSourceTests
 {

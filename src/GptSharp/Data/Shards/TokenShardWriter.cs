@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>Appends token ids to a new <see cref="TokenShard"/> file; the header's count is filled in on dispose.</summary>
 public sealed class TokenShardWriter : IDisposable

@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>Writes one split (train or val) as numbered shards of at most <c>shardTokens</c> tokens each.</summary>
 internal sealed class SplitWriter(string dir, string split, int vocabSize, long shardTokens) : IDisposable

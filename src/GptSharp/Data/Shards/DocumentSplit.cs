@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>
 /// The train/validation split: document i (0-based, counted across all input files in order) goes to validation when

@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>
 /// Seeded, deterministic splits of example indices: a train/validation split by ratio and k-fold cross-validation.

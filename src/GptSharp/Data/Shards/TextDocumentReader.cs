@@ -2,7 +2,7 @@ using GptSharp.IO;
 using System.Text;
 using GptSharp.Tokenization;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>A run of document text; <see cref="EndsDocument"/> marks the document's last piece.</summary>
 internal readonly record struct TextPiece(string Text, bool EndsDocument);

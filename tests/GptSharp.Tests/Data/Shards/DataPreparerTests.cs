@@ -1,7 +1,7 @@
 using System.Text;
-using GptSharp.Data;
+using GptSharp.Data.Shards;
 
-namespace GptSharp.Tests.Data;
+namespace GptSharp.Tests.Data.Shards;
 
 public class DataPreparerTests
 {

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using GptSharp.Tokenization;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>
 /// Reads dialogue files into <see cref="Conversation"/>s, with "FILE:LINE: …" errors for anything malformed.

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>
 /// Random contiguous windows of a <see cref="TokenDataset"/> (nanoGPT's get_batch): each row starts at a uniformly drawn

@@ -1,8 +1,8 @@
 using System.Text;
-using GptSharp.Data;
 using GptSharp.Tokenization;
+using GptSharp.Data.Shards;
 
-namespace GptSharp.Tests.Data;
+namespace GptSharp.Tests.Data.Shards;
 
 public class TextDocumentReaderTests
 {

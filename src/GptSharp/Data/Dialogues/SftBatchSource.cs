@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using GptSharp.Tokenization;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>
 /// Batches of fine-tuning examples. Each epoch visits every example once in an order shuffled from (seed, epoch);

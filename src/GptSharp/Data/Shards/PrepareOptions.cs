@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>How <see cref="DataPreparer"/> turns text into token shards.</summary>
 public sealed record PrepareOptions

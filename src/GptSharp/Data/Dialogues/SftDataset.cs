@@ -1,5 +1,5 @@
 using GptSharp.Tokenization;
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>What <see cref="SftDatasetBuilder"/> did, so truncation is never silent.</summary>
 /// <param name="Conversations">Conversations read.</param>

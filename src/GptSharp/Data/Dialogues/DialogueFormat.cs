@@ -1,4 +1,4 @@
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>
 /// The syntax of a dialogue file. Each JSON record is either a pair <c>{"input", "output", "system"?}</c> or a

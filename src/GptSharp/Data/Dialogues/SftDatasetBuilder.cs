@@ -1,6 +1,6 @@
 using GptSharp.Tokenization;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Dialogues;
 
 /// <summary>
 /// Renders conversations with a <see cref="ChatTemplate"/> into examples of at most block_size + 1 tokens (a model

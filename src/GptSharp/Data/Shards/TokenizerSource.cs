@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GptSharp.Tokenization;
 
-namespace GptSharp.Data;
+namespace GptSharp.Data.Shards;
 
 /// <summary>
 /// Names the tokenizer a data directory is made with: a directory of Hugging Face tokenizer files, or "gpt2" for the

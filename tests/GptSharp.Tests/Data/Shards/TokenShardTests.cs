@@ -1,6 +1,6 @@
-using GptSharp.Data;
+using GptSharp.Data.Shards;
 
-namespace GptSharp.Tests.Data;
+namespace GptSharp.Tests.Data.Shards;
 
 public class TokenShardTests
 {

@@ -1,7 +1,7 @@
-using GptSharp.Data;
 using GptSharp.Tokenization;
+using GptSharp.Data.Dialogues;
 
-namespace GptSharp.Tests.Data;
+namespace GptSharp.Tests.Data.Dialogues;
 
 public class SftSplitsTests
 {

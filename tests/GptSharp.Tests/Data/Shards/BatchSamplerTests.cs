@@ -1,7 +1,7 @@
-using GptSharp.Data;
 using static TorchSharp.torch;
+using GptSharp.Data.Shards;
 
-namespace GptSharp.Tests.Data;
+namespace GptSharp.Tests.Data.Shards;
 
 public class BatchSamplerTests : IDisposable
 {
