@@ -1,5 +1,5 @@
-using GptSharp.Cli;
 using GptSharp.Native;
+using GptSharp.Cli.Commands;
 
 // Before this line runs, the process may have restarted itself in place with its allocator set up (Native/AllocatorRelaunch.cs).
 

@@ -1,6 +1,7 @@
 using System.Reflection;
+using Mono.Cecil;
 using NetArchTest.Rules;
-using GptSharp.Cli;
+using GptSharp.Cli.Commands;
 
 namespace GptSharp.Tests;
 
@@ -100,13 +101,77 @@ public class LayerTests
     [Fact]
     public void TheCliFoldersAreLayeredToo()
     {
-        var cli = typeof(GptSharp.Cli.CliApp).Assembly;
+        var cli = typeof(GptSharp.Cli.Commands.CliApp).Assembly;
         string[] folders = ["Chat", "Progress", "Report", "Commands"];
         bool CliUses(string from, string to) => !Types.InAssembly(cli).That().ResideInNamespace($"GptSharp.Cli.{from}")
             .Should().NotHaveDependencyOn($"GptSharp.Cli.{to}").GetResult().IsSuccessful;
         // The commands are the top: the REPL, progress views and report drawing never reach back into them.
         Assert.All(folders[..^1], f => Assert.False(CliUses(f, "Commands"), $"Cli.{f} uses Cli.Commands"));
         Assert.Null(FindCycle(folders, CliUses));
+    }
+
+    /// <summary>
+    /// Finer than the folder table: no two namespaces at any depth (Training and Training.Runs, Models and
+    /// Models.Quantized, …) use each other, counting every type reference the compiler emitted — base types,
+    /// signatures, locals and the operands of method bodies, lambdas and async state machines included.
+    /// </summary>
+    [Theory]
+    [InlineData("GptSharp.dll")]
+    [InlineData("GptSharp.Cli.dll")]
+    public void NoNamespacesAtAnyDepthUseEachOther(string assembly)
+    {
+        var graph = NamespaceGraph(Path.Combine(AppContext.BaseDirectory, assembly));
+        Assert.True(graph.Count >= 4, $"only {graph.Count} namespaces read from {assembly}");
+        string? cycle = FindCycle(graph.Keys, (a, b) => graph[a].Contains(b));
+        Assert.True(cycle is null, $"{assembly}: namespaces that use each other: {cycle}");
+    }
+
+    /// <summary>Namespace → the GptSharp namespaces its types reference (read from the IL with Mono.Cecil).</summary>
+    static Dictionary<string, HashSet<string>> NamespaceGraph(string path)
+    {
+        using var module = ModuleDefinition.ReadModule(path);
+        var edges = new Dictionary<string, HashSet<string>>();
+        static string Outer(TypeReference t)
+        {
+            while (t.DeclaringType is not null) t = t.DeclaringType;
+            return t.Namespace;
+        }
+        void Add(string from, TypeReference? to)
+        {
+            while (to is TypeSpecification spec)
+            {
+                if (spec is GenericInstanceType g) foreach (var a in g.GenericArguments) Add(from, a);
+                to = spec.ElementType;
+            }
+            if (to is null || to is GenericParameter) return;
+            string ns = Outer(to);
+            if (ns != from && (ns == "GptSharp" || ns.StartsWith("GptSharp.", StringComparison.Ordinal))) edges[from].Add(ns);
+        }
+        foreach (var type in module.GetTypes())
+        {
+            string from = Outer(type);
+            if (from != "GptSharp" && !from.StartsWith("GptSharp.", StringComparison.Ordinal)) continue;
+            edges.TryAdd(from, []);
+            Add(from, type.BaseType);
+            foreach (var i in type.Interfaces) Add(from, i.InterfaceType);
+            foreach (var f in type.Fields) Add(from, f.FieldType);
+            foreach (var p in type.Properties) Add(from, p.PropertyType);
+            foreach (var m in type.Methods)
+            {
+                Add(from, m.ReturnType);
+                foreach (var p in m.Parameters) Add(from, p.ParameterType);
+                if (!m.HasBody) continue;
+                foreach (var v in m.Body.Variables) Add(from, v.VariableType);
+                foreach (var ins in m.Body.Instructions)
+                    switch (ins.Operand)
+                    {
+                        case TypeReference t: Add(from, t); break;
+                        case MethodReference r: Add(from, r.DeclaringType); Add(from, r.ReturnType); break;
+                        case FieldReference r: Add(from, r.DeclaringType); Add(from, r.FieldType); break;
+                    }
+            }
+        }
+        return edges;
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using GptSharp.Cli.Progress;
 using Spectre.Console;
-using GptSharp.Training.Runs;
+using GptSharp.Training;
 
 namespace GptSharp.Cli.Report;
 

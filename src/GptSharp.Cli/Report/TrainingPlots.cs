@@ -1,6 +1,6 @@
 using ScottPlot;
 using GptSharp.IO;
-using GptSharp.Training.Runs;
+using GptSharp.Training;
 
 namespace GptSharp.Cli.Report;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using GptSharp.Training.Runs;
+using GptSharp.Training;
 
 namespace GptSharp.Cli.Report;
 

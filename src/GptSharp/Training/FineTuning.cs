@@ -3,7 +3,6 @@ using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
-using GptSharp.Training.Runs;
 using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Training;

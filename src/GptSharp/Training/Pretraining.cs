@@ -4,7 +4,6 @@ using GptSharp.Tokenization;
 using TorchSharp;
 using GptSharp.Checkpoints;
 using GptSharp.Native;
-using GptSharp.Training.Runs;
 using GptSharp.Data.Shards;
 
 namespace GptSharp.Training;

@@ -7,9 +7,6 @@ using TorchSharp;
 using static TorchSharp.torch;
 using GptSharp.Checkpoints;
 using GptSharp.IO;
-using GptSharp.Training.Callbacks;
-using GptSharp.Training.Optimizers;
-using GptSharp.Training.Runs;
 using GptSharp.Training.Schedules;
 
 namespace GptSharp.Training;

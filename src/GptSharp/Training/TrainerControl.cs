@@ -1,4 +1,3 @@
-using GptSharp.Training.Runs;
 namespace GptSharp.Training;
 
 /// <summary>

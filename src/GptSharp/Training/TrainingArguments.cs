@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using GptSharp.Data;
-using GptSharp.Training.Optimizers;
 using GptSharp.Training.Schedules;
 
 namespace GptSharp.Training;

@@ -1,4 +1,4 @@
-using GptSharp.Cli;
+using GptSharp.Cli.Commands;
 
 namespace GptSharp.Tests.Cli;
 

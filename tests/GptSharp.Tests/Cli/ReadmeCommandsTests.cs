@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using GptSharp.Cli;
 using GptSharp.Tests.Cli.Commands;
 using GptSharp.Tests.Training;
+using GptSharp.Cli.Commands;
 
 namespace GptSharp.Tests.Cli;
 

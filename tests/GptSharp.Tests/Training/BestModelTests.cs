@@ -1,7 +1,6 @@
 using GptSharp.Models;
 using GptSharp.Training;
 using GptSharp.Checkpoints;
-using GptSharp.Training.Runs;
 using GptSharp.Training.Schedules;
 using GptSharp.Data.Shards;
 

@@ -3,7 +3,6 @@ using GptSharp.Models;
 using GptSharp.Tests.Data;
 using GptSharp.Tokenization;
 using GptSharp.Training;
-using GptSharp.Training.Runs;
 
 namespace GptSharp.Tests.Training;
 

@@ -1,6 +1,5 @@
 using GptSharp.Training;
 using GptSharp.Checkpoints;
-using GptSharp.Training.Runs;
 
 namespace GptSharp.Tests.Training;
 

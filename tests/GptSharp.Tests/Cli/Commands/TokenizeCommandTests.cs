@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using GptSharp.Cli;
 using GptSharp.Tokenization;
 using GptSharp.Tests.IO;
 using GptSharp.Tests.Tokenization;
+using GptSharp.Cli.Commands;
 
 namespace GptSharp.Tests.Cli.Commands;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using GptSharp.Tests.Cli;
 using GptSharp.Cli.Report;
 using GptSharp.Training;
-using GptSharp.Training.Runs;
 
 namespace GptSharp.Tests.Cli.Report;
 

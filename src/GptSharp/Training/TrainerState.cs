@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.IO;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary>
 /// <c>trainer_state.json</c> in a checkpoint: where the run was and every random state needed to continue it exactly.

@@ -1,10 +1,8 @@
 using GptSharp.Tests.Cli;
 using GptSharp.Tests.Data;
 using GptSharp.Training;
-using GptSharp.Training.Optimizers;
-using GptSharp.Training.Runs;
 
-namespace GptSharp.Tests.Training.Runs;
+namespace GptSharp.Tests.Training;
 
 /// <summary>A damaged newest checkpoint (as a crash or a full disk leaves it) must not stop resume_from_checkpoint=latest.</summary>
 [Collection(nameof(GlobalTorchRng))]

@@ -1,6 +1,6 @@
 using GptSharp.IO;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary>
 /// What starting a run in output_dir means — a fresh start, a resume, or starting over by deleting the previous run's

@@ -1,11 +1,9 @@
 using GptSharp.Models;
 using GptSharp.Training;
-using GptSharp.Training.Callbacks;
-using GptSharp.Training.Runs;
 using GptSharp.Training.Schedules;
 using GptSharp.Data.Shards;
 
-namespace GptSharp.Tests.Training.Callbacks;
+namespace GptSharp.Tests.Training;
 
 /// <summary>The evaluation hook a tuner reports and prunes through: it sees every evaluation and can stop the run.</summary>
 [Collection(nameof(GlobalTorchRng))]

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GptSharp.Training.Optimizers;
+namespace GptSharp.Training;
 
 /// <summary>
 /// The optimizers <c>optim</c> can name, as one table: how to build the torch optimizer over the two param groups

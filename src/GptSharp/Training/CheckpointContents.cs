@@ -1,9 +1,8 @@
 using GptSharp.Models;
 using static TorchSharp.torch;
 using GptSharp.Checkpoints;
-using GptSharp.Training.Optimizers;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary>
 /// A checkpoint directory read completely into memory and checked before any of it is trusted: trainer_state.json

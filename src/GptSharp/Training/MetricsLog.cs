@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.IO;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary><c>metrics.jsonl</c>: one JSON object per line, each with a "step".</summary>
 public sealed class MetricsLog(string path)

@@ -2,7 +2,7 @@ using System.CommandLine;
 using GptSharp.Cli.Commands;
 using GptSharp.Native;
 
-namespace GptSharp.Cli;
+namespace GptSharp.Cli.Commands;
 
 /// <summary>The `gptsharp` command tree. A thin shell: parse, call the library, present the result.</summary>
 public static class CliApp

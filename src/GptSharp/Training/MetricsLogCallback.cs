@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
-using GptSharp.Training.Runs;
 
-namespace GptSharp.Training.Callbacks;
+namespace GptSharp.Training;
 
 /// <summary>Writes logging steps and evaluations to metrics.jsonl (<see cref="MetricsLog"/>).</summary>
 sealed class MetricsLogCallback(MetricsLog log) : TrainerCallback

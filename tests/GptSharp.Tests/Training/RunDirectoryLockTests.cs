@@ -5,9 +5,8 @@ using GptSharp.Training;
 using GptSharp.Checkpoints;
 using GptSharp.Models;
 using GptSharp.Tokenization;
-using GptSharp.Training.Runs;
 
-namespace GptSharp.Tests.Training.Runs;
+namespace GptSharp.Tests.Training;
 
 /// <summary>Two trainers on one output directory would interleave their metrics and checkpoints: the second is refused.</summary>
 [Collection(nameof(GlobalTorchRng))]

@@ -1,8 +1,7 @@
 using GptSharp.Checkpoints;
 using GptSharp.Models;
-using GptSharp.Training.Runs;
 
-namespace GptSharp.Training.Callbacks;
+namespace GptSharp.Training;
 
 /// <summary>
 /// Keeps track of the checkpoint with the lowest val loss (rotation never deletes it) and, with

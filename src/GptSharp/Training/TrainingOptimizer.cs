@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using GptSharp.Checkpoints;
 
-namespace GptSharp.Training.Optimizers;
+namespace GptSharp.Training;
 
 /// <summary>
 /// A torch optimizer with nanoGPT's grouping: weight decay on 2-D parameters (matmul weights, embeddings), none on

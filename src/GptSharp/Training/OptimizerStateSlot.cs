@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GptSharp.Training.Optimizers;
+namespace GptSharp.Training;
 
 /// <summary>
 /// One piece of an optimizer's per-parameter state (a moment, a momentum buffer, a step count) that is saved and put

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace GptSharp.Training.Callbacks;
+namespace GptSharp.Training;
 
 /// <summary>Reports the run to an <see cref="IProgress{T}"/> as <see cref="TrainingProgress"/> events (the CLI's progress bar and log lines).</summary>
 sealed class ProgressCallback(IProgress<TrainingProgress> progress) : TrainerCallback

@@ -1,6 +1,6 @@
-using GptSharp.Training.Runs;
+using GptSharp.Training;
 
-namespace GptSharp.Tests.Training.Runs;
+namespace GptSharp.Tests.Training;
 
 public class CheckpointRotationTests
 {

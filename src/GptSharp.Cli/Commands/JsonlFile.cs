@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.IO;
 
-namespace GptSharp.Cli;
+namespace GptSharp.Cli.Commands;
 
 /// <summary>Line-by-line JSONL rewriting that never leaves a half-written output: any bad line aborts before the rename.</summary>
 static class JsonlFile

@@ -3,9 +3,8 @@ using GptSharp.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using GptSharp.Training.Optimizers;
 
-namespace GptSharp.Tests.Training.Optimizers;
+namespace GptSharp.Tests.Training;
 
 /// <summary>
 /// Each optimizer's first two steps on a tiny model (a 2-D weight that gets weight decay and a 1-D bias that does not)

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 
-namespace GptSharp.Cli;
+namespace GptSharp.Cli.Commands;
 
 /// <summary>
 /// A command line that does not parse, as one `error: …` line (with a "did you mean" where a name is close) and a pointer to

@@ -3,7 +3,7 @@ using System.Text;
 using GptSharp.Native;
 using Microsoft.Win32.SafeHandles;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary>
 /// Keeps a second trainer out of a run's output directory: an exclusive OS lock on <c>.gptsharp.lock</c> in it, held

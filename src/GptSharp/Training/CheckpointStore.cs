@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary>The <c>checkpoint-N</c> directories of a run's output directory.</summary>
 public static partial class CheckpointStore

@@ -1,5 +1,4 @@
-using GptSharp.Training.Runs;
-namespace GptSharp.Training.Callbacks;
+namespace GptSharp.Training;
 
 /// <summary>
 /// Stops the run after <see cref="Patience"/> evaluations in a row without a lower val loss (Hugging Face's

@@ -1,4 +1,5 @@
-namespace GptSharp.Training.Schedules;
+using GptSharp.Training.Schedules;
+namespace GptSharp.Training;
 
 /// <summary>The schedules <c>lr_scheduler_type</c> can name.</summary>
 public static class LearningRateSchedules

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace GptSharp.Training.Runs;
+namespace GptSharp.Training;
 
 /// <summary>A training line of metrics.jsonl: logged every logging_steps.</summary>
 public sealed record TrainPoint(int Step, double Loss, double LearningRate, double? GradNorm, double? TokensPerSecond, double? Elapsed);
