@@ -1,3 +1,4 @@
+using GptSharp.Tests.Cli.Commands;
 using GptSharp.Checkpoints;
 using GptSharp.Models;
 using GptSharp.Tests.Data;
@@ -26,14 +27,7 @@ public class FineTuningTests
         {"input": "我的订单到了吗？", "output": "您的订单已经发货。"}
         """;
 
-    static string TinyModel(Fixture.TempDir tmp)
-    {
-        var tok = new BpeTrainer(new BpeTrainerOptions { VocabSize = 400, MinPairFrequency = 1 })
-            .Train(["Where is order 123? Order 123 has shipped. Can I return my mug? Yes, within 30 days.", "我的订单到了吗？您的订单已经发货。"]);
-        using var model = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize, BlockSize = 64, NLayer = 1, NHead = 2, NEmbd = 32 });
-        new ModelDirectory(model, tok).Save(tmp["base"]);
-        return tmp["base"];
-    }
+    static string TinyModel(Fixture.TempDir tmp) => FinetuneEvalCommandTests.TinyModel(tmp); // the same tiny base model as the CLI tests
 
     static FineTuningOptions Options(string outputDir) => FineTuningOptions.Load(null,
         [$"output_dir={outputDir}", "max_steps=4", "per_device_train_batch_size=2", "eval_steps=2", "eval_iters=1", "save_steps=0", "logging_steps=1", "device=cpu"]);

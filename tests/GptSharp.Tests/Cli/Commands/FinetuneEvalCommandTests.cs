@@ -18,7 +18,7 @@ public class FinetuneEvalCommandTests
         """{"input": "Can I return my mug?", "output": "Yes, within 30 days."}""",
     ];
 
-    static string TinyModel(Fixture.TempDir tmp)
+    internal static string TinyModel(Fixture.TempDir tmp)
     {
         var tok = new BpeTrainer(new BpeTrainerOptions { VocabSize = 400, MinPairFrequency = 1 })
             .Train(["Where is order 123? Order 123 has shipped. Can I return my mug? Yes, within 30 days.", "我的订单到了吗？您的订单已经发货。"]);
