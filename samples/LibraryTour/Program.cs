@@ -17,8 +17,7 @@ await foreach (var delta in model.CreateGenerator().StreamTextAsync("Thank you f
 Console.WriteLine();
 
 // 2. A chat model as an IChatClient, with the content filter as middleware.
-using IChatClient chat = new GptChatClient(ModelDirectory.Load("quickstart-run/chat/final"))
-    .AsBuilder().UseContentFilter(ContentFilter.Default).Build();
+using IChatClient chat = new GptChatClient(ModelDirectory.Load("quickstart-run/chat/final")).AsBuilder().UseContentFilter(ContentFilter.Default).Build();
 await foreach (var update in chat.GetStreamingResponseAsync("Where is my order 12345?"))
     Console.Write(update.Text);
 Console.WriteLine();
