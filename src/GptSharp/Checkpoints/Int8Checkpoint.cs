@@ -3,7 +3,6 @@ using GptSharp.IO;
 using GptSharp.Models.Quantized;
 using GptSharp.Models;
 using static TorchSharp.torch;
-using GptSharp.Compression;
 
 namespace GptSharp.Checkpoints;
 
@@ -92,7 +91,7 @@ public static class Int8Checkpoint
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
-    /// <summary>config.json plus the int8 weights: a model directory that <see cref="HfCheckpoint.Load"/> reads.</summary>
+    /// <summary>config.json plus the int8 weights: a model directory that <see cref="HfCheckpoint.Load(string, TorchSharp.torch.Device?, GptSharp.Models.InferencePrecision)"/> reads.</summary>
     public static void Save(Gpt model, string dir, int? eosTokenId = null)
     {
         WriteWeights(model, dir);

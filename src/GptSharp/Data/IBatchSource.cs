@@ -1,13 +1,11 @@
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
-using GptSharp.Training;
-using GptSharp.Data.Dialogues;
 
 namespace GptSharp.Data;
 
 /// <summary>
 /// Where a trainer gets its batches. Pretraining samples windows of token shards; fine-tuning feeds examples with
-/// loss masks (<see cref="SftBatchSource"/>). The state must capture everything that decides the next batches, so a resumed run sees the same ones.
+/// loss masks (<c>Dialogues.SftBatchSource</c>). The state must capture everything that decides the next batches, so a resumed run sees the same ones.
 /// </summary>
 public interface IBatchSource
 {

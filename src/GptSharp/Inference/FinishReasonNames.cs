@@ -1,4 +1,3 @@
-using GptSharp.Chat.Safety;
 namespace GptSharp.Inference;
 
 /// <summary>The names a wire protocol gives a <see cref="FinishReason"/> (OpenAI's finish_reason, plus two of ours).</summary>

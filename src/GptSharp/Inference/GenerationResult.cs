@@ -1,4 +1,3 @@
-using GptSharp.Chat.Safety;
 namespace GptSharp.Inference;
 
 /// <summary>Why generation ended. The comments give the name a wire protocol (OpenAI's finish_reason) would use.</summary>

@@ -3,7 +3,6 @@ using GptSharp.Models;
 using GptSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
-using GptSharp.Checkpoints;
 
 namespace GptSharp.Inference;
 

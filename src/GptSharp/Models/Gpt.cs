@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using GptSharp.Models.Quantized;
 
 namespace GptSharp.Models;
 

@@ -1,5 +1,3 @@
-using GptSharp.Checkpoints;
-using GptSharp.Models.Quantized;
 namespace GptSharp.Models;
 
 /// <summary>How a loaded model multiplies while inferring (<c>Checkpoints.LoadOptions.Precision</c>).</summary>

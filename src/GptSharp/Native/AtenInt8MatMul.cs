@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
-using GptSharp.Models.Quantized;
 
 namespace GptSharp.Native;
 

@@ -56,6 +56,10 @@ public sealed class Trainer
     public Trainer(Gpt model, TrainingArguments options, IBatchSource train, IBatchSource? eval = null, ILearningRateSchedule? schedule = null)
     {
         _o = options.Validate();
+        // The module's own parameter object: not to be disposed here.
+        if (model.parameters().First().dtype is var dtype && dtype != ScalarType.Float32)
+            throw new GptSharpException($"cannot train: the model's weights are {dtype} (set up for inference); load it in fp32 " +
+                                        "(bf16=true trains in mixed precision on fp32 weights)");
         _maxSteps = options.ResolveMaxSteps(train.StepsPerEpoch(options.PerDeviceTrainBatchSize));
         if (eval is null && (options.LoadBestModelAtEnd || options.EarlyStoppingPatience is not null))
             throw new GptSharpException($"{(options.LoadBestModelAtEnd ? "load_best_model_at_end" : "early_stopping_patience")} needs evaluation, but there is no validation data");

@@ -157,7 +157,15 @@ public class ModelDirectoryTests
         using (var int8 = ModelDirectory.Load(tmp["m"], new LoadOptions { Precision = InferencePrecision.Int8 }))
             Assert.True(Int8WeightOnly.IsQuantized(int8.Model));
         using (var bf16 = ModelDirectory.Load(tmp["m"], new LoadOptions { Precision = InferencePrecision.BFloat16 }))
-            Assert.Equal(ScalarType.BFloat16, bf16.Model.Precision.ComputeType);
+        {
+            // A bf16 module: every weight in bf16, no fp32 copies kept beside them.
+            Assert.All(bf16.Model.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+            Assert.Equal(ScalarType.BFloat16, PrecisionSetup.WeightType(bf16.Model));
+            using (var fp32 = ModelDirectory.Load(tmp["m"]))
+                Assert.InRange(MaxDiff(fp32.Model, bf16.Model), 0f, 0.5f); // the same model, in bf16's 8 bits
+            var e = Assert.Throws<GptSharpException>(() => PrecisionSetup.Apply(bf16.Model, InferencePrecision.Float32));
+            Assert.Contains("weights are BFloat16", e.Message);
+        }
         using (var auto = ModelDirectory.Load(tmp["m"]))
         {
             Assert.False(Int8WeightOnly.IsQuantized(auto.Model));

@@ -48,4 +48,15 @@ public class LossMaskTests
         Assert.Equal(expected, progress.Steps.Single().Loss, 6);
         Assert.True(Directory.Exists(result.FinalDir));
     }
+
+    [Fact]
+    public void AModelSetUpForBf16InferenceIsNotTrained()
+    {
+        using var dir = new Fixture.TempDir();
+        using var model = Gpt.Create(new GptConfig { VocabSize = 50, BlockSize = 8, NLayer = 1, NHead = 2, NEmbd = 16 }, seed: 3);
+        GptSharp.Models.Quantized.PrecisionSetup.Apply(model, InferencePrecision.BFloat16);
+        var e = Assert.Throws<GptSharpException>(() => new Trainer(model, new TrainingArguments { OutputDir = dir["run"], MaxSteps = 1, EvalSteps = 0 }, new MaskedBatches()));
+        Assert.Contains("cannot train: the model's weights are BFloat16", e.Message);
+        Assert.False(Directory.Exists(dir["run"]));
+    }
 }
