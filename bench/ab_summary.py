@@ -11,7 +11,7 @@ def figures(doc):
     """(case, tokens/s) pairs of one harness document."""
     for c in doc["cases"]:
         if "tg128_tokens_per_s" in c:
-            p = "int8" if c["precision"].startswith("int8") else c["precision"]
+            p = c["precision"].split()[0]  # the label starts with fp32, bf16 or int8
             yield f"decode {p} tg128", c["tg128_tokens_per_s"]
             yield f"decode {p} pp256", c["pp256_tokens_per_s"]
         else:

@@ -75,6 +75,6 @@ static class DecodeBenchmark
     }
 
     /// <summary>As loading a model directory for the CLI's inference commands sets a model up (<see cref="PrecisionSetup"/>):
-    /// bf16 matmuls with kept casts; int8 layers with bf16 activations, the float weights freed.</summary>
+    /// the module converted to bf16; int8 layers with bf16 activations, the float weights freed.</summary>
     static void Configure(Gpt model, string precision) => PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
 }

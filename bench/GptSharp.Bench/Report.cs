@@ -68,7 +68,7 @@ static class Report
         {
             ["precision"] = r.Precision switch
             {
-                "bf16" => "bf16 matmuls (weights cast from fp32 once, kept while inferring)",
+                "bf16" => "bf16 (the whole module converted to bfloat16, as --precision bf16 loads it)",
                 "int8" => "int8 weight-only (per-output-channel scales; Linear layers and the tied embedding/LM head), bf16 activations, float weights freed",
                 _ => "fp32",
             },

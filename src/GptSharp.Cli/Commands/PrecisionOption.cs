@@ -8,7 +8,7 @@ static class PrecisionOption
 {
     public static Option<string> Create() => new("--precision")
     {
-        Description = "auto (int8 for a directory made by `quantize`, else fp32), fp32, bf16 (bf16 matmuls) or int8 " +
+        Description = "auto (int8 for a directory made by `quantize`, else fp32), fp32, bf16 (the model converted to bfloat16) or int8 " +
                       "(weight-only int8 with bf16 activations; quantises a float model as it runs).",
         DefaultValueFactory = _ => "auto",
     };

@@ -6,7 +6,7 @@ public enum InferencePrecision
     /// <summary>As loaded: int8 for a directory holding int8 weights, else fp32.</summary>
     Auto,
     Float32,
-    /// <summary>bf16 matmuls, weights cast once and kept (<see cref="MatmulPrecision"/>; fp32 LayerNorm and residual stream).</summary>
+    /// <summary>The whole model converted to bfloat16 (<c>Models.Quantized.PrecisionSetup</c>); inference only.</summary>
     BFloat16,
     /// <summary>Weight-only int8 with bf16 activations: int8 layers swapped in (<c>Models.Quantized.Int8WeightOnly</c>); inference only.</summary>
     Int8,
