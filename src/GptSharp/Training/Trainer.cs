@@ -337,6 +337,8 @@ public sealed class Trainer
     TrainerState Apply(CheckpointContents saved, TrainingOptimizer optimizer, JsonObject runOptions, string optionsHash)
     {
         var (dir, state) = (saved.Dir, saved.State);
+        if (state.OptionsHash != optionsHash && IsTheSameFineTuningFromBeforeOptionsPerJob(runOptions, state.RunOptions))
+            state = state with { OptionsHash = optionsHash, RunOptions = runOptions }; // its next checkpoints in today's form
         if (state.OptionsHash != optionsHash)
         {
             var changed = runOptions.Select(kv => kv.Key)
@@ -359,5 +361,18 @@ public sealed class Trainer
             torch.random.set_rng_state(t);
         }
         return state;
+    }
+
+    /// <summary>
+    /// A fine-tuning checkpoint written before options were split per job (2026-12-01) recorded every key of both jobs
+    /// and neither val_fraction nor train_on_prompt (then flags outside the options). It resumes when every key both
+    /// know agrees: the pretraining keys it also holds never applied to fine-tuning.
+    /// </summary>
+    static bool IsTheSameFineTuningFromBeforeOptionsPerJob(JsonObject current, JsonObject saved)
+    {
+        string[] added = ["val_fraction", "train_on_prompt"];
+        if (!added.All(current.ContainsKey) || added.Any(saved.ContainsKey)) return false;
+        return current.Where(kv => !added.Contains(kv.Key))
+            .All(kv => saved.TryGetPropertyValue(kv.Key, out var old) && JsonNode.DeepEquals(kv.Value, old));
     }
 }

@@ -61,6 +61,46 @@ public class FineTuningTests
     }
 
     [Fact]
+    public async Task ACheckpointWrittenBeforeOptionsPerJobResumesTheSameRun()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = TinyModel(tmp);
+        async Task Run(FineTuningOptions o)
+        {
+            using var plan = FineTuning.Check(new FineTuningInputs { ModelDir = model, Train = Dialogues, Validation = Dialogues[..2] }, o);
+            await FineTuning.RunAsync(plan);
+        }
+        await Run(Options(tmp["whole"]) with { SaveSteps = 2 });
+        await Run(Options(tmp["old"]) with { SaveSteps = 2 });
+
+        // Make "old" a run stopped after checkpoint-2 by the version before options per job: its trainer state holds the
+        // keys of both jobs (the pretraining ones at their defaults) and neither val_fraction nor train_on_prompt.
+        Directory.Delete(tmp["old/final"], true);
+        Directory.Delete(tmp["old/checkpoint-4"], true);
+        string statePath = tmp["old/checkpoint-2/trainer_state.json"];
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
+        var legacy = state["run_options"]!.DeepClone().AsObject();
+        legacy.Remove("val_fraction");
+        legacy.Remove("train_on_prompt");
+        foreach (var key in new[] { "preset", "n_layer", "n_head", "n_embd", "n_positions", "vocab_size" }) legacy[key] = null;
+        legacy["dropout"] = 0;
+        legacy["init_from"] = null;
+        state["run_options"] = legacy;
+        state["options_hash"] = TrainingArguments.Hash(legacy);
+        File.WriteAllText(statePath, state.ToJsonString());
+
+        await Run(Options(tmp["old"]) with { SaveSteps = 2, ResumeFromCheckpoint = "latest" });
+        Assert.Equal(File.ReadAllBytes(tmp["whole/final/model.safetensors"]), File.ReadAllBytes(tmp["old/final/model.safetensors"]));
+
+        // Only a run with the same options: another learning rate is refused as before.
+        Directory.Delete(tmp["old/final"], true);
+        Directory.Delete(tmp["old/checkpoint-4"], true);
+        File.WriteAllText(statePath, state.ToJsonString());
+        var e = await Assert.ThrowsAsync<GptSharpException>(() => Run(Options(tmp["old"]) with { SaveSteps = 2, ResumeFromCheckpoint = "latest", LearningRate = 1e-4 }));
+        Assert.Contains("trained with different options: learning_rate", e.Message);
+    }
+
+    [Fact]
     public async Task InMemoryConversationsTakeTheValidationSplitAndCallbacks()
     {
         using var tmp = new Fixture.TempDir();
