@@ -14,8 +14,7 @@ public static class Int8Quantization
 {
     /// <summary>
     /// Loads <paramref name="inputDir"/>, quantises it (<see cref="Int8WeightOnly.Quantize"/>) and saves it to
-    /// <paramref name="outputDir"/> (<see cref="ModelDirectory"/>: config, tokenizer, generation files and the int8
-    /// weights; other files not holding weights are copied), replacing the output only once complete. An existing
+    /// <paramref name="outputDir"/> (the int8 weights; every other file that holds no weights copied as it is), replacing the output only once complete. An existing
     /// non-empty output is replaced only when <paramref name="overwrite"/> is set, and never when it holds the input or
     /// the working directory (<see cref="OutputDirectory.Check"/>).
     /// </summary>
@@ -41,11 +40,12 @@ public static class Int8Quantization
         OutputDirectory.Write(outputDir, tmp =>
         {
             model.WriteFiles(tmp);
-            // What the model directory does not describe (a README, special_tokens_map.json) comes along unchanged.
+            // Every file that holds no weights comes along unchanged, ours included (config, tokenizer, generation): the
+            // copy describes the same model, and keys of a Hugging Face directory that GptSharp does not model survive.
             foreach (var file in Directory.EnumerateFiles(inputDir))
             {
                 string name = Path.GetFileName(file);
-                if (!Int8Checkpoint.IsWeightsFile(name) && !File.Exists(Path.Combine(tmp, name))) File.Copy(file, Path.Combine(tmp, name));
+                if (!Int8Checkpoint.IsWeightsFile(name)) File.Copy(file, Path.Combine(tmp, name), overwrite: true);
             }
         });
         return new Int8QuantizationReport(new FileInfo(Path.Combine(inputDir, source)).Length,

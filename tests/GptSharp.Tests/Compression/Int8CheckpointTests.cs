@@ -174,6 +174,24 @@ public class Int8CheckpointTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task TheFilesWithoutWeightsComeAlongUnchanged()
+    {
+        using var tmp = ModelDir();
+        // A Hugging Face directory's config carries keys GptSharp does not model; a quantised copy keeps them.
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(tmp["fp32/config.json"]))!.AsObject();
+        config["architectures"] = new System.Text.Json.Nodes.JsonArray("GPT2LMHeadModel");
+        config["task_specific_params"] = new System.Text.Json.Nodes.JsonObject { ["text-generation"] = new System.Text.Json.Nodes.JsonObject { ["max_length"] = 50 } };
+        File.WriteAllText(tmp["fp32/config.json"], config.ToJsonString());
+        File.WriteAllText(tmp["fp32/README.md"], "# a model card\n");
+        var (code, _, error) = await CliRunner.Run("quantize", "--model", tmp["fp32"], "--output", tmp["int8"]);
+        Assert.True(code == 0, error);
+        foreach (var f in Directory.GetFiles(tmp["fp32"]).Select(Path.GetFileName).Where(f => f != "model.safetensors"))
+            Assert.Equal(File.ReadAllBytes(tmp[$"fp32/{f}"]), File.ReadAllBytes(tmp[$"int8/{f}"]));
+        using var loaded = ModelDirectory.Load(tmp["int8"]);
+        Assert.True(Int8WeightOnly.IsQuantized(loaded.Model));
+    }
+
+    [Fact]
     public async Task OutputMustDifferFromInput()
     {
         using var tmp = ModelDir();
