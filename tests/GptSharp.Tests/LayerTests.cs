@@ -31,6 +31,8 @@ public class LayerTests
         ["Evaluation"] = ["Checkpoints", "Inference", "Data", "Models", "Tokenization", "IO", "Native"],
         ["Compression"] = ["Checkpoints", "Models", "IO", "Native"],
         ["Training"] = ["Evaluation", "Checkpoints", "Inference", "Data", "Models", "Tokenization", "IO", "Native"],
+        // 6
+        ["Tuning"] = ["Training", "Evaluation", "Checkpoints", "Inference", "Data", "Models", "Tokenization", "IO", "Native"],
     };
 
     static readonly Assembly Library = typeof(GptSharpException).Assembly;
