@@ -36,6 +36,7 @@ public sealed class HyperbandPruner : IPruner
         if (bootstrapCount > 0 && maxResource is null)
             throw new GptSharpException($"pruner bootstrap_count {bootstrapCount} needs an explicit max_resource, not \"auto\"");
         (MinResource, _maxResource, ReductionFactor, BootstrapCount) = (minResource, maxResource, reductionFactor, bootstrapCount);
+        if (maxResource is not null) _brackets = Build();
     }
 
     public int MinResource { get; }
@@ -99,21 +100,26 @@ public sealed class HyperbandPruner : IPruner
                 if (last is null) return null;
                 _maxResource = last.Value + 1;
             }
-            // Optuna's floating-point form, so the count (and with it the bracket of every trial) agrees with Optuna's.
-            int count = (int)Math.Floor(Math.Log((double)_maxResource.Value / MinResource) / Math.Log(ReductionFactor)) + 1;
-            if (count < 1) return null; // an "auto" max_resource below min_resource: nothing to prune, as Optuna
-            var pruners = new SuccessiveHalvingPruner[count];
-            var budgets = new int[count];
-            long total = 0;
-            for (int b = 0; b < count; b++)
-            {
-                int s = count - 1 - b;
-                budgets[b] = checked((int)Math.Ceiling(count * Math.Pow(ReductionFactor, s) / (s + 1)));
-                total += budgets[b];
-                pruners[b] = new SuccessiveHalvingPruner(MinResource, ReductionFactor, b, BootstrapCount);
-            }
-            return _brackets = new Brackets(pruners, budgets, total);
+            return _brackets = Build();
         }
+    }
+
+    Brackets? Build()
+    {
+        // Optuna's floating-point form, so the count (and with it the bracket of every trial) agrees with Optuna's.
+        int count = (int)Math.Floor(Math.Log((double)_maxResource!.Value / MinResource) / Math.Log(ReductionFactor)) + 1;
+        if (count < 1) return null; // an "auto" max_resource below min_resource: nothing to prune, as Optuna
+        var pruners = new SuccessiveHalvingPruner[count];
+        var budgets = new int[count];
+        long total = 0;
+        for (int b = 0; b < count; b++)
+        {
+            int s = count - 1 - b;
+            budgets[b] = checked((int)Math.Ceiling(count * Math.Pow(ReductionFactor, s) / (s + 1)));
+            total += budgets[b];
+            pruners[b] = new SuccessiveHalvingPruner(MinResource, ReductionFactor, b, BootstrapCount);
+        }
+        return new Brackets(pruners, budgets, total);
     }
 
     /// <summary>CRC-32 (IEEE, as zlib and Python's binascii.crc32) of the UTF-8 bytes of <paramref name="text"/>.</summary>
