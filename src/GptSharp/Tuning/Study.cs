@@ -179,7 +179,7 @@ public sealed class Study
         catch (Exception e)
         {
             beat?.Dispose();
-            trial.SetSystemAttrQuietly("fail_reason", e is GptSharpException ? e.Message : $"{e.GetType().Name}: {e.Message}");
+            trial.SetSystemAttrQuietly(StorageRules.FailReasonKey, e is GptSharpException ? e.Message : $"{e.GetType().Name}: {e.Message}");
             Tell(trial.Number, TrialState.Fail);
             if (e is OperationCanceledException || !options.CatchExceptions) throw;
             return;
@@ -187,7 +187,7 @@ public sealed class Study
         beat?.Dispose();
         if (!double.IsFinite(value))
         {
-            trial.SetSystemAttrQuietly("fail_reason", $"the objective returned {value}");
+            trial.SetSystemAttrQuietly(StorageRules.FailReasonKey, $"the objective returned {value}");
             Tell(trial.Number, TrialState.Fail);
             return;
         }
