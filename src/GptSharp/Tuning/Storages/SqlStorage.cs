@@ -86,18 +86,12 @@ public abstract class SqlStorage : ITrialStorage
         if (string.IsNullOrWhiteSpace(name)) throw new GptSharpException("a study needs a name");
         return Run(true, db =>
         {
-            var info = FindStudy(db, name);
-            if (info is null)
-            {
-                long? id = db.Scalar("INSERT INTO studies (name, direction) VALUES (@n, @d) ON CONFLICT (name) DO NOTHING RETURNING study_id",
-                    ("n", name), ("d", direction.ToName())) is { } v and not DBNull ? Convert.ToInt64(v) : null;
-                if (id is { } created) return new StudyInfo(created, name, direction);
-                info = FindStudy(db, name)!; // another worker created it just now
-            }
-            if (!loadIfExists) throw new GptSharpException($"study \"{name}\" already exists in {Description}; load it, or use another name");
-            if (info.Direction != direction)
-                throw new GptSharpException($"study \"{name}\" in {Description} is to {info.Direction.ToName()}, not to {direction.ToName()}");
-            return info;
+            if (FindStudy(db, name) is { } existing) return StorageRules.Existing(existing, direction, loadIfExists);
+            if (db.Scalar("INSERT INTO studies (name, direction) VALUES (@n, @d) ON CONFLICT (name) DO NOTHING RETURNING study_id",
+                    ("n", name), ("d", direction.ToName())) is { } id and not DBNull)
+                return new StudyInfo(Convert.ToInt64(id), name, direction);
+            // Another worker created it just now (PostgreSQL; SQLite's writers take turns).
+            return StorageRules.Existing(FindStudy(db, name)!, direction, loadIfExists);
         });
     }
 
@@ -125,8 +119,15 @@ public abstract class SqlStorage : ITrialStorage
         foreach (var (k, v) in db.Query("SELECT key, value_json FROM study_system_attrs WHERE study_id = @s ORDER BY key",
                      r => (r.GetString(0), r.GetString(1)), ("s", studyId)))
             attrs[k] = v;
+        if (attrs.Count == 0) RequireStudy(db, studyId);
         return attrs;
     });
+
+    void RequireStudy(SqlSession db, long studyId)
+    {
+        if (db.Scalar("SELECT study_id FROM studies WHERE study_id = @s", ("s", studyId)) is null or DBNull)
+            throw new GptSharpException($"no study with id {studyId} in {Description}");
+    }
 
     /// <summary>Locks the study's row for the rest of the transaction, so trial numbers and the budget change one worker at a time.</summary>
     void LockStudy(SqlSession db, long studyId)
@@ -244,35 +245,41 @@ public abstract class SqlStorage : ITrialStorage
             r => (Convert.ToInt64(r.GetValue(0)), Convert.ToInt32(r.GetValue(1)), TrialStateExtensions.Parse(r.GetString(2))), ("t", trialId));
         if (row.Count == 0) throw new GptSharpException($"no trial with id {trialId} in {Description}");
         var (studyId, number, state) = row[0];
-        if (state != TrialState.Running) throw NotRunning(number, state);
+        if (state != TrialState.Running) throw NotRunning(db, trialId);
         return (studyId, number);
     }
 
-    static GptSharpException NotRunning(int number, TrialState state) => new(state == TrialState.Waiting
-        ? $"trial {number} is waiting: it has not been started yet"
-        : $"trial {number} is already {state.ToName()}: a finished trial cannot change");
+    /// <summary>The error for a change to a trial that is not running (the same words as <see cref="InMemoryStorage"/>).</summary>
+    GptSharpException NotRunning(SqlSession db, long trialId)
+    {
+        var row = db.Query("SELECT t.number, t.state, s.name FROM trials t JOIN studies s ON s.study_id = t.study_id WHERE t.trial_id = @t",
+            r => (Convert.ToInt32(r.GetValue(0)), r.GetString(1), r.GetString(2)), ("t", trialId));
+        return row.Count == 0
+            ? new GptSharpException($"no trial with id {trialId} in {Description}")
+            : new GptSharpException($"trial {row[0].Item1} of study \"{row[0].Item3}\" is {row[0].Item2}, not running");
+    }
 
     public void FinishTrial(long trialId, TrialState state, double? value)
     {
         if (!state.IsFinished()) throw new GptSharpException($"a trial is finished as complete, pruned or fail, not {state.ToName()}");
-        if (state == TrialState.Complete && value is null || value is { } v && !double.IsFinite(v))
-            throw new GptSharpException($"a {state.ToName()} trial needs a finite value, got {(value is { } x ? Distribution.Format(x) : "none")}");
+        // SQLite would keep NaN as NULL: refuse what cannot be stored exactly.
+        if (value is { } v && !double.IsFinite(v))
+            throw new GptSharpException($"a trial's value must be finite, got {Distribution.Format(v)}");
         Run(true, db =>
         {
             if (db.Exec($"UPDATE trials SET state = @st, value = @v, completed = {NowSql} WHERE trial_id = @t AND state = 'running'",
                     ("st", state.ToName()), ("v", value), ("t", trialId)) == 1)
                 return 0;
-            var row = db.Query("SELECT number, state FROM trials WHERE trial_id = @t",
-                r => (Convert.ToInt32(r.GetValue(0)), TrialStateExtensions.Parse(r.GetString(1))), ("t", trialId));
-            if (row.Count == 0) throw new GptSharpException($"no trial with id {trialId} in {Description}");
-            throw NotRunning(row[0].Item1, row[0].Item2);
+            throw NotRunning(db, trialId);
         });
     }
 
+    /// <summary>A late beat of a trial that is no longer running changes nothing (as <see cref="InMemoryStorage"/>).</summary>
     public void RecordHeartbeat(long trialId) => Run(true, db =>
     {
-        LockRunning(db, trialId);
-        db.Exec($"UPDATE trials SET heartbeat = {NowSql} WHERE trial_id = @t", ("t", trialId));
+        if (db.Exec($"UPDATE trials SET heartbeat = {NowSql} WHERE trial_id = @t AND state = 'running'", ("t", trialId)) == 0 &&
+            db.Scalar("SELECT trial_id FROM trials WHERE trial_id = @t", ("t", trialId)) is null or DBNull)
+            throw new GptSharpException($"no trial with id {trialId} in {Description}");
         return 0;
     });
 
@@ -283,38 +290,32 @@ public abstract class SqlStorage : ITrialStorage
                            $"AND heartbeat IS NOT NULL AND {StaleSql} RETURNING trial_id",
             r => Convert.ToInt64(r.GetValue(0)), ("s", studyId), ("grace", grace.TotalSeconds));
         if (ids.Count == 0) return [];
+        foreach (long id in ids) SetAttr(db, "trial_system_attrs", id, StorageRules.FailReasonKey, StorageRules.StaleReasonJson);
         var failed = LoadTrials(db, $"t.trial_id IN ({string.Join(", ", ids)})");
         if (requeue)
             foreach (var trial in failed)
-                InsertWaiting(db, studyId, new Dictionary<string, string>
-                {
-                    [FrozenTrial.FixedParamsKey] = FixedParams(trial),
-                    [FrozenTrial.RetriedFromKey] = trial.Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                });
+                InsertWaiting(db, studyId, StorageRules.RequeueAttrs(trial));
         return failed;
     });
 
-    /// <summary>The parameters a re-run must repeat: those the trial was given fixed, then those it drew, as user values.</summary>
-    static string FixedParams(FrozenTrial trial)
-    {
-        var fixedParams = trial.SystemAttrs.TryGetValue(FrozenTrial.FixedParamsKey, out var json) && JsonNode.Parse(json) is JsonObject o
-            ? o : new JsonObject();
-        foreach (var (name, value) in trial.Params) fixedParams[name] = Study.ToNode(name, value);
-        return fixedParams.ToJsonString();
-    }
-
     public FrozenTrial? GetTrial(long studyId, int number) => Run(false, db =>
-        LoadTrials(db, "t.study_id = @s AND t.number = @n", ("s", studyId), ("n", (long)number)).FirstOrDefault());
+    {
+        var trial = LoadTrials(db, "t.study_id = @s AND t.number = @n", ("s", studyId), ("n", (long)number)).FirstOrDefault();
+        if (trial is null) RequireStudy(db, studyId);
+        return trial;
+    });
 
     public IReadOnlyList<FrozenTrial> GetAllTrials(long studyId, IReadOnlyCollection<TrialState>? states = null) => Run<IReadOnlyList<FrozenTrial>>(false, db =>
     {
         string where = "t.study_id = @s";
         if (states is not null)
         {
-            if (states.Count == 0) return [];
+            if (states.Count == 0) { RequireStudy(db, studyId); return []; }
             where += $" AND t.state IN ({string.Join(", ", states.Distinct().Select(s => $"'{s.ToName()}'"))})";
         }
-        return LoadTrials(db, where, ("s", studyId));
+        var trials = LoadTrials(db, where, ("s", studyId));
+        if (trials.Count == 0) RequireStudy(db, studyId);
+        return trials;
     });
 
     /// <summary>The trials matching <paramref name="where"/> (on alias <c>t</c>), by number, each with its parameters, values and attributes: five queries in all.</summary>
@@ -393,7 +394,7 @@ sealed class SqlSession(DbConnection connection, DbTransaction? transaction)
             // Only a trial's value (a double) is ever null; typing it lets PostgreSQL accept the NULL.
             (p.Value, p.DbType) = value switch
             {
-                null => (DBNull.Value, DbType.Double),
+                null => ((object)DBNull.Value, DbType.Double),
                 long l => (l, DbType.Int64),
                 int i => ((long)i, DbType.Int64),
                 double d => (d, DbType.Double),
