@@ -38,7 +38,6 @@ static class TuneCommand
             var w = p.InvocationConfiguration.Output;
             string path = p.GetValue(config) ?? throw new GptSharpException("tune needs --config tune.json (or a subcommand: worker, ask, tell, report; see --help)");
             var c = TuneConfig.Load(path);
-            var overrides = new JsonObject();
             if (p.GetValue(workers) is { } nw) c = c with { Workers = nw };
             if (p.GetValue(nTrials) is { } nt) c = c with { NTrials = nt };
             if (p.GetValue(storage) is { } url) c = c with { Storage = url };
@@ -56,7 +55,7 @@ static class TuneCommand
             int perWorker = p.GetValue(threads) ?? Math.Max(1, Environment.ProcessorCount / c.Workers);
             var children = Enumerable.Range(2, c.Workers - 1).Select(k => StartWorker(c, k, perWorker, w)).ToList();
             Action<string> log = c.Workers == 1 ? w.WriteLine : line => Write(w, $"[w1] {line}");
-            TorchSharp.torch.set_num_threads(perWorker);
+            if (c.Workers > 1 || p.GetValue(threads) is not null) TorchSharp.torch.set_num_threads(perWorker);
             try
             {
                 await TuneWorker.RunAsync(c, study, log, ct);
