@@ -223,7 +223,8 @@ public sealed class Study
         _ => throw new GptSharpException($"parameter \"{name}\": {v} cannot be a parameter value (use a number, string, boolean or null)"),
     };
 
-    internal static object? FromNode(JsonNode? n) => n switch
+    /// <summary>A JSON value as a parameter value: string, bool, long, double or null.</summary>
+    public static object? FromNode(JsonNode? n) => n switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
