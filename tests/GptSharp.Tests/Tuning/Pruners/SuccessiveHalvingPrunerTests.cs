@@ -128,6 +128,33 @@ public class SuccessiveHalvingPrunerTests
         Assert.False(study.Pruner!.Prune(study, Running(study, (50, double.NaN)).Frozen));
     }
 
+    [Fact]
+    public void PrunesInsideOptimizeAndSavesSteps()
+    {
+        // Evaluations every 50 steps up to 800; the loss curve's level is set by x, so bad x are stopped early.
+        var study = NewStudy(new SuccessiveHalvingPruner(minResource: 50));
+        int steps = 0;
+        study.Optimize(t =>
+        {
+            double x = t.SuggestFloat("x", 0, 1);
+            double loss = 0;
+            for (int step = 50; step <= 800; step += 50)
+            {
+                steps += 50;
+                loss = x + 1.0 / step;
+                t.Report(step, loss);
+                if (t.ShouldPrune()) throw new TrialPrunedException();
+            }
+            return loss;
+        }, nTrials: 30);
+        var pruned = study.GetTrials(TrialState.Pruned);
+        Assert.NotEmpty(pruned);
+        Assert.All(pruned, t => Assert.True(t.LastStep < 800));
+        Assert.True(steps < 30 * 800 * 0.6, $"ran {steps} steps");
+        // Each pruned trial lost at its last rung to a better value recorded there.
+        Assert.All(pruned, t => Assert.Contains(study.Trials, o => (double)o.Params["x"]! < (double)t.Params["x"]!));
+    }
+
     [Theory]
     [InlineData(0, 4, 0, 0)]
     [InlineData(1, 1, 0, 0)]
