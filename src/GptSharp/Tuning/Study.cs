@@ -139,7 +139,8 @@ public sealed class Study
 
     /// <summary>
     /// Runs <paramref name="objective"/> on new trials until <see cref="OptimizeOptions.Trials"/> have run here, the
-    /// study holds <see cref="OptimizeOptions.MaxTrials"/>, the timeout passes, <see cref="Stop"/> is called, the
+    /// study holds <see cref="OptimizeOptions.MaxTrials"/> (with heartbeats: and no trial runs elsewhere any more, since
+    /// one whose worker died comes back), the timeout passes, <see cref="Stop"/> is called, the
     /// sampler has nothing left, or <paramref name="ct"/> is cancelled. An objective that throws
     /// <see cref="TrialPrunedException"/> is pruned; one that returns NaN or throws is failed (and the exception
     /// rethrown unless <see cref="OptimizeOptions.CatchExceptions"/>); cancellation fails the running trial and
@@ -155,14 +156,25 @@ public sealed class Study
         {
             ct.ThrowIfCancellationRequested();
             var trial = Ask(options.MaxTrials);
-            if (trial is null) break;
-            await RunTrialAsync(trial, objective, options, ct).ConfigureAwait(false);
+            if (trial is null)
+            {
+                // The budget is spent or the grid used up, but a trial still running elsewhere may yet fail (its worker
+                // dead) and come back re-queued: with heartbeats to tell, wait for the running ones to end.
+                if (Heartbeat is { } hb && GetTrials(TrialState.Running).Count > 0)
+                {
+                    await Task.Delay(TimeSpan.FromTicks(Math.Min(hb.Interval.Ticks, TimeSpan.FromSeconds(1).Ticks)), ct).ConfigureAwait(false);
+                    continue;
+                }
+                break;
+            }
+            var finished = await RunTrialAsync(trial, objective, options, ct).ConfigureAwait(false);
             done++;
+            foreach (var callback in options.Callbacks) callback(this, finished);
         }
         return done;
     }
 
-    async Task RunTrialAsync(Trial trial, Func<Trial, CancellationToken, Task<double>> objective, OptimizeOptions options, CancellationToken ct)
+    async Task<FrozenTrial> RunTrialAsync(Trial trial, Func<Trial, CancellationToken, Task<double>> objective, OptimizeOptions options, CancellationToken ct)
     {
         using var beat = Heartbeat is { } hb ? new Timer(_ => BeatQuietly(trial.Id), null, hb.Interval, hb.Interval) : null;
         double value;
@@ -173,25 +185,23 @@ public sealed class Study
         catch (TrialPrunedException)
         {
             beat?.Dispose();
-            Tell(trial.Number, TrialState.Pruned);
-            return;
+            return Tell(trial.Number, TrialState.Pruned);
         }
         catch (Exception e)
         {
             beat?.Dispose();
             trial.SetSystemAttrQuietly(StorageRules.FailReasonKey, e is GptSharpException ? e.Message : $"{e.GetType().Name}: {e.Message}");
-            Tell(trial.Number, TrialState.Fail);
+            var failed = Tell(trial.Number, TrialState.Fail);
             if (e is OperationCanceledException || !options.CatchExceptions) throw;
-            return;
+            return failed;
         }
         beat?.Dispose();
         if (!double.IsFinite(value))
         {
             trial.SetSystemAttrQuietly(StorageRules.FailReasonKey, $"the objective returned {value}");
-            Tell(trial.Number, TrialState.Fail);
-            return;
+            return Tell(trial.Number, TrialState.Fail);
         }
-        Tell(trial.Number, TrialState.Complete, value);
+        return Tell(trial.Number, TrialState.Complete, value);
     }
 
     void BeatQuietly(long trialId)
