@@ -69,6 +69,24 @@ public abstract class WorkerKillTests
     }
 
     [Fact]
+    public async Task TwoLocalWorkersShareTheStudyWithoutRepeats()
+    {
+        using var tmp = new Fixture.TempDir();
+        string url = NewStorageUrl(tmp.Root);
+        string config = Config(tmp, url);
+        File.WriteAllText(config, File.ReadAllText(config).Replace($"\"n_trials\": {Trials}", "\"n_trials\": 4"));
+        var (code, output, err) = await CliProcess.Run(tmp.Root, ["tune", "--config", config, "--workers", "2"]);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("[w1] trial", output);
+        Assert.True(output.Contains("[w2] trial"), output);
+        using var storage = TrialStorages.Open(url);
+        var trials = storage.GetAllTrials(storage.FindStudy("kill")!.Id);
+        Assert.Equal(4, trials.Count);
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        Assert.Equal(4, trials.Select(t => t.Params["learning_rate"]).Distinct().Count());
+    }
+
+    [Fact]
     public async Task KillingTellAtAnyMomentLeavesTheTrialToldOrNot()
     {
         using var tmp = new Fixture.TempDir();
