@@ -41,7 +41,7 @@ public sealed record TpeOptions
     public bool ConstantLiar { get; init; }
 
     /// <summary>Seed of every draw; null: a random one per sampler [seed].</summary>
-    public long? Seed { get; init; }
+    public int? Seed { get; init; }
 
     /// <summary>Optuna's <c>default_gamma</c>: min(⌈0.1·n⌉, 25).</summary>
     public static int DefaultGamma(int n) => Math.Min((int)Math.Ceiling(0.1 * n), 25);

@@ -17,14 +17,14 @@ public sealed class TpeSampler : ISampler
     const int CachedSnapshots = 8;
     const string RelativeKey = "\0relative";
 
-    readonly long _seed;
+    readonly int _seed;
     readonly List<Snapshot> _cache = [];
 
     public TpeSampler(TpeOptions? options = null)
     {
         Options = options ?? new TpeOptions();
         Options.Validate();
-        _seed = Options.Seed ?? Random.Shared.NextInt64();
+        _seed = Options.Seed ?? Random.Shared.Next();
     }
 
     public TpeOptions Options { get; }
@@ -68,7 +68,7 @@ public sealed class TpeSampler : ISampler
     {
         var rng = Rng(trial.Number, name);
         var snap = GetSnapshot(study, trial);
-        if (snap.N < Options.StartupTrials) return RandomDraw(rng, distribution);
+        if (snap.N < Options.StartupTrials) return RandomSampler.Draw(rng, distribution);
         return Sample(snap, [name], [distribution], multivariate: false, rng)[0];
     }
 
@@ -171,44 +171,6 @@ public sealed class TpeSampler : ISampler
 
     sealed record Snapshot(Study Study, long TrialId, int N, List<FrozenTrial> Finished, List<FrozenTrial> Below, List<FrozenTrial> Above);
 
-    /// <summary>A generator for one draw, seeded from (seed, trial number, parameter name) with SplitMix64.</summary>
-    internal Random Rng(int trialNumber, string name)
-    {
-        ulong h = 14695981039346656037UL; // FNV-1a: string.GetHashCode differs between processes
-        foreach (char c in name) h = (h ^ c) * 1099511628211UL;
-        ulong z = Mix((ulong)_seed) ^ Mix((ulong)trialNumber + 0x9E3779B97F4A7C15UL) ^ h;
-        return new Random((int)(Mix(z) >> 33));
-    }
-
-    static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>A uniform draw as Optuna's <c>RandomSampler</c>: log-uniform on log scales, uniform over grid points and choices.</summary>
-    internal static double RandomDraw(Random rng, Distribution distribution)
-    {
-        switch (distribution)
-        {
-            case FloatDistribution { Log: true } f:
-                return Math.Clamp(Math.Exp(Math.Log(f.Low) + rng.NextDouble() * (Math.Log(f.High) - Math.Log(f.Low))), f.Low, f.High);
-            case FloatDistribution { Step: { } s } f:
-                long points = (long)Math.Round((f.High - f.Low) / s);
-                return Math.Min(f.Low + rng.NextInt64(points + 1) * s, f.High);
-            case FloatDistribution f:
-                return f.Low + rng.NextDouble() * (f.High - f.Low);
-            case IntDistribution { Log: true } i:
-                double x = Math.Exp(Math.Log(i.Low - 0.5) + rng.NextDouble() * (Math.Log(i.High + 0.5) - Math.Log(i.Low - 0.5)));
-                return Math.Clamp(Math.Round(x), i.Low, i.High);
-            case IntDistribution i:
-                return i.Low + rng.NextInt64((i.High - i.Low) / i.Step + 1) * i.Step;
-            case CategoricalDistribution c:
-                return rng.Next(c.Choices.Count);
-            default:
-                throw new GptSharpException($"tpe: unsupported distribution {distribution.ToJsonString()}");
-        }
-    }
+    /// <summary>The generator of one draw: <see cref="RandomSampler"/>'s, so the startup trials are those of a random sampler with the same seed.</summary>
+    Random Rng(int trialNumber, string name) => RandomSampler.Generator(_seed, trialNumber, name);
 }
