@@ -2,7 +2,8 @@ namespace GptSharp.Tuning.Samplers;
 
 /// <summary>
 /// Tree-structured Parzen Estimator (Bergstra et al. 2011, "Algorithms for Hyper-Parameter Optimization"), as Optuna's
-/// <c>TPESampler</c> of versions 3.x–4.2 (the one Debian ships): the first <see cref="TpeOptions.StartupTrials"/> trials
+/// <c>TPESampler</c> of versions 3.5–4.2 (3.1, which Debian ships, has the same rules but leaves the −log σ out of its
+/// kernels' densities, fixed in 3.5; 4.3+ no longer counts the prior among a kernel's neighbours): the first <see cref="TpeOptions.StartupTrials"/> trials
 /// are drawn at random; after that the finished trials are split into the best γ(n) ("below", density l(x)) and the
 /// rest ("above", g(x)), each is modelled by a <see cref="ParzenEstimator"/>, <see cref="TpeOptions.EiCandidates"/>
 /// points are drawn from l and the one with the largest log l(x) − log g(x) is suggested (maximising expected
@@ -120,15 +121,20 @@ public sealed class TpeSampler : ISampler
     /// </summary>
     internal static (List<FrozenTrial> Below, List<FrozenTrial> Above) Split(IReadOnlyList<FrozenTrial> trials, StudyDirection direction, int nBelow)
     {
-        var ranked = trials
-            .Where(t => t.State is TrialState.Complete ? t.Value is not null : t.State is TrialState.Pruned or TrialState.Running)
-            .OrderBy(t => t.Number)
-            .Select(t => (Trial: t, Key: RankKey(t, direction)))
-            .OrderBy(p => p.Key.Step).ThenBy(p => p.Key.Loss)
-            .Select(p => p.Trial)
-            .ToList();
+        var ranked = new List<(FrozenTrial Trial, double Step, double Loss)>(trials.Count);
+        foreach (var t in trials)
+            if (t.State is TrialState.Complete ? t.Value is not null : t.State is TrialState.Pruned or TrialState.Running)
+            {
+                var (step, loss) = RankKey(t, direction);
+                ranked.Add((t, step, loss));
+            }
+        ranked.Sort((x, y) => x.Step != y.Step ? x.Step.CompareTo(y.Step) : x.Loss != y.Loss ? x.Loss.CompareTo(y.Loss) : x.Trial.Number.CompareTo(y.Trial.Number));
         nBelow = Math.Clamp(nBelow, 0, ranked.Count);
-        return ([.. ranked.Take(nBelow).OrderBy(t => t.Number)], [.. ranked.Skip(nBelow).OrderBy(t => t.Number)]);
+        var below = ranked.Take(nBelow).Select(p => p.Trial).ToList();
+        var above = ranked.Skip(nBelow).Select(p => p.Trial).ToList();
+        below.Sort((x, y) => x.Number.CompareTo(y.Number));
+        above.Sort((x, y) => x.Number.CompareTo(y.Number));
+        return (below, above);
     }
 
     static (double Step, double Loss) RankKey(FrozenTrial t, StudyDirection direction)
