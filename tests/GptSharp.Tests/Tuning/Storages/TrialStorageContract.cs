@@ -139,7 +139,8 @@ public abstract class TrialStorageContract(ITestOutputHelper output) : IDisposab
         s.SetTrialParam(trial.Id, "a", new IntDistribution(1, 64, step: 3), 61);
         s.SetTrialParam(trial.Id, "opt", opt, 3);
         for (int i = 0; i < exact.Length; i++) s.SetTrialIntermediateValue(trial.Id, i * 10, exact[i]);
-        s.SetTrialIntermediateValue(trial.Id, 10, 7.25); // replaces step 10
+        s.SetTrialIntermediateValue(trial.Id, 50, 1.0);
+        s.SetTrialIntermediateValue(trial.Id, 50, 7.25); // replaces step 50
         s.SetTrialUserAttr(trial.Id, "note", "\"hello\"");
         s.SetTrialSystemAttr(trial.Id, "k", "{\"a\":[1,2]}");
         s.FinishTrial(trial.Id, TrialState.Complete, exact[4]);
@@ -153,10 +154,13 @@ public abstract class TrialStorageContract(ITestOutputHelper output) : IDisposab
         Assert.Equal(new IntDistribution(1, 64, step: 3), t.Distributions["a"]);
         Assert.Equal(61L, t.Params["a"]);
         Assert.Null(t.Params["opt"]);
-        Assert.Equal([0, 10, 20, 30, 40], t.IntermediateValues.Keys.Order());
-        Assert.Equal(7.25, t.IntermediateValues[10]);
+        Assert.Equal([0, 10, 20, 30, 40, 50], t.IntermediateValues.Keys.Order());
+        Assert.Equal(7.25, t.IntermediateValues[50]);
+        Assert.Equal(exact[1], t.IntermediateValues[10]);
         Assert.Equal(exact[2], t.IntermediateValues[20]);
-        Assert.Equal(exact[1], t.IntermediateValues[0]);
+        Assert.Equal(exact[4], t.IntermediateValues[40]);
+        Assert.Equal(exact[0], t.IntermediateValues[0]);
+        Assert.Equal(exact[3], t.IntermediateValues[30]);
         Assert.Equal(exact[4], t.Value);
         Assert.Equal("\"hello\"", t.UserAttrs["note"]);
         Assert.Equal("{\"a\":[1,2]}", t.SystemAttrs["k"]);
