@@ -78,4 +78,20 @@ public sealed class PostgresStorageTests(PostgresServer server, ITestOutputHelpe
         Assert.Empty(errors);
         Assert.All(studies, s => Assert.Equal(studies[0], s));
     }
+
+    [Fact]
+    public void HeartbeatsAreReadOnTheServersClock()
+    {
+        if (!server.Available) return;
+        string url = server.CreateDatabase();
+        using var s = TrialStorages.Open(url);
+        var study = s.CreateStudy("s", StudyDirection.Minimize, false);
+        var old = s.StartTrial(study.Id, new TrialStart("w", Heartbeat: true))!;
+        var fresh = s.StartTrial(study.Id, new TrialStart("w", Heartbeat: true))!;
+        server.Execute(url, $"UPDATE trials SET heartbeat = now() - interval '10 minutes' WHERE trial_id = {old.Id}");
+        var failed = s.FailStaleTrials(study.Id, TimeSpan.FromMinutes(5), requeue: false);
+        Assert.Equal([old.Number], failed.Select(t => t.Number));
+        Assert.Equal(TrialState.Running, s.GetTrial(study.Id, fresh.Number)!.State);
+        Assert.Empty(s.GetAllTrials(study.Id, [TrialState.Waiting]));
+    }
 }

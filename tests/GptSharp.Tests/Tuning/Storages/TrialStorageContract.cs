@@ -277,6 +277,8 @@ public abstract class TrialStorageContract(ITestOutputHelper output) : IDisposab
         Assert.Equal(3, s.StartTrial(study.Id, Start)!.Number);
     }
 
+    static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+
     // ---- races: each thread its own storage instance, released together
 
     static void Together(int threads, Action<int> body)
@@ -426,7 +428,7 @@ public abstract class TrialStorageContract(ITestOutputHelper output) : IDisposab
         var again = clock.Elapsed;
         Assert.Equal(1000, all.Count);
         Assert.All(all, t => Assert.Equal(5, t.InternalParams.Count));
-        Output.WriteLine($"{GetType().Name}: wrote 1000 trials x 5 params in {written.TotalMilliseconds:0} ms ({written.TotalMilliseconds / 7000:0.000} ms a call); " +
+        Output.WriteLine($"{GetType().Name}: wrote 1000 trials x 5 params in {written.TotalMilliseconds:0} ms ({written.TotalMilliseconds / 7000:0.000} ms a call; load average {LoadAverage()}); " +
             $"GetAllTrials {read.TotalMilliseconds:0} ms, again {again.TotalMilliseconds:0} ms");
     }
 }
