@@ -200,8 +200,6 @@ public abstract class SqlStorage : ITrialStorage
     public void SetTrialParam(long trialId, string name, Distribution distribution, double internalValue) => Run(true, db =>
     {
         var (studyId, _) = LockRunning(db, trialId);
-        if (!distribution.Contains(internalValue))
-            throw new GptSharpException($"parameter \"{name}\": internal value {Distribution.Format(internalValue)} is outside {distribution.ToJsonString()}");
         // Compatibility is an equivalence (type, log scale, choices), so any earlier trial's distribution of the name stands for
         // all; once one is found it is remembered, as trials are never deleted.
         if (!_kinds.TryGetValue((studyId, name), out var earlier) &&
@@ -210,6 +208,8 @@ public abstract class SqlStorage : ITrialStorage
                 ("s", studyId), ("n", name), ("t", trialId)) is string json)
             earlier = _kinds[(studyId, name)] = ParseDistribution(name, json);
         if (earlier is not null) Distribution.CheckCompatible(name, earlier, distribution);
+        if (!distribution.Contains(internalValue))
+            throw new GptSharpException($"parameter \"{name}\": internal value {Distribution.Format(internalValue)} is outside {distribution.ToJsonString()}");
         db.Exec("INSERT INTO trial_params (trial_id, name, distribution_json, internal_value) VALUES (@t, @n, @d, @v) " +
                 "ON CONFLICT (trial_id, name) DO UPDATE SET distribution_json = excluded.distribution_json, internal_value = excluded.internal_value",
             ("t", trialId), ("n", name), ("d", distribution.ToJsonString()), ("v", internalValue));
