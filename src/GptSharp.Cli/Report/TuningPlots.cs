@@ -123,6 +123,7 @@ public static class TuningPlots
             }
         }
         if (legend.Count == 0) Note(plot, "no trial reported intermediate values");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Title($"Intermediate values: {study.Name}");
         plot.XLabel("step");
         plot.YLabel("reported value");
@@ -162,9 +163,18 @@ public static class TuningPlots
                 break;
             case FloatDistribution { Log: true } f:
                 LogTicks(plot.Axes.Bottom, f.Low, f.High);
+                WholeRange(plot, Math.Log10(f.Low), Math.Log10(f.High));
                 break;
             case IntDistribution { Log: true } i:
                 LogTicks(plot.Axes.Bottom, i.Low, i.High);
+                WholeRange(plot, Math.Log10(i.Low), Math.Log10(i.High));
+                break;
+            case FloatDistribution f:
+                WholeRange(plot, f.Low, f.High);
+                break;
+            case IntDistribution i:
+                plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+                WholeRange(plot, i.Low, i.High);
                 break;
         }
         plot.Title($"Slice: {name}");
@@ -197,6 +207,14 @@ public static class TuningPlots
         plot.Title($"Parameter importance (fANOVA, {completeTrials} complete trials): {study.Name}");
         plot.XLabel("share of the objective's variance explained by each parameter alone");
         return plot;
+    }
+
+    /// <summary>The x axis spans the whole search range (as the latest trial's distribution has it), so unexplored parts show.</summary>
+    static void WholeRange(Plot plot, double low, double high)
+    {
+        if (!(high > low)) return;
+        double margin = (high - low) * 0.03;
+        plot.Axes.SetLimitsX(low - margin, high + margin);
     }
 
     /// <summary>Ticks for an axis holding log10 of values in [low, high]: 1, 2 and 5 × 10^k for short ranges, 10^k otherwise.</summary>

@@ -80,6 +80,7 @@ public class TuningPlotsTests
             Assert.Equal(expected.Select(f => Path.Combine(dir, f)), files);
             foreach (string f in files) AssertPng(f);
             Assert.Empty(Directory.GetFiles(dir, "*.tmp-*"));
+            if (Environment.GetEnvironmentVariable("DUMP_PLOTS") is { } dump) foreach (var f in files) File.Copy(f, Path.Combine(dump, Path.GetFileName(f)), true);
             Assert.True(PixelsNear(Path.Combine(dir, TuningPlots.IntermediateFile), Colors.Category10[3]) > 200, "pruned trials are drawn in red");
         }
         finally { Directory.Delete(dir, recursive: true); }
@@ -115,6 +116,13 @@ public class TuningPlotsTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    /// <summary>Draws the plot once: manual tick generators list their ticks only after a render.</summary>
+    static Plot Rendered(Plot plot)
+    {
+        plot.GetImageBytes(TuningPlots.Width, TuningPlots.Height, ImageFormat.Png);
+        return plot;
+    }
+
     static string Annotations(Plot plot) =>
         string.Join("\n", plot.GetPlottables().OfType<ScottPlot.Plottables.Annotation>().Select(a => a.Text));
 
@@ -122,7 +130,7 @@ public class TuningPlotsTests
     public void SlicesUsePowerOfTenTicksForLogParametersAndChoiceNamesForCategoricals()
     {
         var study = MadeUpStudy();
-        var lr = TuningPlots.Slice(study, study.Trials, "lr");
+        var lr = Rendered(TuningPlots.Slice(study, study.Trials, "lr"));
         var logTicks = Assert.IsType<ScottPlot.TickGenerators.NumericManual>(lr.Axes.Bottom.TickGenerator).Ticks.Where(t => t.IsMajor).ToList();
         Assert.Equal([-5.0, -4, -3, -2, -1], logTicks.Select(t => Math.Round(t.Position, 9)));
         Assert.Equal(["1e-5", "1e-4", "1e-3", "1e-2", "1e-1"], logTicks.Select(t => t.Label));
@@ -130,7 +138,7 @@ public class TuningPlotsTests
         var points = lr.GetPlottables().OfType<ScottPlot.Plottables.Markers>().Single().Data.GetScatterPoints();
         Assert.All(points, p => Assert.InRange(p.X, -5, -1));
 
-        var opt = TuningPlots.Slice(study, study.Trials, "optimizer");
+        var opt = Rendered(TuningPlots.Slice(study, study.Trials, "optimizer"));
         var choiceTicks = Assert.IsType<ScottPlot.TickGenerators.NumericManual>(opt.Axes.Bottom.TickGenerator).Ticks;
         Assert.Equal(["adamw", "sgd"], choiceTicks.Select(t => t.Label));
         Assert.Equal([0.0, 1.0], choiceTicks.Select(t => t.Position));
@@ -140,9 +148,9 @@ public class TuningPlotsTests
     public void ImportanceBarsPutTheMostImportantParameterOnTop()
     {
         var study = MadeUpStudy();
-        var plot = TuningPlots.Importance(study, new OrderedDictionary<string, double> { ["lr"] = 0.7, ["optimizer"] = 0.2, ["layers"] = 0.1 }, 9);
+        var plot = Rendered(TuningPlots.Importance(study, new OrderedDictionary<string, double> { ["lr"] = 0.7, ["optimizer"] = 0.2, ["layers"] = 0.1 }, 9));
         var bars = plot.GetPlottables().OfType<ScottPlot.Plottables.BarPlot>().Single();
-        Assert.True(bars.Horizontal);
+        Assert.All(bars.Bars, b => Assert.Equal(Orientation.Horizontal, b.Orientation));
         Assert.Equal([0.1, 0.2, 0.7], bars.Bars.Select(b => b.Value)); // bottom-up
         var labels = Assert.IsType<ScottPlot.TickGenerators.NumericManual>(plot.Axes.Left.TickGenerator).Ticks.OrderBy(t => t.Position).Select(t => t.Label);
         Assert.Equal(["layers", "optimizer", "lr"], labels);
