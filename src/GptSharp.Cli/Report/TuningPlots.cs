@@ -203,7 +203,12 @@ public static class TuningPlots
             plot.Axes.SetLimits(0, Math.Max(0.05, items.Max(p => p.Value)) * 1.15, -0.6, items.Count - 0.4);
             if (items.All(p => p.Value == 0)) Note(plot, "the objective has the same value in every complete trial");
         }
-        else Note(plot, completeTrials < 2 ? "needs at least 2 complete trials" : "no parameter with more than one value");
+        else
+        {
+            Note(plot, completeTrials < 2 ? "needs at least 2 complete trials" : "no parameter with more than one value");
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
+            plot.Axes.SetLimits(0, 1, 0, 1);
+        }
         plot.Title($"Parameter importance (fANOVA, {completeTrials} complete trials): {study.Name}");
         plot.XLabel("share of the objective's variance explained by each parameter alone");
         return plot;
