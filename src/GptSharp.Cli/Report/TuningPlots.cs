@@ -51,7 +51,7 @@ public static class TuningPlots
     /// </summary>
     public static IReadOnlyDictionary<string, string> SliceFiles(IEnumerable<string> names)
     {
-        var files = new Dictionary<string, string>();
+        var files = new OrderedDictionary<string, string>();
         var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase); // case-insensitive file systems
         foreach (string name in names.Distinct().Order(StringComparer.Ordinal))
         {
