@@ -109,7 +109,7 @@ static class TuneCommand
         var seed = new Option<int?>("--seed") { Description = "The sampler's seed: the same seed and trials give the same suggestions." };
         var space = new Option<string>("--search-space")
         {
-            Description = "The parameters, as JSON (or @file): {\"x\": {\"type\": \"float\", \"low\": -5, \"high\": 5, \"log\": false}, " +
+            Description = "The parameters, as JSON or the path of a JSON file: {\"x\": {\"type\": \"float\", \"low\": -5, \"high\": 5, \"log\": false}, " +
                           "\"n\": {\"type\": \"int\", \"low\": 1, \"high\": 8, \"step\": 1}, \"o\": {\"type\": \"categorical\", \"choices\": [\"a\", \"b\"]}}",
             Required = true,
         };
@@ -119,7 +119,8 @@ static class TuneCommand
         cmd.SetAction((p, ct) =>
         {
             string text = p.GetValue(space)!;
-            if (text.StartsWith('@')) text = File.Exists(text[1..]) ? File.ReadAllText(text[1..]) : throw new GptSharpException($"--search-space {text}: file not found");
+            if (!text.TrimStart().StartsWith('{'))
+                text = File.Exists(text) ? File.ReadAllText(text) : throw new GptSharpException($"--search-space {text}: neither JSON (it starts with '{{') nor a file");
             var searchSpace = SearchSpace.Parse(text, "--search-space");
             var dir = StudyDirectionExtensions.Parse(p.GetValue(direction)!);
             string name = p.GetValue(study)!;

@@ -156,6 +156,7 @@ public sealed class InMemoryStorage : ITrialStorage
     public void FinishTrial(long trialId, TrialState state, double? value)
     {
         if (!state.IsFinished()) throw new GptSharpException($"a trial is finished as complete, pruned or fail, not {state.ToName()}");
+        if (value is { } v && !double.IsFinite(v)) throw new GptSharpException($"a trial's value must be finite, got {v}");
         lock (_lock)
         {
             var row = Running(trialId);
