@@ -1,0 +1,71 @@
+namespace GptSharp.Tuning.Samplers;
+
+/// <summary>
+/// Settings of <see cref="TpeSampler"/>, with Optuna's <c>TPESampler</c> defaults (Optuna's argument names in
+/// brackets). The defaults are those of Optuna 3.x and 4.x up to 4.2 (<c>multivariate</c> and
+/// <c>constant_liar</c> off).
+/// </summary>
+public sealed record TpeOptions
+{
+    /// <summary>Trials sampled at random before TPE starts, counting complete and pruned ones [n_startup_trials].</summary>
+    public int StartupTrials { get; init; } = 10;
+
+    /// <summary>Candidates drawn from l(x) per suggestion; the one with the largest l(x)/g(x) wins [n_ei_candidates].</summary>
+    public int EiCandidates { get; init; } = 24;
+
+    /// <summary>How many of n finished trials form the good set l(x) [gamma]; default <see cref="DefaultGamma"/>.</summary>
+    public Func<int, int> Gamma { get; init; } = DefaultGamma;
+
+    /// <summary>Weights of n observations, oldest first [weights]; default <see cref="DefaultWeights"/>.</summary>
+    public Func<int, double[]> Weights { get; init; } = DefaultWeights;
+
+    /// <summary>Weight of the prior kernel (a wide normal centred on the range, uniform for categoricals) [prior_weight].</summary>
+    public double PriorWeight { get; init; } = 1.0;
+
+    /// <summary>Bound each kernel's width from below by range / min(100, 1 + kernels) [consider_magic_clip].</summary>
+    public bool ConsiderMagicClip { get; init; } = true;
+
+    /// <summary>Let the range's ends count as neighbours of the outermost observations [consider_endpoints].</summary>
+    public bool ConsiderEndpoints { get; init; }
+
+    /// <summary>
+    /// Sample the parameters every finished trial has jointly, with product kernels (Falkner et al. 2018, BOHB)
+    /// [multivariate]; others fall back to one at a time.
+    /// </summary>
+    public bool Multivariate { get; init; }
+
+    /// <summary>
+    /// Count other workers' running trials as the worst observations, so parallel workers do not crowd one point
+    /// [constant_liar].
+    /// </summary>
+    public bool ConstantLiar { get; init; }
+
+    /// <summary>Seed of every draw; null: a random one per sampler [seed].</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Optuna's <c>default_gamma</c>: min(⌈0.1·n⌉, 25).</summary>
+    public static int DefaultGamma(int n) => Math.Min((int)Math.Ceiling(0.1 * n), 25);
+
+    /// <summary>
+    /// Optuna's <c>default_weights</c> (Bergstra et al. 2013): 1 each below 25 observations; from 25 on the newest 25
+    /// weigh 1 and the older ones ramp linearly from 1/n up to 1.
+    /// </summary>
+    public static double[] DefaultWeights(int n)
+    {
+        if (n < 25) return Enumerable.Repeat(1.0, n).ToArray();
+        int ramp = n - 25;
+        var w = new double[n];
+        for (int i = 0; i < ramp; i++)
+            w[i] = ramp == 1 ? 1.0 / n : 1.0 / n + (1 - 1.0 / n) * i / (ramp - 1);
+        for (int i = ramp; i < n; i++) w[i] = 1;
+        return w;
+    }
+
+    /// <summary>A clear error for settings TPE cannot work with.</summary>
+    public void Validate()
+    {
+        if (StartupTrials < 0) throw new GptSharpException($"tpe: n_startup_trials must be >= 0, got {StartupTrials}");
+        if (EiCandidates < 1) throw new GptSharpException($"tpe: n_ei_candidates must be >= 1, got {EiCandidates}");
+        if (!(PriorWeight > 0) || !double.IsFinite(PriorWeight)) throw new GptSharpException($"tpe: prior_weight must be > 0, got {PriorWeight}");
+    }
+}
