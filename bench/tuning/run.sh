@@ -52,7 +52,7 @@ trap 'stop_pg; rm -rf "$SQLITE_DIR"' EXIT
 
 mkdir -p "$(dirname "$OUT")"
 if [[ ,$SIDES, == *,gptsharp,* ]]; then
-  dotnet build bench/GptSharp.TuningBench -c Release -v q -nologo
+  dotnet build bench/GptSharp.TuningBench -c Release -v q -nologo >&2
   dotnet bench/GptSharp.TuningBench/bin/Release/net10.0/GptSharp.TuningBench.dll --parts "$PARTS" "${SEED_ARGS[@]}" \
     --sqlite-dir "$SQLITE_DIR" ${PG_URL_OURS:+--postgres-url "$PG_URL_OURS"} --json-out "$OUT-gptsharp.json" >/dev/null
 fi
