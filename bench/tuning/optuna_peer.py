@@ -157,8 +157,12 @@ def storage_worker(url, study_name, total, workers, barrier, results):
         done[0] += 1
         return t.suggest_float("x", 0, 1) ** 2
 
-    study.optimize(objective, n_trials=total, callbacks=[callback])
-    results.put({"start": start, "end": time.time(), "trials": done[0], "pid": os.getpid()})
+    error = None
+    try:
+        study.optimize(objective, n_trials=total, callbacks=[callback])
+    except Exception as e:  # e.g. SQLite's "database is locked": recorded, and the parent does not wait forever
+        error = f"{type(e).__name__}: {e}"
+    results.put({"start": start, "end": time.time(), "trials": done[0], "pid": os.getpid(), "error": error})
 
 
 def storage_run(url, backend, workers, total):
@@ -179,7 +183,8 @@ def storage_run(url, backend, workers, total):
     complete = sum(1 for t in trials if t.state == optuna.trial.TrialState.COMPLETE)
     return {"backend": backend, "workers": workers, "trials": complete, "trials_in_study": len(trials),
             "seconds": round(end - start, 3), "trials_per_s": complete / (end - start),
-            "per_worker": [g["trials"] for g in got], "worker_failures": failed}
+            "per_worker": [g["trials"] for g in got], "worker_failures": failed,
+            "worker_errors": [g["error"] for g in got if g["error"]]}
 
 
 def storage_bench(config, sqlite_dir, postgres_url):
