@@ -19,5 +19,6 @@ static class CommandCatalog
         ChatCommand.Create(),
         QuantizeCommand.Create(),
         ReportCommand.Create(),
+        TuneCommand.Create(),
     ];
 }

@@ -20,13 +20,21 @@ public static class OptionsLoader
         (FineTuningOptions.JobName, typeof(FineTuningOptions)),
     ];
 
-    public static T Load<T>(string? configPath, IEnumerable<string> overrides) where T : TrainingArguments
+    public static T Load<T>(string? configPath, IEnumerable<string> overrides) where T : TrainingArguments =>
+        Load<T>(configPath is null ? new JsonObject() : ReadObject(configPath), configPath, overrides);
+
+    /// <summary>
+    /// Options from a JSON object already read (e.g. the base job inside a tuning config) plus key=value overrides;
+    /// <paramref name="source"/> names it in errors. The object is not changed.
+    /// </summary>
+    public static T Load<T>(JsonObject config, string? source, IEnumerable<string> overrides) where T : TrainingArguments
     {
         var json = TrainingArguments.Json;
         var keys = Keys(typeof(T));
         string job = Jobs.FirstOrDefault(j => j.Options == typeof(T)).Job ?? "training";
-        string source = configPath ?? "options";
-        var obj = configPath is null ? new JsonObject() : ReadObject(configPath);
+        string? configPath = source;
+        source ??= "options";
+        var obj = (JsonObject)config.DeepClone();
         foreach (var (key, _) in obj)
             if (!keys.ContainsKey(key)) throw UnknownKey(key, keys.Keys, configPath, job);
 
@@ -50,6 +58,13 @@ public static class OptionsLoader
             throw new GptSharpException($"{source}: {key}: expected {(type is null ? "a valid value" : Describe(type))}");
         }
     }
+
+    /// <summary>The keys a job's options take (snake_case, as configs write them) and their types.</summary>
+    public static IReadOnlyDictionary<string, Type> KeysOf<T>() where T : TrainingArguments => Keys(typeof(T));
+
+    /// <summary>The error for a key the job does not take: whose key it is, or the closest valid ones.</summary>
+    public static GptSharpException UnknownKeyError<T>(string key, string? file) where T : TrainingArguments =>
+        UnknownKey(key, Keys(typeof(T)).Keys, file, Jobs.FirstOrDefault(j => j.Options == typeof(T)).Job ?? "training");
 
     /// <summary>The settable keys of an options type and their types.</summary>
     static Dictionary<string, Type> Keys(Type options)

@@ -63,7 +63,8 @@ public sealed record CategoricalDistribution : Distribution
         _ => throw new ArgumentException($"a choice must be a string, number, boolean or null, got {v.GetType().Name}"),
     };
 
-    internal static JsonNode? ToNode(object? v) => v switch
+    /// <summary>A choice (or any parameter value) as JSON.</summary>
+    public static JsonNode? ToNode(object? v) => v switch
     {
         null => null,
         string s => JsonValue.Create(s),

@@ -14,4 +14,6 @@ public sealed record OptimizeOptions
     public TimeSpan? Timeout { get; init; }
     /// <summary>Record a throwing objective as failed and go on, instead of rethrowing (Optuna's <c>catch</c>).</summary>
     public bool CatchExceptions { get; init; }
+    /// <summary>Called after each trial this call ran has finished, with the trial as stored (Optuna's <c>callbacks</c>).</summary>
+    public IReadOnlyList<Action<Study, FrozenTrial>> Callbacks { get; init; } = [];
 }

@@ -156,13 +156,14 @@ public sealed class Study
             ct.ThrowIfCancellationRequested();
             var trial = Ask(options.MaxTrials);
             if (trial is null) break;
-            await RunTrialAsync(trial, objective, options, ct).ConfigureAwait(false);
+            var finished = await RunTrialAsync(trial, objective, options, ct).ConfigureAwait(false);
             done++;
+            foreach (var callback in options.Callbacks) callback(this, finished);
         }
         return done;
     }
 
-    async Task RunTrialAsync(Trial trial, Func<Trial, CancellationToken, Task<double>> objective, OptimizeOptions options, CancellationToken ct)
+    async Task<FrozenTrial> RunTrialAsync(Trial trial, Func<Trial, CancellationToken, Task<double>> objective, OptimizeOptions options, CancellationToken ct)
     {
         using var beat = Heartbeat is { } hb ? new Timer(_ => BeatQuietly(trial.Id), null, hb.Interval, hb.Interval) : null;
         double value;
@@ -173,25 +174,23 @@ public sealed class Study
         catch (TrialPrunedException)
         {
             beat?.Dispose();
-            Tell(trial.Number, TrialState.Pruned);
-            return;
+            return Tell(trial.Number, TrialState.Pruned);
         }
         catch (Exception e)
         {
             beat?.Dispose();
             trial.SetSystemAttrQuietly(StorageRules.FailReasonKey, e is GptSharpException ? e.Message : $"{e.GetType().Name}: {e.Message}");
-            Tell(trial.Number, TrialState.Fail);
+            var failed = Tell(trial.Number, TrialState.Fail);
             if (e is OperationCanceledException || !options.CatchExceptions) throw;
-            return;
+            return failed;
         }
         beat?.Dispose();
         if (!double.IsFinite(value))
         {
             trial.SetSystemAttrQuietly(StorageRules.FailReasonKey, $"the objective returned {value}");
-            Tell(trial.Number, TrialState.Fail);
-            return;
+            return Tell(trial.Number, TrialState.Fail);
         }
-        Tell(trial.Number, TrialState.Complete, value);
+        return Tell(trial.Number, TrialState.Complete, value);
     }
 
     void BeatQuietly(long trialId)

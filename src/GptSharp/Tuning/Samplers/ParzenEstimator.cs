@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
+
 namespace GptSharp.Tuning.Samplers;
 
 /// <summary>
 /// TPE's density model of a set of observations (Bergstra et al. 2011): a mixture with one kernel per observation plus
 /// a prior kernel, each kernel a product over the parameters (Falkner et al. 2018 for several parameters at once).
-/// Rules follow Optuna 3.x–4.2's <c>_ParzenEstimator</c>:
+/// Rules follow Optuna 3.5–4.2's <c>_ParzenEstimator</c> (<c>consider_prior</c> on):
 /// <list type="bullet">
 /// <item>log parameters are modelled in log space; a step grid (a float's step, an int's step) extends the range by
 /// half a step on each side and is scored by each kernel's probability mass over the point's bin (a discrete truncated
@@ -23,6 +25,7 @@ namespace GptSharp.Tuning.Samplers;
 internal sealed class ParzenEstimator
 {
     const double Eps = 1e-12;
+    const double LogSqrt2Pi = 0.91893853320467274178;
 
     readonly Kernels[] _dims;
     readonly double[] _cumulative;
@@ -93,6 +96,7 @@ internal sealed class ParzenEstimator
     }
 
     /// <summary>log density (mass on grids) of each point under the mixture.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double[] LogPdf(IReadOnlyList<double[]> points)
     {
         int kernels = Weights.Length;
@@ -149,6 +153,7 @@ internal sealed class ParzenEstimator
             return row.Length - 1;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void AddLogPdf(IReadOnlyList<double[]> points, int dim, double[] acc)
         {
             int kernels = _logProbs.Length;
@@ -165,7 +170,7 @@ internal sealed class ParzenEstimator
         readonly Distribution _dist;
         readonly bool _log;
         readonly double _step; // bin width on a linear grid, 0 when continuous (log ints included, as Optuna)
-        readonly double[] _logSigma, _logNorm;
+        readonly double[] _mus, _invSigma, _logNorm, _logScale; // per kernel; _logScale = log of the density's factor
 
         public double[] Mus { get; }
         public double[] Sigmas { get; }
@@ -173,6 +178,7 @@ internal sealed class ParzenEstimator
         public double High { get; }
 
         /// <param name="jointDims">Parameters modelled jointly (Scott's rule), 0 for one at a time.</param>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public NumericalKernels(Distribution dist, double[] observed, TpeOptions options, int jointDims)
         {
             _dist = dist;
@@ -218,9 +224,15 @@ internal sealed class ParzenEstimator
             sigmas[n] = range;
             Mus = mus;
             Sigmas = sigmas;
-            _logSigma = [.. sigmas.Select(v => Math.Log(v))];
+            _mus = mus;
+            _invSigma = [.. sigmas.Select(v => 1 / v)];
             _logNorm = new double[n + 1];
-            for (int k = 0; k <= n; k++) _logNorm[k] = TruncatedNormal.LogMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
+            _logScale = new double[n + 1];
+            for (int k = 0; k <= n; k++)
+            {
+                _logNorm[k] = TruncatedNormal.LogMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
+                _logScale[k] = -LogSqrt2Pi - Math.Log(sigmas[k]) - _logNorm[k];
+            }
         }
 
         public override double Sample(Random rng, int kernel)
@@ -243,10 +255,10 @@ internal sealed class ParzenEstimator
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void AddLogPdf(IReadOnlyList<double[]> points, int dim, double[] acc)
         {
             int kernels = Mus.Length;
-            const double halfLog2Pi = 0.91893853320467274178;
             // Grid points repeat among candidates: score each distinct value once.
             var rows = new Dictionary<double, double[]>();
             for (int s = 0; s < points.Count; s++)
@@ -259,8 +271,8 @@ internal sealed class ParzenEstimator
                     if (_step == 0)
                         for (int k = 0; k < kernels; k++)
                         {
-                            double z = (x - Mus[k]) / Sigmas[k];
-                            row[k] = -0.5 * z * z - halfLog2Pi - _logSigma[k] - _logNorm[k];
+                            double z = (x - _mus[k]) * _invSigma[k];
+                            row[k] = _logScale[k] - 0.5 * z * z;
                         }
                     else
                     {

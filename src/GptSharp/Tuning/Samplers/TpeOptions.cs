@@ -2,8 +2,8 @@ namespace GptSharp.Tuning.Samplers;
 
 /// <summary>
 /// Settings of <see cref="TpeSampler"/>, with Optuna's <c>TPESampler</c> defaults (Optuna's argument names in
-/// brackets). The defaults are those of Optuna 3.x and 4.x up to 4.2 (<c>multivariate</c> and
-/// <c>constant_liar</c> off).
+/// brackets). The defaults are those of Optuna 3.x and 4.x before 5.0 (<c>multivariate</c> and
+/// <c>constant_liar</c> off; <c>consider_prior</c> is always on).
 /// </summary>
 public sealed record TpeOptions
 {
@@ -41,7 +41,7 @@ public sealed record TpeOptions
     public bool ConstantLiar { get; init; }
 
     /// <summary>Seed of every draw; null: a random one per sampler [seed].</summary>
-    public long? Seed { get; init; }
+    public int? Seed { get; init; }
 
     /// <summary>Optuna's <c>default_gamma</c>: min(⌈0.1·n⌉, 25).</summary>
     public static int DefaultGamma(int n) => Math.Min((int)Math.Ceiling(0.1 * n), 25);

@@ -2,7 +2,8 @@ namespace GptSharp.Tuning.Samplers;
 
 /// <summary>
 /// Tree-structured Parzen Estimator (Bergstra et al. 2011, "Algorithms for Hyper-Parameter Optimization"), as Optuna's
-/// <c>TPESampler</c> of versions 3.x–4.2 (the one Debian ships): the first <see cref="TpeOptions.StartupTrials"/> trials
+/// <c>TPESampler</c> of versions 3.5–4.2 (3.1, which Debian ships, has the same rules but leaves the −log σ out of its
+/// kernels' densities, fixed in 3.5; 4.3+ no longer counts the prior among a kernel's neighbours): the first <see cref="TpeOptions.StartupTrials"/> trials
 /// are drawn at random; after that the finished trials are split into the best γ(n) ("below", density l(x)) and the
 /// rest ("above", g(x)), each is modelled by a <see cref="ParzenEstimator"/>, <see cref="TpeOptions.EiCandidates"/>
 /// points are drawn from l and the one with the largest log l(x) − log g(x) is suggested (maximising expected
@@ -17,14 +18,14 @@ public sealed class TpeSampler : ISampler
     const int CachedSnapshots = 8;
     const string RelativeKey = "\0relative";
 
-    readonly long _seed;
+    readonly int _seed;
     readonly List<Snapshot> _cache = [];
 
     public TpeSampler(TpeOptions? options = null)
     {
         Options = options ?? new TpeOptions();
         Options.Validate();
-        _seed = Options.Seed ?? Random.Shared.NextInt64();
+        _seed = Options.Seed ?? Random.Shared.Next();
     }
 
     public TpeOptions Options { get; }
@@ -68,7 +69,7 @@ public sealed class TpeSampler : ISampler
     {
         var rng = Rng(trial.Number, name);
         var snap = GetSnapshot(study, trial);
-        if (snap.N < Options.StartupTrials) return RandomDraw(rng, distribution);
+        if (snap.N < Options.StartupTrials) return RandomSampler.Draw(rng, distribution);
         return Sample(snap, [name], [distribution], multivariate: false, rng)[0];
     }
 
@@ -120,15 +121,20 @@ public sealed class TpeSampler : ISampler
     /// </summary>
     internal static (List<FrozenTrial> Below, List<FrozenTrial> Above) Split(IReadOnlyList<FrozenTrial> trials, StudyDirection direction, int nBelow)
     {
-        var ranked = trials
-            .Where(t => t.State is TrialState.Complete ? t.Value is not null : t.State is TrialState.Pruned or TrialState.Running)
-            .OrderBy(t => t.Number)
-            .Select(t => (Trial: t, Key: RankKey(t, direction)))
-            .OrderBy(p => p.Key.Step).ThenBy(p => p.Key.Loss)
-            .Select(p => p.Trial)
-            .ToList();
+        var ranked = new List<(FrozenTrial Trial, double Step, double Loss)>(trials.Count);
+        foreach (var t in trials)
+            if (t.State is TrialState.Complete ? t.Value is not null : t.State is TrialState.Pruned or TrialState.Running)
+            {
+                var (step, loss) = RankKey(t, direction);
+                ranked.Add((t, step, loss));
+            }
+        ranked.Sort((x, y) => x.Step != y.Step ? x.Step.CompareTo(y.Step) : x.Loss != y.Loss ? x.Loss.CompareTo(y.Loss) : x.Trial.Number.CompareTo(y.Trial.Number));
         nBelow = Math.Clamp(nBelow, 0, ranked.Count);
-        return ([.. ranked.Take(nBelow).OrderBy(t => t.Number)], [.. ranked.Skip(nBelow).OrderBy(t => t.Number)]);
+        var below = ranked.Take(nBelow).Select(p => p.Trial).ToList();
+        var above = ranked.Skip(nBelow).Select(p => p.Trial).ToList();
+        below.Sort((x, y) => x.Number.CompareTo(y.Number));
+        above.Sort((x, y) => x.Number.CompareTo(y.Number));
+        return (below, above);
     }
 
     static (double Step, double Loss) RankKey(FrozenTrial t, StudyDirection direction)
@@ -171,44 +177,6 @@ public sealed class TpeSampler : ISampler
 
     sealed record Snapshot(Study Study, long TrialId, int N, List<FrozenTrial> Finished, List<FrozenTrial> Below, List<FrozenTrial> Above);
 
-    /// <summary>A generator for one draw, seeded from (seed, trial number, parameter name) with SplitMix64.</summary>
-    internal Random Rng(int trialNumber, string name)
-    {
-        ulong h = 14695981039346656037UL; // FNV-1a: string.GetHashCode differs between processes
-        foreach (char c in name) h = (h ^ c) * 1099511628211UL;
-        ulong z = Mix((ulong)_seed) ^ Mix((ulong)trialNumber + 0x9E3779B97F4A7C15UL) ^ h;
-        return new Random((int)(Mix(z) >> 33));
-    }
-
-    static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>A uniform draw as Optuna's <c>RandomSampler</c>: log-uniform on log scales, uniform over grid points and choices.</summary>
-    internal static double RandomDraw(Random rng, Distribution distribution)
-    {
-        switch (distribution)
-        {
-            case FloatDistribution { Log: true } f:
-                return Math.Clamp(Math.Exp(Math.Log(f.Low) + rng.NextDouble() * (Math.Log(f.High) - Math.Log(f.Low))), f.Low, f.High);
-            case FloatDistribution { Step: { } s } f:
-                long points = (long)Math.Round((f.High - f.Low) / s);
-                return Math.Min(f.Low + rng.NextInt64(points + 1) * s, f.High);
-            case FloatDistribution f:
-                return f.Low + rng.NextDouble() * (f.High - f.Low);
-            case IntDistribution { Log: true } i:
-                double x = Math.Exp(Math.Log(i.Low - 0.5) + rng.NextDouble() * (Math.Log(i.High + 0.5) - Math.Log(i.Low - 0.5)));
-                return Math.Clamp(Math.Round(x), i.Low, i.High);
-            case IntDistribution i:
-                return i.Low + rng.NextInt64((i.High - i.Low) / i.Step + 1) * i.Step;
-            case CategoricalDistribution c:
-                return rng.Next(c.Choices.Count);
-            default:
-                throw new GptSharpException($"tpe: unsupported distribution {distribution.ToJsonString()}");
-        }
-    }
+    /// <summary>The generator of one draw: <see cref="RandomSampler"/>'s, so the startup trials are those of a random sampler with the same seed.</summary>
+    Random Rng(int trialNumber, string name) => RandomSampler.Generator(_seed, trialNumber, name);
 }

@@ -19,6 +19,7 @@ public abstract class SqlStorage : ITrialStorage
     public const int SchemaVersion = 1;
 
     readonly ConcurrentDictionary<string, Distribution> _distributions = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<(long Study, string Name), Distribution> _kinds = new();
 
     private protected SqlStorage() { }
 
@@ -183,18 +184,17 @@ public abstract class SqlStorage : ITrialStorage
         }
         object? waiting = db.Scalar(
             $"SELECT trial_id FROM trials WHERE study_id = @s AND state = 'waiting' ORDER BY number LIMIT 1 {ForUpdateSkipLocked}", ("s", studyId));
-        long id;
-        if (waiting is not null and not DBNull)
+        if (waiting is null or DBNull)
         {
-            id = Convert.ToInt64(waiting);
-            db.Exec($"UPDATE trials SET state = 'running', worker = @w, started = {NowSql}, heartbeat = {(start.Heartbeat ? NowSql : "NULL")} " +
-                    "WHERE trial_id = @t", ("w", start.Worker), ("t", id));
+            if (start.OnlyWaiting) return null;
+            var (id, number) = InsertTrial(db, studyId, TrialState.Running, start.Worker, start.Heartbeat);
+            var started = db.Query("SELECT started FROM trials WHERE trial_id = @t", r => ReadTime(r, 0), ("t", id))[0];
+            return new FrozenTrial(id, number, TrialState.Running, null, new Dictionary<string, Distribution>(), new Dictionary<string, double>(),
+                new Dictionary<int, double>(), new Dictionary<string, string>(), new Dictionary<string, string>(), started, null);
         }
-        else if (start.OnlyWaiting)
-            return null;
-        else
-            id = InsertTrial(db, studyId, TrialState.Running, start.Worker, start.Heartbeat).Id;
-        return LoadTrials(db, "t.trial_id = @t", ("t", id))[0];
+        db.Exec($"UPDATE trials SET state = 'running', worker = @w, started = {NowSql}, heartbeat = {(start.Heartbeat ? NowSql : "NULL")} " +
+                "WHERE trial_id = @t", ("w", start.Worker), ("t", Convert.ToInt64(waiting)));
+        return LoadTrials(db, "t.trial_id = @t", ("t", Convert.ToInt64(waiting)))[0];
     });
 
     public void SetTrialParam(long trialId, string name, Distribution distribution, double internalValue) => Run(true, db =>
@@ -202,10 +202,14 @@ public abstract class SqlStorage : ITrialStorage
         var (studyId, _) = LockRunning(db, trialId);
         if (!distribution.Contains(internalValue))
             throw new GptSharpException($"parameter \"{name}\": internal value {Distribution.Format(internalValue)} is outside {distribution.ToJsonString()}");
-        if (db.Scalar("SELECT p.distribution_json FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id " +
+        // Compatibility is an equivalence (type, log scale, choices), so any earlier trial's distribution of the name stands for
+        // all; once one is found it is remembered, as trials are never deleted.
+        if (!_kinds.TryGetValue((studyId, name), out var earlier) &&
+            db.Scalar("SELECT p.distribution_json FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id " +
                       "WHERE t.study_id = @s AND p.name = @n AND p.trial_id <> @t ORDER BY t.number LIMIT 1",
-                ("s", studyId), ("n", name), ("t", trialId)) is string earlier)
-            Distribution.CheckCompatible(name, ParseDistribution(name, earlier), distribution);
+                ("s", studyId), ("n", name), ("t", trialId)) is string json)
+            earlier = _kinds[(studyId, name)] = ParseDistribution(name, json);
+        if (earlier is not null) Distribution.CheckCompatible(name, earlier, distribution);
         db.Exec("INSERT INTO trial_params (trial_id, name, distribution_json, internal_value) VALUES (@t, @n, @d, @v) " +
                 "ON CONFLICT (trial_id, name) DO UPDATE SET distribution_json = excluded.distribution_json, internal_value = excluded.internal_value",
             ("t", trialId), ("n", name), ("d", distribution.ToJsonString()), ("v", internalValue));

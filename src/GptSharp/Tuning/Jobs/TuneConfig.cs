@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Training;
+
+namespace GptSharp.Tuning.Jobs;
+
+/// <summary>
+/// What <c>gptsharp tune</c> runs, read from tune.json: the base job (a pretraining or fine-tuning config, inline or a
+/// file), the search space over its options, the objective and its direction, the budget, the sampler and pruner, the
+/// storage and the study. A study keeps its config (<see cref="ToJson"/>), so a worker on another machine needs only the
+/// storage URL and the study name. Paths are resolved against the working directory and kept absolute.
+/// </summary>
+public sealed record TuneConfig
+{
+    /// <summary>"finetune" or "pretrain".</summary>
+    public required string Job { get; init; }
+    /// <summary>Fine-tuning: the model directory to start from.</summary>
+    public string? Model { get; init; }
+    /// <summary>Fine-tuning: the dialogues file.</summary>
+    public string? Data { get; init; }
+    /// <summary>Fine-tuning: held-out dialogues (needed for reply metrics as objectives).</summary>
+    public string? ValData { get; init; }
+    /// <summary>The base job's training options (as a train/finetune config holds them).</summary>
+    public required JsonObject Base { get; init; }
+    public required IReadOnlyDictionary<string, Distribution> SearchSpace { get; init; }
+    /// <summary>val_loss, or a reply metric of held-out dialogues: exact_match, token_f1, bleu.</summary>
+    public string Objective { get; init; } = "val_loss";
+    public StudyDirection Direction { get; init; } = StudyDirection.Minimize;
+    /// <summary>The study's budget: trials running, complete or pruned, across all workers.</summary>
+    public int NTrials { get; init; } = 20;
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>"tpe", "random", "grid", or an object with "type" and the sampler's options.</summary>
+    public JsonNode Sampler { get; init; } = JsonValue.Create("tpe");
+    /// <summary>"asha", "median", "hyperband", "none", or an object with "type" and the pruner's options.</summary>
+    public JsonNode Pruner { get; init; } = JsonValue.Create("none");
+    public required string Storage { get; init; }
+    public required string StudyName { get; init; }
+    /// <summary>Where trial-NNNN run directories, trials.csv/json and base.json go.</summary>
+    public required string OutputDir { get; init; }
+    /// <summary>Keep the run directories of the best N trials only (null: keep all).</summary>
+    public int? KeepBest { get; init; }
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Re-run a trial whose worker died, with the same parameters.</summary>
+    public bool RequeueFailed { get; init; } = true;
+    /// <summary>Local worker processes (this one included).</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>The sampler's seed when its spec gives none: the base job's seed.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The objectives and the direction each one has unless told otherwise.</summary>
+    public static readonly IReadOnlyDictionary<string, StudyDirection> Objectives = new Dictionary<string, StudyDirection>
+    {
+        ["val_loss"] = StudyDirection.Minimize,
+        ["exact_match"] = StudyDirection.Maximize,
+        ["token_f1"] = StudyDirection.Maximize,
+        ["bleu"] = StudyDirection.Maximize,
+    };
+
+    /// <summary>Options a trial sets itself: tuning them makes no sense.</summary>
+    static readonly string[] NotTunable = ["output_dir", "overwrite_output_dir", "resume_from_checkpoint", "data_dir", "init_from", "device"];
+
+    static readonly string[] TopKeys =
+    [
+        "job", "model", "data", "val_data", "base", "search_space", "objective", "direction", "n_trials", "timeout", "sampler", "pruner",
+        "storage", "study_name", "output_dir", "keep_best", "heartbeat_interval", "grace_period", "requeue_failed", "workers",
+    ];
+
+    /// <summary>Reads and checks tune.json; every error names the file and the key.</summary>
+    public static TuneConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new GptSharpException($"{path}: tuning config not found");
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new GptSharpException($"{path}:{e.LineNumber + 1}: invalid JSON ({e.Message.Split(" Path:")[0]})");
+        }
+        if (root is not JsonObject o) throw new GptSharpException($"{path}: expected a JSON object");
+        return FromJson(o, path, Path.GetFileNameWithoutExtension(path));
+    }
+
+    /// <summary>Reads a config object (<see cref="Load"/>'s, or one a study kept); <paramref name="source"/> names it in errors.</summary>
+    public static TuneConfig FromJson(JsonObject o, string source, string defaultStudyName = "study")
+    {
+        foreach (var (key, _) in o)
+            if (!TopKeys.Contains(key))
+            {
+                var close = NameSuggestions.Closest(key, TopKeys);
+                throw new GptSharpException($"{source}: unknown key \"{key}\"" + (close.Count > 0 ? $" (did you mean {close[0]}?)" : "") +
+                    $"; valid keys: {string.Join(", ", TopKeys)}");
+            }
+        string job = Str(o, "job", source) ?? throw new GptSharpException($"{source}: \"job\" is required: \"finetune\" or \"pretrain\"");
+        if (job is not ("finetune" or "pretrain")) throw new GptSharpException($"{source}: job: expected \"finetune\" or \"pretrain\", got \"{job}\"");
+
+        JsonObject baseOptions = o["base"] switch
+        {
+            null => new JsonObject(),
+            JsonObject b => (JsonObject)b.DeepClone(),
+            JsonValue v when v.TryGetValue<string>(out var file) => ReadBaseFile(file, source),
+            _ => throw new GptSharpException($"{source}: base: expected an object of training options or the path of a {job} config file"),
+        };
+        var space = Tuning.SearchSpace.FromJson(o["search_space"] ?? throw new GptSharpException($"{source}: \"search_space\" is required"), $"{source}: search_space");
+
+        string objective = Str(o, "objective", source) ?? "val_loss";
+        if (!Objectives.TryGetValue(objective, out var direction))
+            throw new GptSharpException($"{source}: objective: expected one of {string.Join(", ", Objectives.Keys)}, got \"{objective}\"");
+        if (Str(o, "direction", source) is { } d)
+        {
+            try { direction = StudyDirectionExtensions.Parse(d); }
+            catch (GptSharpException e) { throw new GptSharpException($"{source}: {e.Message}"); }
+        }
+
+        string studyName = Str(o, "study_name", source) ?? defaultStudyName;
+        string outputDir = Path.GetFullPath(Str(o, "output_dir", source) ?? Path.Combine("runs", "tune-" + studyName));
+        var config = new TuneConfig
+        {
+            Job = job,
+            Model = Full(Str(o, "model", source)),
+            Data = Full(Str(o, "data", source)),
+            ValData = Full(Str(o, "val_data", source)),
+            Base = baseOptions,
+            SearchSpace = space,
+            Objective = objective,
+            Direction = direction,
+            NTrials = Int(o, "n_trials", source) ?? 20,
+            Timeout = Seconds(o, "timeout", source),
+            Sampler = o["sampler"]?.DeepClone() ?? JsonValue.Create("tpe"),
+            Pruner = o["pruner"]?.DeepClone() ?? JsonValue.Create("none"),
+            StudyName = studyName,
+            OutputDir = outputDir,
+            Storage = StorageUrl(Str(o, "storage", source) ?? "sqlite:///" + Path.Combine(outputDir, "study.db")),
+            KeepBest = Int(o, "keep_best", source),
+            HeartbeatInterval = Seconds(o, "heartbeat_interval", source) ?? TimeSpan.FromSeconds(10),
+            GracePeriod = Seconds(o, "grace_period", source) ?? TimeSpan.FromSeconds(60),
+            RequeueFailed = o["requeue_failed"] is { } r ? (r is JsonValue rv && rv.TryGetValue<bool>(out var rb) ? rb
+                : throw new GptSharpException($"{source}: requeue_failed: expected true or false")) : true,
+            Workers = Int(o, "workers", source) ?? 1,
+            Seed = baseOptions["seed"] is JsonValue sv && sv.TryGetValue<int>(out var seed) ? seed : 1337,
+        };
+        config.Check(source);
+        return config;
+    }
+
+    /// <summary>Checks everything that can be checked before a trial runs: inputs exist, the search space names options of the job whose every bound and choice the job accepts.</summary>
+    void Check(string source)
+    {
+        void Need(bool ok, string message) { if (!ok) throw new GptSharpException($"{source}: {message}"); }
+        Need(NTrials >= 1, $"n_trials must be at least 1 (got {NTrials})");
+        Need(Workers >= 1, $"workers must be at least 1 (got {Workers})");
+        Need(KeepBest is null or >= 1, $"keep_best must be at least 1 (got {KeepBest})");
+        Need(Timeout is null || Timeout > TimeSpan.Zero, "timeout must be positive (seconds)");
+        Need(HeartbeatInterval > TimeSpan.Zero && GracePeriod > HeartbeatInterval, "grace_period must be longer than heartbeat_interval (seconds)");
+        if (Job == "finetune")
+        {
+            Need(Model is not null, "model is required for job finetune (the model directory to fine-tune)");
+            Need(Data is not null, "data is required for job finetune (the dialogues file)");
+            Need(Directory.Exists(Model), $"model: {Model} is not a directory");
+            Need(File.Exists(Data), $"data: {Data} not found");
+            Need(ValData is null || File.Exists(ValData), $"val_data: {ValData} not found");
+            Need(Objective == "val_loss" || ValData is not null, $"objective {Objective} scores replies to held-out dialogues: give val_data");
+        }
+        else
+        {
+            Need(Model is null && Data is null && ValData is null, "job pretrain takes its data as data_dir in base (and an init_from there), not model/data/val_data");
+            Need(Objective == "val_loss", $"objective {Objective} scores replies to dialogues: only job finetune has them; pretraining tunes val_loss");
+        }
+        bool pruning = !(Pruner is JsonValue pv && pv.TryGetValue<string>(out var pn) && pn == "none");
+        Need(!pruning || Objective == "val_loss",
+            $"the pruner compares the val_loss each evaluation reports; with objective {Objective} use \"pruner\": \"none\"");
+
+        var keys = Job == "finetune" ? OptionsLoader.KeysOf<FineTuningOptions>() : OptionsLoader.KeysOf<PretrainingOptions>();
+        foreach (var (name, d) in SearchSpace)
+        {
+            if (!keys.ContainsKey(name))
+            {
+                var e = Job == "finetune" ? OptionsLoader.UnknownKeyError<FineTuningOptions>(name, null) : OptionsLoader.UnknownKeyError<PretrainingOptions>(name, null);
+                throw new GptSharpException($"{source}: search_space: {e.Message}");
+            }
+            Need(!NotTunable.Contains(name), $"search_space: {name} is set by each trial, not tuned");
+            IEnumerable<object?> probes = d switch
+            {
+                CategoricalDistribution c => c.Choices,
+                FloatDistribution f => [f.Low, f.High],
+                IntDistribution i => [i.Low, i.High],
+                _ => [],
+            };
+            foreach (var value in probes)
+            {
+                try { LoadOptions([Override(name, value)], Path.GetTempPath()); }
+                catch (GptSharpException e) { throw new GptSharpException($"{source}: search_space: {name} = {Format(value)}: {e.Message}"); }
+            }
+        }
+        try { LoadOptions([], Path.GetTempPath()); }
+        catch (GptSharpException e) { throw new GptSharpException($"{source}: base: {e.Message}"); }
+    }
+
+    /// <summary>The job's options for a trial: base, then the trial's parameters, then its run directory.</summary>
+    public TrainingArguments LoadOptions(IEnumerable<string> parameters, string outputDir)
+    {
+        string[] overrides = [.. parameters, $"output_dir={outputDir}"];
+        return Job == "finetune"
+            ? OptionsLoader.Load<FineTuningOptions>(Base, "base", overrides).Validate()
+            : OptionsLoader.Load<PretrainingOptions>(Base, "base", overrides).Validate();
+    }
+
+    /// <summary>One parameter as a <c>--set key=value</c> override.</summary>
+    public static string Override(string name, object? value) => $"{name}={Format(value)}";
+
+    /// <summary>A parameter value as the CLI writes it.</summary>
+    public static string Format(object? value) => value switch
+    {
+        null => "null",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>The config as the study keeps it (absolute paths, the base inline): what <c>tune worker</c> reads back.</summary>
+    public JsonObject ToJson()
+    {
+        var o = new JsonObject
+        {
+            ["job"] = Job, ["model"] = Model, ["data"] = Data, ["val_data"] = ValData, ["base"] = Base.DeepClone(),
+            ["search_space"] = Tuning.SearchSpace.ToJson(SearchSpace), ["objective"] = Objective, ["direction"] = Direction.ToName(),
+            ["n_trials"] = NTrials, ["timeout"] = Timeout?.TotalSeconds, ["sampler"] = Sampler.DeepClone(), ["pruner"] = Pruner.DeepClone(),
+            ["storage"] = Storage, ["study_name"] = StudyName, ["output_dir"] = OutputDir, ["keep_best"] = KeepBest,
+            ["heartbeat_interval"] = HeartbeatInterval.TotalSeconds, ["grace_period"] = GracePeriod.TotalSeconds,
+            ["requeue_failed"] = RequeueFailed, ["workers"] = Workers,
+        };
+        return o;
+    }
+
+    static JsonObject ReadBaseFile(string file, string source)
+    {
+        if (!File.Exists(file)) throw new GptSharpException($"{source}: base: {file} not found");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                ?? throw new GptSharpException($"{file}: expected a JSON object of training options");
+        }
+        catch (JsonException e)
+        {
+            throw new GptSharpException($"{file}:{e.LineNumber + 1}: invalid JSON ({e.Message.Split(" Path:")[0]})");
+        }
+    }
+
+    /// <summary>sqlite:/// URLs with a relative path become absolute, so every worker of the study opens the same file.</summary>
+    static string StorageUrl(string url)
+    {
+        const string prefix = "sqlite:///";
+        if (!url.StartsWith(prefix, StringComparison.Ordinal) || url.StartsWith(prefix + "/", StringComparison.Ordinal)) return url;
+        return prefix + Path.GetFullPath(url[prefix.Length..]);
+    }
+
+    static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
+
+    static string? Str(JsonObject o, string key, string source) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw new GptSharpException($"{source}: {key}: expected a string"),
+    };
+
+    static int? Int(JsonObject o, string key, string source) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue => (int)d,
+        _ => throw new GptSharpException($"{source}: {key}: expected an integer"),
+    };
+
+    static TimeSpan? Seconds(JsonObject o, string key, string source) => o[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<double>(out var d) && d > 0 && double.IsFinite(d) => TimeSpan.FromSeconds(d),
+        _ => throw new GptSharpException($"{source}: {key}: expected a positive number of seconds"),
+    };
+}
