@@ -8,6 +8,10 @@ using GptSharp.Checkpoints;
 using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Training;
+using GptSharp.Tuning;
+using GptSharp.Tuning.Pruners;
+using GptSharp.Tuning.Samplers;
+using GptSharp.Tuning.Storages;
 using Microsoft.Extensions.AI;
 
 // 1. A model directory, streamed as text.
@@ -21,6 +25,16 @@ using IChatClient chat = new GptChatClient(ModelDirectory.Load("quickstart-run/c
 await foreach (var update in chat.GetStreamingResponseAsync("Where is my order 12345?"))
     Console.Write(update.Text);
 Console.WriteLine();
+
+// 4. A tuning study, define-by-run (README, "Tuning").
+var study = Study.Create("demo", new InMemoryStorage(), new TpeSampler(new TpeOptions { Seed = 1 }), new MedianPruner());
+study.Optimize(trial =>
+{
+    double x = trial.SuggestFloat("x", -10, 10);
+    string opt = trial.SuggestCategorical("optim", ["adamw", "sgd"]);
+    return (x - 2) * (x - 2) + (opt == "sgd" ? 1 : 0);
+}, nTrials: 50);
+Console.WriteLine($"{study.BestValue} at {string.Join(", ", study.BestParams)}");
 
 // 3. Fine-tuning on conversations held in memory; a callback sees every evaluation and may stop the run.
 Conversation[] dialogues = [

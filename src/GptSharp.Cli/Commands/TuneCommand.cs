@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using GptSharp.Cli.Report;
 using GptSharp.IO;
 using GptSharp.Tuning;
+using GptSharp.Tuning.Importance;
 using GptSharp.Tuning.Jobs;
 using GptSharp.Tuning.Samplers;
 
@@ -183,6 +184,10 @@ static class TuneCommand
             string dir = p.GetValue(output) ?? $"tune-report-{name}";
             var (csv, json) = TrialsTable.Write(trials, dir);
             PrintTable(s, w);
+            var importance = ParameterImportance.Evaluate([.. trials.Where(t => t.State == TrialState.Complete)], s.Direction);
+            if (importance.Count > 0)
+                w.WriteLine("parameter importance (fANOVA main effects): " +
+                            string.Join(", ", importance.Select(kv => $"{kv.Key} {kv.Value.ToString("F2", CultureInfo.InvariantCulture)}")));
             var plots = TuningPlots.WriteAll(s, trials, dir);
             w.WriteLine($"trials → {csv}, {json}");
             foreach (var plot in plots) w.WriteLine($"plot → {plot}");

@@ -48,7 +48,7 @@ public sealed record CategoricalDistribution : Distribution
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => Normalize(v.GetValue<double>()),
+        JsonValue v when TryNumber(v, out var d) => Normalize(d),
         _ => throw new GptSharpException($"parameter \"{name}\": a choice must be a string, number, boolean or null, got {node.ToJsonString()}"),
     };
 

@@ -86,12 +86,23 @@ public abstract record Distribution
     }
 
     static double Number(string name, JsonObject o, string key) =>
-        o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d
+        TryNumber(o[key], out var d) ? d
         : throw new GptSharpException($"parameter \"{name}\": \"{key}\" must be a number");
 
     static long Integer(string name, JsonObject o, string key) =>
-        o[key] is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 9e15 ? (long)d
+        TryNumber(o[key], out var d) && d == Math.Floor(d) && Math.Abs(d) < 9e15 ? (long)d
         : throw new GptSharpException($"parameter \"{name}\": \"{key}\" must be an integer");
+
+    /// <summary>A JSON number as a double, whether parsed from text or built from a long or an int.</summary>
+    internal static bool TryNumber(JsonNode? node, out double value)
+    {
+        value = 0;
+        if (node is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.Number) return false;
+        if (v.TryGetValue(out value)) return true;
+        if (v.TryGetValue<long>(out var l)) { value = l; return true; }
+        if (v.TryGetValue<int>(out var i)) { value = i; return true; }
+        return false;
+    }
 
     static bool Bool(string name, JsonObject o, string key) =>
         o[key] is null ? false

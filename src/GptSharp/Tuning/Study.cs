@@ -139,7 +139,8 @@ public sealed class Study
 
     /// <summary>
     /// Runs <paramref name="objective"/> on new trials until <see cref="OptimizeOptions.Trials"/> have run here, the
-    /// study holds <see cref="OptimizeOptions.MaxTrials"/>, the timeout passes, <see cref="Stop"/> is called, the
+    /// study holds <see cref="OptimizeOptions.MaxTrials"/> (with heartbeats: and no trial runs elsewhere any more, since
+    /// one whose worker died comes back), the timeout passes, <see cref="Stop"/> is called, the
     /// sampler has nothing left, or <paramref name="ct"/> is cancelled. An objective that throws
     /// <see cref="TrialPrunedException"/> is pruned; one that returns NaN or throws is failed (and the exception
     /// rethrown unless <see cref="OptimizeOptions.CatchExceptions"/>); cancellation fails the running trial and
@@ -155,7 +156,17 @@ public sealed class Study
         {
             ct.ThrowIfCancellationRequested();
             var trial = Ask(options.MaxTrials);
-            if (trial is null) break;
+            if (trial is null)
+            {
+                // The budget is spent or the grid used up, but a trial still running elsewhere may yet fail (its worker
+                // dead) and come back re-queued: with heartbeats to tell, wait for the running ones to end.
+                if (Heartbeat is { } hb && GetTrials(TrialState.Running).Count > 0)
+                {
+                    await Task.Delay(TimeSpan.FromTicks(Math.Min(hb.Interval.Ticks, TimeSpan.FromSeconds(1).Ticks)), ct).ConfigureAwait(false);
+                    continue;
+                }
+                break;
+            }
             var finished = await RunTrialAsync(trial, objective, options, ct).ConfigureAwait(false);
             done++;
             foreach (var callback in options.Callbacks) callback(this, finished);
@@ -212,7 +223,8 @@ public sealed class Study
         _ => throw new GptSharpException($"parameter \"{name}\": {v} cannot be a parameter value (use a number, string, boolean or null)"),
     };
 
-    internal static object? FromNode(JsonNode? n) => n switch
+    /// <summary>A JSON value as a parameter value: string, bool, long, double or null.</summary>
+    public static object? FromNode(JsonNode? n) => n switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),

@@ -48,6 +48,8 @@ public sealed record TuneConfig
     public int Workers { get; init; } = 1;
     /// <summary>The sampler's seed when its spec gives none: the base job's seed.</summary>
     public int Seed { get; init; }
+    /// <summary>Trials to run first with these parameters (e.g. today's defaults, to compare against); enqueued once per study.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, object?>> EnqueueTrials { get; init; } = [];
 
     /// <summary>The objectives and the direction each one has unless told otherwise.</summary>
     public static readonly IReadOnlyDictionary<string, StudyDirection> Objectives = new Dictionary<string, StudyDirection>
@@ -64,7 +66,7 @@ public sealed record TuneConfig
     static readonly string[] TopKeys =
     [
         "job", "model", "data", "val_data", "base", "search_space", "objective", "direction", "n_trials", "timeout", "sampler", "pruner",
-        "storage", "study_name", "output_dir", "keep_best", "heartbeat_interval", "grace_period", "requeue_failed", "workers",
+        "storage", "study_name", "output_dir", "keep_best", "heartbeat_interval", "grace_period", "requeue_failed", "workers", "enqueue_trials",
     ];
 
     /// <summary>Reads and checks tune.json; every error names the file and the key.</summary>
@@ -141,6 +143,14 @@ public sealed record TuneConfig
                 : throw new GptSharpException($"{source}: requeue_failed: expected true or false")) : true,
             Workers = Int(o, "workers", source) ?? 1,
             Seed = baseOptions["seed"] is JsonValue sv && sv.TryGetValue<int>(out var seed) ? seed : 1337,
+            EnqueueTrials = o["enqueue_trials"] switch
+            {
+                null => [],
+                JsonArray a => [.. a.Select((t, i) => t is JsonObject p
+                    ? (IReadOnlyDictionary<string, object?>)p.ToDictionary(kv => kv.Key, kv => Study.FromNode(kv.Value))
+                    : throw new GptSharpException($"{source}: enqueue_trials[{i}]: expected an object of parameter values"))],
+                _ => throw new GptSharpException($"{source}: enqueue_trials: expected an array of objects of parameter values"),
+            },
         };
         config.Check(source);
         return config;
@@ -195,6 +205,14 @@ public sealed record TuneConfig
                 catch (GptSharpException e) { throw new GptSharpException($"{source}: search_space: {name} = {Format(value)}: {e.Message}"); }
             }
         }
+        for (int i = 0; i < EnqueueTrials.Count; i++)
+            foreach (var (name, value) in EnqueueTrials[i])
+            {
+                if (!SearchSpace.TryGetValue(name, out var d))
+                    throw new GptSharpException($"{source}: enqueue_trials[{i}]: \"{name}\" is not in the search space ({string.Join(", ", SearchSpace.Keys)})");
+                try { d.ToInternal(value); }
+                catch (GptSharpException e) { throw new GptSharpException($"{source}: enqueue_trials[{i}]: \"{name}\": {e.Message}"); }
+            }
         try { LoadOptions([], Path.GetTempPath()); }
         catch (GptSharpException e) { throw new GptSharpException($"{source}: base: {e.Message}"); }
     }
@@ -232,6 +250,7 @@ public sealed record TuneConfig
             ["storage"] = Storage, ["study_name"] = StudyName, ["output_dir"] = OutputDir, ["keep_best"] = KeepBest,
             ["heartbeat_interval"] = HeartbeatInterval.TotalSeconds, ["grace_period"] = GracePeriod.TotalSeconds,
             ["requeue_failed"] = RequeueFailed, ["workers"] = Workers,
+            ["enqueue_trials"] = new JsonArray([.. EnqueueTrials.Select(t => (JsonNode)new JsonObject(t.Select(kv => KeyValuePair.Create(kv.Key, CategoricalDistribution.ToNode(kv.Value)))))]),
         };
         return o;
     }
@@ -270,14 +289,14 @@ public sealed record TuneConfig
     static int? Int(JsonObject o, string key, string source) => o[key] switch
     {
         null => null,
-        JsonValue v when v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue => (int)d,
+        JsonValue v when Distribution.TryNumber(v, out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue => (int)d,
         _ => throw new GptSharpException($"{source}: {key}: expected an integer"),
     };
 
     static TimeSpan? Seconds(JsonObject o, string key, string source) => o[key] switch
     {
         null => null,
-        JsonValue v when v.TryGetValue<double>(out var d) && d > 0 && double.IsFinite(d) => TimeSpan.FromSeconds(d),
+        JsonValue v when Distribution.TryNumber(v, out var d) && d > 0 && double.IsFinite(d) => TimeSpan.FromSeconds(d),
         _ => throw new GptSharpException($"{source}: {key}: expected a positive number of seconds"),
     };
 }

@@ -30,6 +30,11 @@ public static class TuneStudy
         }
         var study = Create(config, storage, config.Workers);
         storage.SetStudySystemAttr(study.Id, ConfigKey, config.ToJson().ToJsonString());
+        if (config.EnqueueTrials.Count > 0)
+            storage.EnqueueTrialsOnce(study.Id, "enqueue_trials", [.. config.EnqueueTrials.Select(t => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>
+            {
+                [FrozenTrial.FixedParamsKey] = new JsonObject(t.Select(kv => KeyValuePair.Create(kv.Key, CategoricalDistribution.ToNode(kv.Value)))).ToJsonString(),
+            })]);
         return study;
     }
 

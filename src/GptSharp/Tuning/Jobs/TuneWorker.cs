@@ -22,6 +22,7 @@ public static class TuneWorker
             [
                 (s, _) =>
                 {
+                    RunDirectories.RemoveAbandoned(config, s); // a dead worker's trial is failed by now, or soon after
                     if (config.KeepBest is { } keep) RunDirectories.KeepBest(config, s, keep);
                     TrialsTable.Write(s.Trials, config.OutputDir);
                 },
@@ -29,7 +30,9 @@ public static class TuneWorker
         };
         try
         {
-            return await study.OptimizeAsync((trial, token) => TrialRunner.RunAsync(config, trial, log, token), options, ct).ConfigureAwait(false);
+            int done = await study.OptimizeAsync((trial, token) => TrialRunner.RunAsync(config, trial, log, token), options, ct).ConfigureAwait(false);
+            RunDirectories.RemoveAbandoned(config, study);
+            return done;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -93,8 +93,8 @@ public static class TuningComponents
     {
         readonly HashSet<string> _read = ["type"];
 
-        public int? Int(string key) => Get(key, n => n is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d : (int?)null, "an integer");
-        public double? Double(string key) => Get(key, n => n is JsonValue v && v.TryGetValue<double>(out var d) ? d : (double?)null, "a number");
+        public int? Int(string key) => Get(key, n => Distribution.TryNumber(n, out var d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue ? (int)d : (int?)null, "an integer");
+        public double? Double(string key) => Get(key, n => Distribution.TryNumber(n, out var d) ? d : (double?)null, "a number");
         public bool? Bool(string key) => Get(key, n => n is JsonValue v && v.TryGetValue<bool>(out var b) ? b : (bool?)null, "true or false");
 
         T? Get<T>(string key, Func<JsonNode, T?> read, string expected) where T : struct

@@ -20,6 +20,7 @@ public sealed class HyperbandPruner : IPruner
     readonly Lock _lock = new();
     int? _maxResource;
     Brackets? _brackets;
+    readonly HashSet<(ITrialStorage, long)> _recorded = [];
 
     sealed record Brackets(SuccessiveHalvingPruner[] Pruners, int[] Budgets, long Total);
 
@@ -57,7 +58,10 @@ public sealed class HyperbandPruner : IPruner
         var brackets = Initialize(study);
         if (brackets is null) return false;
         int bracket = StoredBracket(trial, brackets) ?? BracketOf(study.Name, trial.Number, brackets);
-        if (!trial.SystemAttrs.ContainsKey(BracketKey)) study.Storage.SetTrialSystemAttr(trial.Id, BracketKey, bracket.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Written once per trial (the trial handed in may not show it: Trial caches its attributes).
+        bool record;
+        lock (_lock) record = !trial.SystemAttrs.ContainsKey(BracketKey) && _recorded.Add((study.Storage, trial.Id));
+        if (record) study.Storage.SetTrialSystemAttr(trial.Id, BracketKey, bracket.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return brackets.Pruners[bracket].Prune(study, trial,
             () => [.. study.GetTrials().Where(t => t.Id == trial.Id || (StoredBracket(t, brackets) ?? BracketOf(study.Name, t.Number, brackets)) == bracket)]);
     }

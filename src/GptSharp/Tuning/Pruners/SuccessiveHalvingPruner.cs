@@ -94,7 +94,7 @@ public sealed class SuccessiveHalvingPruner : IPruner
         }
     }
 
-    /// <summary>The step at which rung <paramref name="rung"/> ends; int.MaxValue past the range of steps.</summary>
+    /// <summary>The step at which rung <paramref name="rung"/> ends; past int.MaxValue (no step reaches it) when it overflows.</summary>
     long RungEnd(int minResource, int rung)
     {
         long end = minResource;

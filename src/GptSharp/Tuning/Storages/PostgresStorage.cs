@@ -28,6 +28,8 @@ public sealed class PostgresStorage : SqlStorage
         catch (ArgumentException e) { throw new GptSharpException($"PostgreSQL storage: bad connection settings: {e.Message}"); }
         _where = $"{builder.Host ?? "localhost"}:{builder.Port}";
         Description = $"PostgreSQL storage {(builder.Username is { } u ? u + "@" : "")}{_where}/{builder.Database}";
+        // The same few statements run again and again: let Npgsql prepare them on the server.
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
         _source = NpgsqlDataSource.Create(builder);
         try
         {

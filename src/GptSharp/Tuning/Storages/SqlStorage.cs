@@ -156,21 +156,21 @@ public abstract class SqlStorage : ITrialStorage
 
     int InsertWaiting(SqlSession db, long studyId, IReadOnlyDictionary<string, string> systemAttrs)
     {
-        var (id, number) = InsertTrial(db, studyId, TrialState.Waiting, null, false);
+        var (id, number, _) = InsertTrial(db, studyId, TrialState.Waiting, null, false);
         foreach (var (k, v) in systemAttrs) SetAttr(db, "trial_system_attrs", id, k, v);
         return number;
     }
 
-    /// <summary>Adds a trial with the next number; the caller holds the study's lock.</summary>
-    (long Id, int Number) InsertTrial(SqlSession db, long studyId, TrialState state, string? worker, bool heartbeat)
+    /// <summary>Adds a trial with the next number, in one statement; the caller holds the study's lock.</summary>
+    (long Id, int Number, DateTimeOffset? Started) InsertTrial(SqlSession db, long studyId, TrialState state, string? worker, bool heartbeat)
     {
-        int number = Convert.ToInt32(db.Scalar("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = @s", ("s", studyId)));
         bool running = state == TrialState.Running;
-        long id = Convert.ToInt64(db.Scalar(
-            $"INSERT INTO trials (study_id, number, state, worker, heartbeat, started) VALUES (@s, @n, @st, {(worker is null ? "NULL" : "@w")}, " +
-            $"{(heartbeat ? NowSql : "NULL")}, {(running ? NowSql : "NULL")}) RETURNING trial_id",
-            [("s", studyId), ("n", (long)number), ("st", state.ToName()), .. (worker is null ? [] : new[] { ("w", (object?)worker) })]));
-        return (id, number);
+        return db.Query(
+            $"INSERT INTO trials (study_id, number, state, worker, heartbeat, started) SELECT @s, COALESCE(MAX(number) + 1, 0), @st, " +
+            $"{(worker is null ? "NULL" : "@w")}, {(heartbeat ? NowSql : "NULL")}, {(running ? NowSql : "NULL")} FROM trials WHERE study_id = @s " +
+            "RETURNING trial_id, number, started",
+            r => (Convert.ToInt64(r.GetValue(0)), Convert.ToInt32(r.GetValue(1)), ReadTime(r, 2)),
+            [("s", studyId), ("st", state.ToName()), .. (worker is null ? [] : new[] { ("w", (object?)worker) })])[0];
     }
 
     public FrozenTrial? StartTrial(long studyId, TrialStart start) => Run(true, db =>
@@ -187,8 +187,7 @@ public abstract class SqlStorage : ITrialStorage
         if (waiting is null or DBNull)
         {
             if (start.OnlyWaiting) return null;
-            var (id, number) = InsertTrial(db, studyId, TrialState.Running, start.Worker, start.Heartbeat);
-            var started = db.Query("SELECT started FROM trials WHERE trial_id = @t", r => ReadTime(r, 0), ("t", id))[0];
+            var (id, number, started) = InsertTrial(db, studyId, TrialState.Running, start.Worker, start.Heartbeat);
             return new FrozenTrial(id, number, TrialState.Running, null, new Dictionary<string, Distribution>(), new Dictionary<string, double>(),
                 new Dictionary<int, double>(), new Dictionary<string, string>(), new Dictionary<string, string>(), started, null);
         }
@@ -200,8 +199,6 @@ public abstract class SqlStorage : ITrialStorage
     public void SetTrialParam(long trialId, string name, Distribution distribution, double internalValue) => Run(true, db =>
     {
         var (studyId, _) = LockRunning(db, trialId);
-        if (!distribution.Contains(internalValue))
-            throw new GptSharpException($"parameter \"{name}\": internal value {Distribution.Format(internalValue)} is outside {distribution.ToJsonString()}");
         // Compatibility is an equivalence (type, log scale, choices), so any earlier trial's distribution of the name stands for
         // all; once one is found it is remembered, as trials are never deleted.
         if (!_kinds.TryGetValue((studyId, name), out var earlier) &&
@@ -210,6 +207,8 @@ public abstract class SqlStorage : ITrialStorage
                 ("s", studyId), ("n", name), ("t", trialId)) is string json)
             earlier = _kinds[(studyId, name)] = ParseDistribution(name, json);
         if (earlier is not null) Distribution.CheckCompatible(name, earlier, distribution);
+        if (!distribution.Contains(internalValue))
+            throw new GptSharpException($"parameter \"{name}\": internal value {Distribution.Format(internalValue)} is outside {distribution.ToJsonString()}");
         db.Exec("INSERT INTO trial_params (trial_id, name, distribution_json, internal_value) VALUES (@t, @n, @d, @v) " +
                 "ON CONFLICT (trial_id, name) DO UPDATE SET distribution_json = excluded.distribution_json, internal_value = excluded.internal_value",
             ("t", trialId), ("n", name), ("d", distribution.ToJsonString()), ("v", internalValue));
