@@ -13,9 +13,8 @@ public sealed class RandomSampler(int? seed = null) : ISampler
     public double SampleIndependent(Study study, FrozenTrial trial, string name, Distribution distribution) =>
         Draw(Generator(_seed, trial.Number, name), distribution);
 
-    /// <summary>A generator for one (seed, trial, parameter) triple; stable across processes and runs.</summary>
-    public static Random Generator(int seed, int trialNumber, string name) =>
-        new(HashCode32(seed, trialNumber, name));
+    /// <summary>A generator for one (seed, trial, parameter) triple; stable across processes and runs (<see cref="SeededRandom"/>).</summary>
+    public static Random Generator(int seed, int trialNumber, string name) => new SeededRandom(seed, trialNumber, name);
 
     /// <summary>One uniform draw (internal value) from <paramref name="distribution"/>.</summary>
     public static double Draw(Random rng, Distribution distribution)
@@ -41,16 +40,5 @@ public sealed class RandomSampler(int? seed = null) : ISampler
             default:
                 throw new ArgumentException($"unknown distribution {distribution.GetType().Name}");
         }
-    }
-
-    /// <summary>FNV-1a over the seed, the number and the name: string.GetHashCode differs between processes.</summary>
-    static int HashCode32(int seed, int number, string name)
-    {
-        uint h = 2166136261;
-        void Add(uint b) { h ^= b; h *= 16777619; }
-        foreach (var v in new[] { seed, number })
-            for (int k = 0; k < 4; k++) Add((uint)(v >> (8 * k)) & 0xff);
-        foreach (char ch in name) { Add((uint)ch & 0xff); Add((uint)ch >> 8); }
-        return (int)h;
     }
 }
