@@ -66,7 +66,7 @@ var doc = new JsonObject
     ["load_average"] = LoadAverage(),
 };
 var chosen = objectives is null ? config.Objectives : config.Objectives.Where(o => objectives.Contains(o.Name)).ToArray();
-var seedList = seeds is { } n ? config.Seeds.Take(n).ToArray() : config.Seeds;
+var seedList = seeds is { } n ? [.. Enumerable.Range(0, n)] : config.Seeds;
 if (parts.Contains("quality")) doc["quality"] = Benchmarks.Quality(config, chosen, samplers, trials ?? config.Trials, seedList, Log);
 if (parts.Contains("sampler-time")) doc["sampler_time"] = Benchmarks.SamplerTime(config, Log);
 if (parts.Contains("storage")) doc["storage"] = Benchmarks.Storage(config, sqliteDir, postgresUrl, Log);

@@ -213,7 +213,7 @@ def main():
     ap.add_argument("--parts", default="quality,sampler-time,storage", help="comma-separated: quality, sampler-time, storage")
     ap.add_argument("--objectives", help="comma-separated subset (default: all)")
     ap.add_argument("--samplers", default="tpe,random")
-    ap.add_argument("--seeds", type=int, help="number of seeds (default: objectives.json's 10)")
+    ap.add_argument("--seeds", type=int, help="seeds 0..N-1 (default: objectives.json's 10)")
     ap.add_argument("--trials", type=int, help="trials per run (default: objectives.json's 100)")
     ap.add_argument("--sqlite-dir", default=tempfile.gettempdir())
     ap.add_argument("--postgres-url", help="e.g. postgresql://postgres@127.0.0.1:5433/optuna_bench (a database of its own: Optuna's tables)")
@@ -231,7 +231,7 @@ def main():
         config["objectives"] = [o for o in config["objectives"] if o["name"] in keep]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     parts = args.parts.split(",")
-    seeds = config["seeds"][: args.seeds] if args.seeds else config["seeds"]
+    seeds = list(range(args.seeds)) if args.seeds else config["seeds"]
     doc = {"tool": "optuna", "version": optuna.__version__, "python": platform.python_version(),
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": platform.node(),
            "cpus": os.cpu_count(), "load_average": os.getloadavg()}

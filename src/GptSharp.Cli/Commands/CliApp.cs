@@ -9,6 +9,9 @@ public static class CliApp
 {
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces and native runtime details.", Recursive = true };
 
+    /// <summary>The command lines that never load libtorch: the tuner's ask, tell and report, which only talk to a study's storage.</summary>
+    public static bool NeedsNoTorch(string[] args) => args is ["tune", "ask" or "tell" or "report", ..] && !args.Contains("--verbose");
+
     public static RootCommand Build()
     {
         var root = new RootCommand("GptSharp: build, train, fine-tune and run GPT chat models on .NET.") { Verbose };

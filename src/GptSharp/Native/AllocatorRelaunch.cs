@@ -51,6 +51,7 @@ static partial class AllocatorRelaunch
     static string? Relaunch()
     {
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(Marker) is not null) return null;
+        if (NeedsNoAllocator()) return null;
         string mode = Environment.GetEnvironmentVariable("GPTSHARP_ALLOCATOR") ?? "";
         if (mode == "stock") return null;
         string preload = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
@@ -80,6 +81,19 @@ static partial class AllocatorRelaunch
 
         Execve("/proc/self/exe"u8, argv, envp); // returns only on failure
         return $"not relaunched: execve failed (errno {Marshal.GetLastPInvokeError()})";
+    }
+
+    /// <summary>
+    /// Whether the command line starts with one the executable declares allocator-free (quick commands that never load
+    /// libtorch, where a restart would be most of their time): <c>&lt;AssemblyMetadata Include="GptSharp.NoAllocatorRelaunch"
+    /// Value="tune ask;tune tell" /&gt;</c> in its project.
+    /// </summary>
+    static bool NeedsNoAllocator()
+    {
+        var prefixes = typeof(AllocatorRelaunch).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Where(a => a.Key == "GptSharp.NoAllocatorRelaunch").SelectMany(a => (a.Value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries));
+        string[] args = Environment.GetCommandLineArgs()[1..];
+        return prefixes.Any(p => p.Split(' ') is var words && args.Length >= words.Length && words.SequenceEqual(args[..words.Length]));
     }
 
     /// <summary>The entries of a /proc list (each ends with a NUL), as raw bytes: arguments need not be UTF-8.</summary>

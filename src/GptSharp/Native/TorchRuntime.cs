@@ -20,9 +20,19 @@ public static class TorchRuntime
     /// <summary>libtorch_cpu's handle once loaded here (0 elsewhere), for the kernels TorchSharp does not bind.</summary>
     internal static nint LibTorchCpu { get; private set; }
 
+    /// <summary>
+    /// An <see cref="AppContext"/> switch a program sets before it first uses GptSharp when it will not touch libtorch at
+    /// all (say, a command that only talks to a tuning study): loading libtorch is most of such a process's start-up.
+    /// It then calls <see cref="Initialize"/> itself before any tensor work.
+    /// </summary>
+    public const string DeferSwitch = "GptSharp.Native.TorchRuntime.Deferred";
+
 #pragma warning disable CA2255 // a library module initializer is the point: it must run before TorchSharp loads
     [ModuleInitializer]
-    internal static void OnLoad() => Initialize();
+    internal static void OnLoad()
+    {
+        if (!(AppContext.TryGetSwitch(DeferSwitch, out bool deferred) && deferred)) Initialize();
+    }
 #pragma warning restore CA2255
 
     public static void Initialize()
