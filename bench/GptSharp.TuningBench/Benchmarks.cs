@@ -164,6 +164,23 @@ static class Benchmarks
     /// "go" on stdin, runs trials until the study holds <paramref name="total"/> (OptimizeOptions.MaxTrials, decided in
     /// the storage), then prints {start, end, trials} (Unix ms) on stdout.
     /// </summary>
+    /// <summary>Fills <paramref name="study"/> in <paramref name="url"/> with <paramref name="trials"/> complete random trials of the search space (ask/tell, as the CLI records it).</summary>
+    public static int Fill(string url, string study, string searchSpaceJson, int trials)
+    {
+        var space = SearchSpace.Parse(searchSpaceJson);
+        using var storage = TrialStorages.Open(url);
+        var s = AskTell.Open(storage, study, StudyDirection.Minimize, new RandomSampler(1), space);
+        for (int i = 0; i < trials; i++)
+        {
+            var t = s.Ask()!;
+            double v = 0;
+            foreach (var (name, d) in space) v += Convert.ToDouble(t.Suggest(name, d) is string c ? c.Length : t.Params[name]);
+            s.Tell(t, v);
+        }
+        Console.Error.WriteLine($"{study}: {trials} complete trials in {url}");
+        return 0;
+    }
+
     public static int Worker(string url, string studyName, int total, int index)
     {
         using var storage = TrialStorages.Open(url);

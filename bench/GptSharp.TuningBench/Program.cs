@@ -12,6 +12,9 @@ const string Usage =
 
 if (args.Length > 0 && args[0] == "--worker")
     return Benchmarks.Worker(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]));
+// bench/tuning/ask_latency.sh: a study of N complete trials for `gptsharp tune ask` to face.
+if (args.Length > 0 && args[0] == "--fill")
+    return Benchmarks.Fill(args[1], args[2], File.ReadAllText(args[3]), int.Parse(args[4]));
 
 var parts = new[] { "quality", "sampler-time", "storage" };
 string[]? objectives = null;
