@@ -70,6 +70,36 @@ public class TuneCommandTests
     }
 
     [Fact]
+    public async Task TunesThePretrainingModelsShapeWithAGrid()
+    {
+        using var corpus = new TinyCorpus();
+        using var tmp = new Fixture.TempDir();
+        string config = tmp.WriteText("tune.json", $$"""
+            {
+              "job": "pretrain",
+              "base": {"data_dir": "{{corpus.DataDir}}", "max_steps": 4, "per_device_train_batch_size": 2, "block_size": 16, "n_head": 2, "n_embd": 16,
+                       "eval_steps": 2, "eval_iters": 1, "save_steps": 0, "device": "cpu", "seed": 3},
+              "search_space": {"n_layer": {"type": "int", "low": 1, "high": 2}, "learning_rate": {"type": "categorical", "choices": [0.001, 0.01]} },
+              "n_trials": 10, "sampler": "grid", "storage": "sqlite:///{{tmp["g.db"]}}", "study_name": "shape", "output_dir": "{{tmp["tune"]}}"
+            }
+            """);
+        var (code, output, err) = await CliRunner.Run("tune", "--config", config);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("gptsharp train --config", output);
+        using var storage = TrialStorages.Open("sqlite:///" + tmp["g.db"]);
+        var trials = storage.GetAllTrials(storage.FindStudy("shape")!.Id);
+        Assert.Equal(4, trials.Count); // the whole grid, once each, then the study stops
+        Assert.Equal(4, trials.Select(t => $"{t.Params["n_layer"]}/{t.Params["learning_rate"]}").Distinct().Count());
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        // Each trial trained the shape it was given.
+        foreach (var t in trials)
+        {
+            var model = JsonNode.Parse(File.ReadAllText(Path.Combine(tmp["tune"], $"trial-{t.Number:D4}", "final", "config.json")))!;
+            Assert.Equal((long)t.Params["n_layer"]!, model["n_layer"]!.GetValue<long>());
+        }
+    }
+
+    [Fact]
     public async Task AReplyMetricCanBeTheObjective()
     {
         using var tmp = new Fixture.TempDir();
