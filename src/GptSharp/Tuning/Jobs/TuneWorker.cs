@@ -28,23 +28,24 @@ public static class TuneWorker
                 },
             ],
         };
+        int? current = null;
         try
         {
-            int done = await study.OptimizeAsync((trial, token) => TrialRunner.RunAsync(config, trial, log, token), options, ct).ConfigureAwait(false);
+            int done = await study.OptimizeAsync((trial, token) =>
+            {
+                current = trial.Number;
+                return TrialRunner.RunAsync(config, trial, log, token);
+            }, options, ct).ConfigureAwait(false);
             RunDirectories.RemoveAbandoned(config, study);
             return done;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            if (config.RequeueFailed)
-                foreach (var t in study.GetTrials(TrialState.Fail).Where(t => t.SystemAttrs.GetValueOrDefault(StorageRules.FailReasonKey)?.Contains("cancel", StringComparison.OrdinalIgnoreCase) == true
-                                                                         && !Requeued(study, t.Number)))
-                    study.Storage.EnqueueTrial(study.Id, StorageRules.RequeueAttrs(t));
+            // The trial this worker was running has just been failed by the cancellation: run it again next time.
+            if (config.RequeueFailed && current is { } number && study.Storage.GetTrial(study.Id, number) is { State: TrialState.Fail } cut)
+                study.Storage.EnqueueTrial(study.Id, StorageRules.RequeueAttrs(cut));
             TrialsTable.Write(study.Trials, config.OutputDir);
             throw;
         }
     }
-
-    static bool Requeued(Study study, int number) =>
-        study.Trials.Any(t => t.SystemAttrs.TryGetValue(FrozenTrial.RetriedFromKey, out var from) && from == number.ToString());
 }

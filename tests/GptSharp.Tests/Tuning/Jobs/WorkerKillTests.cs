@@ -19,9 +19,9 @@ public abstract class WorkerKillTests
     /// <summary>A fresh storage URL, or null when its server is not available here (never with CI=true).</summary>
     protected abstract string? NewStorageUrl(string dir);
 
-    const int Trials = 3;
+    internal const int Trials = 3;
 
-    static string Config(Fixture.TempDir tmp, string url)
+    internal static string Config(Fixture.TempDir tmp, string url)
     {
         string model = FinetuneEvalCommandTests.TinyModel(tmp);
         File.WriteAllText(tmp["d.jsonl"], string.Join("\n", Enumerable.Range(0, 8).Select(i =>
@@ -117,7 +117,7 @@ public abstract class WorkerKillTests
         Assert.All(s.GetAllTrials(s.FindStudy("t")!.Id), t => Assert.Equal((TrialState.Complete, 0.25), (t.State, t.Value)));
     }
 
-    static async Task<FrozenTrial> WaitFor(string url, Func<IReadOnlyList<FrozenTrial>, FrozenTrial?> pick, CliProcess worker)
+    internal static async Task<FrozenTrial> WaitFor(string url, Func<IReadOnlyList<FrozenTrial>, FrozenTrial?> pick, CliProcess worker)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < deadline)
@@ -138,6 +138,37 @@ public abstract class WorkerKillTests
 public sealed class SqliteWorkerKillTests : WorkerKillTests
 {
     protected override string NewStorageUrl(string dir) => "sqlite:///" + Path.Combine(dir, "study.db");
+
+    [Fact]
+    public async Task CtrlCFailsTheRunningTrialAndTheNextRunRepeatsIt()
+    {
+        using var tmp = new Fixture.TempDir();
+        string url = NewStorageUrl(tmp.Root);
+        string config = Config(tmp, url);
+        FrozenTrial cut;
+        using (var worker = new CliProcess(new Dictionary<string, string?>(), "tune", "--config", config))
+        {
+            cut = await WaitFor(url, trials => trials.FirstOrDefault(t => t.State == TrialState.Running && t.IntermediateValues.Count > 0), worker);
+            worker.Signal(2);
+            Assert.Equal(130, worker.WaitForExit(TimeSpan.FromSeconds(60)));
+        }
+        using (var storage = TrialStorages.Open(url))
+        {
+            var trials = storage.GetAllTrials(storage.FindStudy("kill")!.Id);
+            Assert.Equal(TrialState.Fail, trials.Single(t => t.Number == cut.Number).State);
+            var again = trials.Single(t => t.State == TrialState.Waiting);
+            Assert.Equal(cut.Number.ToString(CultureInfo.InvariantCulture), again.SystemAttrs[FrozenTrial.RetriedFromKey]);
+        }
+        Assert.Empty(Directory.GetDirectories(tmp["tune"], ".trial-*")); // the cut trial's partial run is gone at once
+
+        var (code, output, err) = await CliProcess.Run(tmp.Root, ["tune", "--config", config]);
+        Assert.True(code == 0, err + output);
+        using var s = TrialStorages.Open(url);
+        var all = s.GetAllTrials(s.FindStudy("kill")!.Id);
+        var retry = all.Single(t => t.SystemAttrs.GetValueOrDefault(FrozenTrial.RetriedFromKey) == cut.Number.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal((TrialState.Complete, cut.Params["learning_rate"]), (retry.State, retry.Params["learning_rate"]));
+        Assert.Equal(Trials, all.Count(t => t.State == TrialState.Complete));
+    }
 }
 
 [Collection(nameof(GlobalTorchRng))]
