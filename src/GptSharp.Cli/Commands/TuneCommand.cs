@@ -25,11 +25,16 @@ static class TuneCommand
         var workers = new Option<int?>("--workers") { Description = "Local worker processes, this one included (overrides the config's \"workers\")." };
         var nTrials = new Option<int?>("--n-trials") { Description = "The study's budget: trials complete, pruned or running, across all workers (overrides \"n_trials\")." };
         var storage = new Option<string?>("--storage") { Description = "Storage URL (overrides \"storage\"): sqlite:///study.db, postgresql://user@host:5432/db." };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override one option of the base job: --set key=value (repeatable), e.g. --set max_steps=100 for shorter trials.",
+            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
+        };
         var threads = ThreadsOption();
         var cmd = new Command("tune", "Tune a training job's hyperparameters: runs trials of a pretraining or fine-tuning config with TPE, random or grid " +
                                       "search, prunes bad ones early (ASHA, median, Hyperband), keeps every trial in a study that several workers share. " +
                                       "Running the same command again continues the study.")
-            { config, workers, nTrials, storage, threads };
+            { config, workers, nTrials, storage, set, threads };
         cmd.Subcommands.Add(WorkerCommand());
         cmd.Subcommands.Add(AskCommand());
         cmd.Subcommands.Add(TellCommand());
@@ -38,7 +43,7 @@ static class TuneCommand
         {
             var w = p.InvocationConfiguration.Output;
             string path = p.GetValue(config) ?? throw new GptSharpException("tune needs --config tune.json (or a subcommand: worker, ask, tell, report; see --help)");
-            var c = TuneConfig.Load(path);
+            var c = TuneConfig.Load(path, p.GetValue(set) ?? []);
             if (p.GetValue(workers) is { } nw) c = c with { Workers = nw };
             if (p.GetValue(nTrials) is { } nt) c = c with { NTrials = nt };
             if (p.GetValue(storage) is { } url) c = c with { Storage = url };

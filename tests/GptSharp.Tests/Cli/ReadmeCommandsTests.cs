@@ -10,7 +10,8 @@ namespace GptSharp.Tests.Cli;
 /// process in a temporary directory holding what they expect (corpus.txt, samples/configs/ as in the repository), since their
 /// relative paths need a current directory of their own. Overridden, only by appending what a user may add:
 /// <c>train</c> gets <c>--set max_steps=3 per_device_train_batch_size=2 block_size=64 eval_iters=1</c> (the config's 2,000
-/// steps of 8×256 tokens would take an hour here). Not run: <c>dotnet test</c> (this suite) and <c>dotnet run … -- quickstart</c>
+/// steps of 8×256 tokens would take an hour here), and <c>tune --config</c> gets <c>--n-trials 2 --workers 1 --set max_steps=4
+/// eval_steps=2</c> on a tiny model standing in for quickstart's. Not run: <c>dotnet test</c> (this suite) and <c>dotnet run … -- quickstart</c>
 /// (QuickstartCommandTests runs it with tiny sizes; here its arguments must parse).
 /// </summary>
 [Collection(nameof(GptSharp.Tests.Training.GlobalTorchRng))]
@@ -46,6 +47,10 @@ public class ReadmeCommandsTests
         // A small corpus: the start of the bundled support conversations (whole documents, blank-line separated).
         string support = File.ReadAllText(Path.Combine(RepoRoot, "samples", "text", "support.txt"));
         File.WriteAllText(tmp["corpus.txt"], support[..support.IndexOf("\n\n", 20_000, StringComparison.Ordinal)]);
+        // What the tuning example starts from: quickstart's pretrained model (a tiny one here) and the bundled dialogues.
+        using (var models = new Fixture.TempDir())
+            CopyDirectory(FinetuneEvalCommandTests.TinyModel(models), tmp["quickstart-run/model/final"]);
+        CopyDirectory(Path.Combine(RepoRoot, "samples", "dialogues"), Path.Combine(tmp["samples"], "dialogues"));
 
         int ran = 0, parsedOnly = 0;
         foreach (var words in commands)
@@ -63,14 +68,16 @@ public class ReadmeCommandsTests
             Assert.True(words[0] == "gptsharp", $"README command not covered by this test: {line}");
             string[] args = words[1..];
             if (args[0] == "train") args = [.. args, "--set", "max_steps=3", "per_device_train_batch_size=2", "block_size=64", "eval_iters=1"];
+            if (args is ["tune", "--config", ..]) args = [.. args, "--n-trials", "2", "--workers", "1", "--set", "max_steps=4", "eval_steps=2"];
             var (code, output, err) = await CliProcess.Run(tmp.Root, args);
             Assert.True(code == 0, $"`{line}` failed ({code}):\n{err}\n{output}");
             if (args[0] == "generate") Assert.StartsWith("Once upon a time", output);
             ran++;
         }
-        Assert.Equal(4, ran); // the "full pretraining run by hand"
+        Assert.Equal(8, ran); // the "full pretraining run by hand", then tune, tune report, tune ask and tune tell
         Assert.Equal(1, parsedOnly);
-        foreach (var f in new[] { "tok/vocab.json", "data/meta.json", "runs/tiny/final/model.safetensors", "runs/tiny/final/vocab.json" })
+        foreach (var f in new[] { "tok/vocab.json", "data/meta.json", "runs/tiny/final/model.safetensors", "runs/tiny/final/vocab.json",
+                                  "runs/tune-quickstart/trials.csv", "runs/tune-quickstart/report/optimization_history.png", "s.db" })
             Assert.True(File.Exists(tmp[f]), f);
     }
 

@@ -69,8 +69,11 @@ public sealed record TuneConfig
         "storage", "study_name", "output_dir", "keep_best", "heartbeat_interval", "grace_period", "requeue_failed", "workers", "enqueue_trials",
     ];
 
-    /// <summary>Reads and checks tune.json; every error names the file and the key.</summary>
-    public static TuneConfig Load(string path)
+    /// <summary>
+    /// Reads and checks tune.json; every error names the file and the key. <paramref name="baseOverrides"/> (<c>key=value</c>,
+    /// the CLI's <c>--set</c>) change the base job's options, checked like the rest.
+    /// </summary>
+    public static TuneConfig Load(string path, IEnumerable<string>? baseOverrides = null)
     {
         if (!File.Exists(path)) throw new GptSharpException($"{path}: tuning config not found");
         JsonNode? root;
@@ -83,6 +86,29 @@ public sealed record TuneConfig
             throw new GptSharpException($"{path}:{e.LineNumber + 1}: invalid JSON ({e.Message.Split(" Path:")[0]})");
         }
         if (root is not JsonObject o) throw new GptSharpException($"{path}: expected a JSON object");
+        var overrides = (baseOverrides ?? []).ToArray();
+        if (overrides.Length > 0)
+        {
+            var b = o["base"] switch
+            {
+                null => new JsonObject(),
+                JsonValue v when v.TryGetValue<string>(out var file) => ReadBaseFile(file, path),
+                JsonObject inline => (JsonObject)inline.DeepClone(),
+                _ => throw new GptSharpException($"{path}: base: expected an object of training options or the path of a config file"),
+            };
+            foreach (var assignment in overrides)
+            {
+                int eq = assignment.IndexOf('=');
+                if (eq <= 0) throw new GptSharpException($"--set expects key=value (got '{assignment}')");
+                string value = assignment[(eq + 1)..];
+                // Numbers, booleans and null as JSON; anything else as a string (the options loader checks the type).
+                JsonNode? node;
+                try { node = JsonNode.Parse(value); }
+                catch (JsonException) { node = JsonValue.Create(value); }
+                b[assignment[..eq].Trim()] = node is JsonValue or null ? node : JsonValue.Create(value);
+            }
+            o["base"] = b;
+        }
         return FromJson(o, path, Path.GetFileNameWithoutExtension(path));
     }
 

@@ -12,11 +12,13 @@ public class TuningPlotsTests
 {
     /// <summary>
     /// 12 finished trials on four kinds of parameter (log float, float, int, categorical), each reporting at steps
-    /// 1..5; trials whose value at step 2 is above 1 are pruned there; one trial fails, one is still running.
+    /// 1..5; trials whose value at step 2 is above 2.3 are pruned there (the first three for sure: their learning rates
+    /// are far from 1e-3); one trial fails, one is still running.
     /// </summary>
     public static Study MadeUpStudy(ITrialStorage? storage = null, string name = "plots")
     {
         var study = Study.Create(name, storage ?? new InMemoryStorage(), new RandomSampler(5));
+        foreach (double lr in new[] { 1e-5, 3e-5, 1e-1 }) study.Enqueue(new Dictionary<string, object?> { ["lr"] = lr });
         study.Optimize(t =>
         {
             double lr = t.SuggestFloat("lr", 1e-5, 1e-1, log: true);
