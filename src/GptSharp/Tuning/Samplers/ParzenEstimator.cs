@@ -231,7 +231,7 @@ internal sealed class ParzenEstimator
             for (int k = 0; k <= n; k++)
             {
                 _logNorm[k] = TruncatedNormal.LogMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
-                _logScale[k] = -LogSqrt2Pi - Math.Log(sigmas[k]) - _logNorm[k];
+                _logScale[k] = -LogSqrt2Pi - (options.KernelDensity == TpeKernelDensity.Normalized ? Math.Log(sigmas[k]) : 0) - _logNorm[k];
             }
         }
 

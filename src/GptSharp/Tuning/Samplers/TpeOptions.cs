@@ -40,6 +40,14 @@ public sealed record TpeOptions
     /// </summary>
     public bool ConstantLiar { get; init; }
 
+    /// <summary>
+    /// How a continuous kernel scores a point in l(x) and g(x). <see cref="TpeKernelDensity.Optuna31"/> (the default):
+    /// as Optuna up to 3.4, the density of the standardised value (x − μ)/σ, i.e. the true density times σ, which weighs
+    /// each kernel by its width; <see cref="TpeKernelDensity.Normalized"/>: the true density, as Optuna 3.5 and later.
+    /// Kernels on a step grid score a bin's probability mass either way.
+    /// </summary>
+    public TpeKernelDensity KernelDensity { get; init; } = TpeKernelDensity.Optuna31;
+
     /// <summary>Seed of every draw; null: a random one per sampler [seed].</summary>
     public int? Seed { get; init; }
 
@@ -68,4 +76,14 @@ public sealed record TpeOptions
         if (EiCandidates < 1) throw new GptSharpException($"tpe: n_ei_candidates must be >= 1, got {EiCandidates}");
         if (!(PriorWeight > 0) || !double.IsFinite(PriorWeight)) throw new GptSharpException($"tpe: prior_weight must be > 0, got {PriorWeight}");
     }
+}
+
+/// <summary>How <see cref="TpeSampler"/>'s continuous kernels score a point (<see cref="TpeOptions.KernelDensity"/>).</summary>
+public enum TpeKernelDensity
+{
+    /// <summary>Optuna ≤ 3.4: the standardised density φ((x − μ)/σ) / mass, i.e. each kernel weighted by its width σ.</summary>
+    Optuna31,
+
+    /// <summary>Optuna ≥ 3.5: the kernel's density φ((x − μ)/σ) / (σ · mass).</summary>
+    Normalized,
 }
