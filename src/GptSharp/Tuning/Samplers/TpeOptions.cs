@@ -75,6 +75,7 @@ public sealed record TpeOptions
         if (StartupTrials < 0) throw new GptSharpException($"tpe: n_startup_trials must be >= 0, got {StartupTrials}");
         if (EiCandidates < 1) throw new GptSharpException($"tpe: n_ei_candidates must be >= 1, got {EiCandidates}");
         if (!(PriorWeight > 0) || !double.IsFinite(PriorWeight)) throw new GptSharpException($"tpe: prior_weight must be > 0, got {PriorWeight}");
+        if (!Enum.IsDefined(KernelDensity)) throw new GptSharpException($"tpe: unknown kernel density {KernelDensity}");
     }
 }
 
