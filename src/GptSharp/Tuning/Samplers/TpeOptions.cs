@@ -44,7 +44,10 @@ public sealed record TpeOptions
     /// How a continuous kernel scores a point in l(x) and g(x). <see cref="TpeKernelDensity.Optuna31"/> (the default):
     /// as Optuna up to 3.4, the density of the standardised value (x − μ)/σ, i.e. the true density times σ, which weighs
     /// each kernel by its width; <see cref="TpeKernelDensity.Normalized"/>: the true density, as Optuna 3.5 and later.
-    /// Kernels on a step grid score a bin's probability mass either way.
+    /// Kernels on a step grid score a bin's probability mass either way. The default is measured: over 200 seeds × 100
+    /// trials of bench/tuning's objectives (medians of the best value, minimised), Normalized gave −2.96 against −3.09
+    /// on hartmann6, 0.0067 against 0.0034 on lr_wd, 0.0104 against 0.0068 on mixed, 0.436 against 0.431 on branin,
+    /// and was behind Optuna 3.1.0's TPE on all four, while Optuna31 is level with it.
     /// </summary>
     public TpeKernelDensity KernelDensity { get; init; } = TpeKernelDensity.Optuna31;
 
