@@ -5,7 +5,7 @@ namespace GptSharp.Tuning.Samplers;
 /// <summary>
 /// TPE's density model of a set of observations (Bergstra et al. 2011): a mixture with one kernel per observation plus
 /// a prior kernel, each kernel a product over the parameters (Falkner et al. 2018 for several parameters at once).
-/// Rules follow Optuna 3.5–4.2's <c>_ParzenEstimator</c> (<c>consider_prior</c> on):
+/// Rules follow Optuna 3.1–4.2's <c>_ParzenEstimator</c> (<c>consider_prior</c> on):
 /// <list type="bullet">
 /// <item>log parameters are modelled in log space; a step grid (a float's step, an int's step) extends the range by
 /// half a step on each side and is scored by each kernel's probability mass over the point's bin (a discrete truncated
@@ -18,7 +18,11 @@ namespace GptSharp.Tuning.Samplers;
 /// <item>categorical kernels put weight 1 + w/(n+1) on the observed choice and w/(n+1) on each other (w the prior
 /// weight), normalised; the prior kernel is uniform;</item>
 /// <item>kernel weights are <see cref="TpeOptions.Weights"/> of the observations (oldest first) and the prior weight,
-/// normalised; with no observations only the prior remains.</item>
+/// normalised; with no observations only the prior remains;</item>
+/// <item>a continuous kernel scores x by φ(z) / mass, z = (x − μ)/σ, as Optuna 3.1–3.4 (the default
+/// <see cref="TpeKernelDensity.Optuna31"/>: in effect each kernel's weight is multiplied by its σ, so l and g lean
+/// towards their wide kernels), or by its true density φ(z) / (σ · mass) as 3.5+ (<see cref="TpeKernelDensity.Normalized"/>);
+/// on a grid, by its mass over the point's bin either way.</item>
 /// </list>
 /// Values are internal (<see cref="Distribution"/>).
 /// </summary>
@@ -231,7 +235,7 @@ internal sealed class ParzenEstimator
             for (int k = 0; k <= n; k++)
             {
                 _logNorm[k] = TruncatedNormal.LogMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
-                _logScale[k] = -LogSqrt2Pi - Math.Log(sigmas[k]) - _logNorm[k];
+                _logScale[k] = -LogSqrt2Pi - (options.KernelDensity == TpeKernelDensity.Normalized ? Math.Log(sigmas[k]) : 0) - _logNorm[k];
             }
         }
 

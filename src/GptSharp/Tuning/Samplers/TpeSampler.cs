@@ -2,8 +2,10 @@ namespace GptSharp.Tuning.Samplers;
 
 /// <summary>
 /// Tree-structured Parzen Estimator (Bergstra et al. 2011, "Algorithms for Hyper-Parameter Optimization"), as Optuna's
-/// <c>TPESampler</c> of versions 3.5–4.2 (3.1, which Debian ships, has the same rules but leaves the −log σ out of its
-/// kernels' densities, fixed in 3.5; 4.3+ no longer counts the prior among a kernel's neighbours): the first <see cref="TpeOptions.StartupTrials"/> trials
+/// <c>TPESampler</c> of versions 3.1–4.2 (4.3+ no longer counts the prior among a kernel's neighbours); a continuous
+/// kernel scores a point as 3.1–3.4 do by default, by the density of the standardised value, which weighs each kernel by
+/// its width σ (<see cref="TpeOptions.KernelDensity"/>; 3.5+ divides by σ, which did clearly worse on bench/tuning's
+/// objectives): the first <see cref="TpeOptions.StartupTrials"/> trials
 /// are drawn at random; after that the finished trials are split into the best γ(n) ("below", density l(x)) and the
 /// rest ("above", g(x)), each is modelled by a <see cref="ParzenEstimator"/>, <see cref="TpeOptions.EiCandidates"/>
 /// points are drawn from l and the one with the largest log l(x) − log g(x) is suggested (maximising expected

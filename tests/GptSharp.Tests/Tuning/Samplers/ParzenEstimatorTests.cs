@@ -5,12 +5,14 @@ namespace GptSharp.Tests.Tuning.Samplers;
 
 /// <summary>
 /// The kernel rules on small cases worked out by hand (comments show the arithmetic); log densities are the values
-/// Optuna's <c>_ParzenEstimator.log_pdf</c> gives for the same observations (3.1.0 with the −log σ of its truncated
-/// normal density restored, as Optuna 3.5 fixed it).
+/// Optuna 3.1.0's <c>_ParzenEstimator.log_pdf</c> gives for the same observations (the default,
+/// <see cref="TpeKernelDensity.Optuna31"/>) and, for continuous kernels, those it gives with the −log σ of its truncated
+/// normal density restored, as Optuna 3.5 fixed it (<see cref="TpeKernelDensity.Normalized"/>).
 /// </summary>
 public class ParzenEstimatorTests
 {
     static readonly TpeOptions Defaults = new();
+    static readonly TpeOptions Normalized = new() { KernelDensity = TpeKernelDensity.Normalized };
 
     static ParzenEstimator One(Distribution d, double[] observed, TpeOptions? o = null, bool multivariate = false) =>
         new([d], [observed], o ?? Defaults, multivariate);
@@ -34,7 +36,9 @@ public class ParzenEstimatorTests
         Near([10, 20, 60, 50], pe.Mus(0));
         Near([20, 30, 20, 100], pe.Sigmas(0));
         Near([0.25, 0.25, 0.25, 0.25], pe.Weights);
-        Near([-4.398202335436259, -4.250635662220976, -4.4756945640208645, -5.770541621743276], LogPdf(pe, 0, 15, 42.5, 100));
+        Near([-0.7642849692910296, -0.6440199782742749, -0.7567878441894551, -1.3962617900275625], LogPdf(pe, 0, 15, 42.5, 100));
+        Near([-4.398202335436259, -4.250635662220976, -4.4756945640208645, -5.770541621743276],
+            LogPdf(One(new FloatDistribution(0, 100), [10, 20, 60], Normalized), 0, 15, 42.5, 100));
 
         Near([10, 30, 10, 100], One(new FloatDistribution(0, 100), [10, 20, 60], Defaults with { ConsiderMagicClip = false }).Sigmas(0));
         // With endpoints, 60's right neighbour is 100: max(10, 40) = 40; 10's is max(10 - 0, 20 - 10) = 10 -> clip 20.
@@ -69,13 +73,15 @@ public class ParzenEstimatorTests
         var pe = One(new FloatDistribution(1, 100, log: true), [10]);
         Near([Math.Log(10), Math.Log(10)], pe.Mus(0));
         Near([Math.Log(100) / 3, Math.Log(100)], pe.Sigmas(0));
-        Near([-1.907060009884511, -1.335225021123118, -1.6451730176252808], LogPdf(pe, 1, 10, 50));
+        Near([-0.6265145659312091, -0.2861523580637727, -0.47331024033234326], LogPdf(pe, 1, 10, 50));
+        Near([-1.907060009884511, -1.335225021123118, -1.6451730176252808], LogPdf(One(new FloatDistribution(1, 100, log: true), [10], Normalized), 1, 10, 50));
 
         // Log ints: a continuous kernel on [ln 0.5, ln 64.5].
         var pi = One(new IntDistribution(1, 64, log: true), [4]);
         Assert.Equal((Math.Log(0.5), Math.Log(64.5)), pi.Bounds(0));
         Near([Math.Log(4), 0.5 * (Math.Log(0.5) + Math.Log(64.5))], pi.Mus(0));
-        Near([-1.608704213331741, -1.3841451582352358, -2.0567520423265897], LogPdf(pi, 1, 4, 64));
+        Near([-0.4307541042243061, -0.2847129100619776, -0.6658150979464476], LogPdf(pi, 1, 4, 64));
+        Near([-1.608704213331741, -1.3841451582352358, -2.0567520423265897], LogPdf(One(new IntDistribution(1, 64, log: true), [4], Normalized), 1, 4, 64));
     }
 
     [Fact]
@@ -98,13 +104,15 @@ public class ParzenEstimatorTests
         // σ = 0.2 · n^(-1/(d+4)) · range = 0.2 · 4^(-1/5) for 4 observations of one parameter (magic clip off).
         var pe = One(new FloatDistribution(0, 1), [0.2, 0.4, 0.7, 0.9], Defaults with { ConsiderMagicClip = false }, multivariate: true);
         Near([.. Enumerable.Repeat(0.2 * Math.Pow(4, -0.2), 4), 1.0], pe.Sigmas(0));
-        Near([-0.037674574745123035], LogPdf(pe, 0.5));
+        Near([-1.1308743499734697], LogPdf(pe, 0.5));
+        Near([-0.037674574745123035], LogPdf(One(new FloatDistribution(0, 1), [0.2, 0.4, 0.7, 0.9], Normalized with { ConsiderMagicClip = false }, multivariate: true), 0.5));
 
         // Two parameters, a float and a categorical, product kernels: 0.2 · 2^(-1/6) = 0.178 is clipped to 1 / (1 + 3) = 0.25.
         var space = new Distribution[] { new FloatDistribution(0, 1), new CategoricalDistribution(["a", "b", "c"]) };
         var joint = new ParzenEstimator(space, [[0.1, 0.9], [0, 2]], Defaults, multivariate: true);
         Near([0.25, 0.25, 1.0], joint.Sigmas(0));
-        Near([-0.43255703361694264, -1.6555187202403046], joint.LogPdf([[0.1, 0], [0.5, 1]]));
+        Near([-1.4173472510504628, -2.005690677606769], joint.LogPdf([[0.1, 0], [0.5, 1]]));
+        Near([-0.43255703361694264, -1.6555187202403046], new ParzenEstimator(space, [[0.1, 0.9], [0, 2]], Normalized, multivariate: true).LogPdf([[0.1, 0], [0.5, 1]]));
     }
 
     [Fact]
@@ -112,7 +120,7 @@ public class ParzenEstimatorTests
     {
         var prior = One(new FloatDistribution(0, 1), []);
         Near([1.0], prior.Weights);
-        Near([0.04097780049094957], LogPdf(prior, 0.5));
+        Near([0.04097780049094957], LogPdf(prior, 0.5)); // σ = 1: both densities agree
 
         // σ = 1 around 0 and the point 1000: the bin's mass is about e^-500000, still a finite log.
         var far = One(new IntDistribution(0, 1000), [0, 1], Defaults with { ConsiderMagicClip = false });
