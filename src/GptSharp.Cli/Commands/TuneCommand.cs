@@ -44,11 +44,7 @@ static class TuneCommand
             var w = p.InvocationConfiguration.Output;
             string path = p.GetValue(config) ?? throw new GptSharpException("tune needs --config tune.json (or a subcommand: worker, ask, tell, report; see --help)");
             var c = TuneConfig.Load(path, p.GetValue(set) ?? []);
-            if (p.GetValue(workers) is { } nw) c = c with { Workers = nw };
-            if (p.GetValue(nTrials) is { } nt) c = c with { NTrials = nt };
-            if (p.GetValue(storage) is { } url) c = c with { Storage = url };
-            if (c.Workers < 1 || c.NTrials < 1) throw new GptSharpException("--workers and --n-trials must be at least 1");
-
+            c = c.WithOverrides(p.GetValue(workers), p.GetValue(nTrials), p.GetValue(storage), "the command line");
             using var store = TuningComponents.OpenStorage(c.Storage);
             var study = TuneStudy.Open(c, store);
             Directory.CreateDirectory(c.OutputDir);

@@ -182,12 +182,22 @@ public sealed record TuneConfig
         return config;
     }
 
+    /// <summary>The config with the command line's workers, budget and storage in place of its own, checked again.</summary>
+    public TuneConfig WithOverrides(int? workers, int? nTrials, string? storage, string source)
+    {
+        var c = this with { Workers = workers ?? Workers, NTrials = nTrials ?? NTrials, Storage = storage is null ? Storage : StorageUrl(storage) };
+        c.Check(source);
+        return c;
+    }
+
     /// <summary>Checks everything that can be checked before a trial runs: inputs exist, the search space names options of the job whose every bound and choice the job accepts.</summary>
     void Check(string source)
     {
         void Need(bool ok, string message) { if (!ok) throw new GptSharpException($"{source}: {message}"); }
         Need(NTrials >= 1, $"n_trials must be at least 1 (got {NTrials})");
         Need(Workers >= 1, $"workers must be at least 1 (got {Workers})");
+        Need(Workers == 1 || !Storage.Trim().ToLowerInvariant().EndsWith("memory", StringComparison.Ordinal),
+            $"storage {Storage} lives in one process: {Workers} worker processes need a sqlite:/// or postgresql:// storage");
         Need(KeepBest is null or >= 1, $"keep_best must be at least 1 (got {KeepBest})");
         Need(Timeout is null || Timeout > TimeSpan.Zero, "timeout must be positive (seconds)");
         Need(HeartbeatInterval > TimeSpan.Zero && GracePeriod > HeartbeatInterval, "grace_period must be longer than heartbeat_interval (seconds)");

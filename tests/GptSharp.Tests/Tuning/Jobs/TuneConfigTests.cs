@@ -60,6 +60,17 @@ public class TuneConfigTests
     }
 
     [Fact]
+    public void CommandLineOverridesAreCheckedToo()
+    {
+        using var tmp = new Fixture.TempDir();
+        var c = TuneConfig.FromJson(Sample(tmp), "t");
+        Assert.Contains("lives in one process", Assert.Throws<GptSharpException>(() => c.WithOverrides(2, null, "memory", "the command line")).Message);
+        Assert.Contains("n_trials must be at least 1", Assert.Throws<GptSharpException>(() => c.WithOverrides(null, 0, null, "the command line")).Message);
+        var d = c.WithOverrides(1, 5, "sqlite:///x.db", "the command line");
+        Assert.Equal((1, 5, "sqlite:///" + Path.GetFullPath("x.db")), (d.Workers, d.NTrials, d.Storage));
+    }
+
+    [Fact]
     public void SamplerAndPrunerOptionsAreChecked()
     {
         var space = SearchSpace.Parse("""{"x": {"type": "float", "low": 0, "high": 1}}""");
