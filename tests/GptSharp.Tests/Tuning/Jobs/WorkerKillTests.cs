@@ -119,18 +119,32 @@ public abstract class WorkerKillTests
 
     internal static async Task<FrozenTrial> WaitFor(string url, Func<IReadOnlyList<FrozenTrial>, FrozenTrial?> pick, CliProcess worker)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        string? lastError = null;
+        int polls = 0;
+        // One storage for all polls: opening one per poll costs a connection pool and a schema check each time.
+        ITrialStorage? storage = null;
+        try
         {
-            try
+            while (DateTime.UtcNow < deadline)
             {
-                using var storage = TrialStorages.Open(url);
-                if (storage.FindStudy("kill") is { } study && pick(storage.GetAllTrials(study.Id)) is { } found) return found;
+                polls++;
+                try
+                {
+                    storage ??= TrialStorages.Open(url);
+                    if (storage.FindStudy("kill") is { } study && pick(storage.GetAllTrials(study.Id)) is { } found) return found;
+                }
+                catch (GptSharpException e) // the database is still being created
+                {
+                    lastError = e.Message;
+                    storage?.Dispose();
+                    storage = null;
+                }
+                await Task.Delay(200);
             }
-            catch (GptSharpException) { } // the database is still being created
-            await Task.Delay(100);
         }
-        throw new TimeoutException($"no trial reached the state to kill in:\n{worker.Out}\n{worker.Err}");
+        finally { storage?.Dispose(); }
+        throw new TimeoutException($"no trial reached the state to kill in {polls} polls (last error: {lastError ?? "none"}):\n{worker.Out}\n{worker.Err}");
     }
 }
 
