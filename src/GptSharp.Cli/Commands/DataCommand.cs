@@ -6,7 +6,7 @@ namespace GptSharp.Cli.Commands;
 
 static class DataCommand
 {
-    public static Command Create() => new("data", "Prepare training data.") { Prepare() };
+    public static Command Create() => new("data", "Prepare training data and measure it.") { Prepare(), DataStatsCommand.Create() };
 
     static Command Prepare()
     {

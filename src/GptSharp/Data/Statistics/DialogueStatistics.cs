@@ -20,7 +20,7 @@ public static class DialogueStatistics
             .Select(m => template.RenderMessage(m).Ids.Length - 1); // reply text and <|end|>, not the role token
         var summary = LengthSummary.Of(lengths, "conversations");
         var truncation = blockSizes
-            .Select(b => BlockSizeTruncation.FromFineTuning(SftDatasetBuilder.Build(conversations, template, b).Truncation, conversations.Count))
+            .Select(b => BlockSizeTruncation.FromFineTuning(SftDatasetBuilder.Build(conversations, template, b).Truncation!, conversations.Count))
             .ToList();
         return new DataStatistics("conversations", summary, LengthSummary.Of(replies, "assistant replies"), LengthHistogram.Of(lengths),
             truncation, BlockSizeRecommendation.For(summary, maxPromptReply, contextLength));
