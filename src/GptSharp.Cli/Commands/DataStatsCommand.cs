@@ -7,7 +7,9 @@ using GptSharp.Data.Dialogues;
 using GptSharp.Data.Shards;
 using GptSharp.Data.Statistics;
 using GptSharp.IO;
+using GptSharp.Native;
 using GptSharp.Tokenization;
+using GptSharp.Training.Advisors;
 
 namespace GptSharp.Cli.Commands;
 
@@ -28,12 +30,15 @@ static class DataStatsCommand
         var maxPromptReply = new Option<int?>("--max-prompt-reply") { Description = "The longest prompt + reply (tokens) the model must serve: the block_size must hold it (rounded up to a multiple of 64)." };
         var boundary = new Option<string>("--document-boundary") { Description = "For --text: what separates documents, as in `data prepare`.", DefaultValueFactory = _ => "marker" };
         boundary.AcceptOnlyFromAmong([.. DocumentBoundaries.Names]);
+        var throughput = new Option<bool>("--throughput") { Description = "With --model: also time a few forward + backward passes at each block size (the same tokens per step) and print tokens/s." };
+        var throughputTokens = new Option<int>("--throughput-tokens") { Description = "Tokens per timed step (batch = this ÷ block size, at least 1).", DefaultValueFactory = _ => 4096 };
+        var device = new Option<string>("--device") { Description = "For --throughput: cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var output = new Option<string>("--output") { Description = $"Directory to write {LengthHistogramPlot.FileName} and {JsonFile} into (created if needed; those two files are replaced)." };
 
         var cmd = new Command("stats", "Token-length distribution of dialogues or documents, how much each block size (64 … 1024, up to the model's context) " +
                                        "would truncate, and a recommended block_size.")
-            { dialogues, data, text, tokenizer, model, maxPromptReply, boundary, output };
-        cmd.SetAction(p =>
+            { dialogues, data, text, tokenizer, model, maxPromptReply, boundary, throughput, throughputTokens, device, output };
+        cmd.SetAction((p, ct) =>
         {
             string? dialogueFile = p.GetValue(dialogues), dataDir = p.GetValue(data), modelDir = p.GetValue(model), tokenizerName = p.GetValue(tokenizer);
             string[] textFiles = p.GetValue(text) ?? [];
@@ -47,6 +52,11 @@ static class DataStatsCommand
             if (dataDir is not null && !Directory.Exists(dataDir)) throw new GptSharpException($"{dataDir}: --data directory not found");
             foreach (var f in textFiles) if (!File.Exists(f)) throw new GptSharpException($"{f}: --text file not found");
             if (modelDir is not null && !Directory.Exists(modelDir)) throw new GptSharpException($"{modelDir}: --model directory not found");
+            bool measure = p.GetValue(throughput);
+            if (measure && modelDir is null) throw new GptSharpException("--throughput needs --model DIR: the speed is measured on that model");
+            int budget = p.GetValue(throughputTokens);
+            if (budget < 1) throw new GptSharpException($"--throughput-tokens must be at least 1 (got {budget})");
+            var torchDevice = measure ? Devices.Parse(p.GetValue(device)) : null;
             if (outDir is not null)
             {
                 OutputDirectory.CheckFile(Path.Combine(outDir, JsonFile));
@@ -91,17 +101,34 @@ static class DataStatsCommand
 
             var w = p.InvocationConfiguration.Output;
             Print(w, stats, source);
+            IReadOnlyList<BlockSizeSpeed>? speeds = null;
+            if (measure)
+            {
+                using var gpt = HfCheckpoint.Load(modelDir!, torchDevice);
+                speeds = BlockSizeThroughput.Measure(gpt, candidates, budget, ct: ct);
+                PrintSpeeds(w, speeds, budget, torchDevice!.ToString());
+            }
             if (outDir is not null)
             {
                 Directory.CreateDirectory(outDir);
                 string png = LengthHistogramPlot.Render(stats, outDir);
                 string json = Path.Combine(outDir, JsonFile);
-                AtomicFile.WriteAllText(json, JsonSerializer.Serialize(new { source, stats }, Json) + "\n");
+                AtomicFile.WriteAllText(json, JsonSerializer.Serialize(new { source, stats, throughput = speeds }, Json) + "\n");
                 w.WriteLine($"wrote {png} and {json}");
             }
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    internal static void PrintSpeeds(TextWriter w, IReadOnlyList<BlockSizeSpeed> speeds, int budget, string device)
+    {
+        w.WriteLine();
+        w.WriteLine($"training speed on the model ({device}, forward + backward, {budget:N0} tokens per step):");
+        w.WriteLine($"  {"block_size",10}{"batch",7}{"s/step",10}{"tokens/s",12}{"vs first",10}");
+        foreach (var s in speeds)
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {s.BlockSize,10}{s.BatchSize,7}{s.SecondsPerStep,10:0.000}{s.TokensPerSecond,12:N0}{s.TokensPerSecond / speeds[0].TokensPerSecond,9:0.00}×"));
     }
 
     static string Pct(double fraction) => (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %";

@@ -37,12 +37,17 @@ public class DataStatsCommandTests
         using var dir = new Fixture.TempDir();
         string model = FinetuneEvalCommandTests.TinyModel(dir); // n_positions 64, its own tokenizer
         string file = dir.WriteText("d.jsonl", """{"input": "Where is order 123?", "output": "Order 123 has shipped."}""" + "\n");
-        var (code, stdout, stderr) = await CliRunner.Run("data", "stats", "--dialogues", file, "--model", model, "--max-prompt-reply", "100");
+        var (code, stdout, stderr) = await CliRunner.Run("data", "stats", "--dialogues", file, "--model", model, "--max-prompt-reply", "100",
+            "--throughput", "--throughput-tokens", "128", "--device", "cpu", "--output", dir["stats"]);
         Assert.True(code == 0, stderr);
         Assert.Matches(@"\n\s+64\s+0 of 1", stdout);
         Assert.DoesNotMatch(@"\n\s+128\s", stdout);
         Assert.Contains("capped", stdout);
         Assert.Contains("\"block_size\": 64", stdout);
+        Assert.Contains("training speed on the model (cpu, forward + backward, 128 tokens per step)", stdout);
+        Assert.Matches(@"\n\s+64\s+2\s+[0-9.]+\s+[0-9,]+\s+1\.00×", stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(dir["stats/data_stats.json"]));
+        Assert.Equal(64, json.RootElement.GetProperty("throughput")[0].GetProperty("block_size").GetInt32());
     }
 
     [Fact]
@@ -85,6 +90,7 @@ public class DataStatsCommandTests
             (["--data", dir.Root], "meta.json: not found"),
             (["--dialogues", good, "--tokenizer", "gpt2", "--max-prompt-reply", "0"], "--max-prompt-reply must be at least 1"),
             (["--dialogues", good, "--model", dir["nomodel"]], "nomodel: --model directory not found"),
+            (["--dialogues", good, "--tokenizer", "gpt2", "--throughput"], "--throughput needs --model DIR"),
         };
         foreach (var (args, error) in cases)
         {
