@@ -20,7 +20,7 @@ public class BlockSizeThroughputTests
         Assert.All(speeds, s => Assert.Equal(s.BatchSize * s.BlockSize / s.SecondsPerStep, s.TokensPerSecond, 6));
         Assert.False(model.training);
         foreach (var (name, value) in model.state_dict())
-            Assert.True(before[name].equal(value).item<bool>(), name);
+            Assert.True(before[name].eq(value).all().item<bool>(), name);
         Assert.All(model.parameters(), p => Assert.True(p.grad is null || p.grad.count_nonzero().item<long>() == 0));
         foreach (var t in before.Values) t.Dispose();
     }
