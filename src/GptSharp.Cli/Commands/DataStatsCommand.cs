@@ -100,7 +100,8 @@ static class DataStatsCommand
             }
 
             var w = p.InvocationConfiguration.Output;
-            Print(w, stats, source);
+            string? tokenizerUsed = dataDir is not null ? null : tokenizerName ?? modelDir;
+            Print(w, stats, source, tokenizerUsed);
             IReadOnlyList<BlockSizeSpeed>? speeds = null;
             if (measure)
             {
@@ -113,7 +114,7 @@ static class DataStatsCommand
                 Directory.CreateDirectory(outDir);
                 string png = LengthHistogramPlot.Render(stats, outDir);
                 string json = Path.Combine(outDir, JsonFile);
-                AtomicFile.WriteAllText(json, JsonSerializer.Serialize(new { source, stats, throughput = speeds }, Json) + "\n");
+                AtomicFile.WriteAllText(json, JsonSerializer.Serialize(new { source, tokenizer = tokenizerUsed, stats, throughput = speeds }, Json) + "\n");
                 w.WriteLine($"wrote {png} and {json}");
             }
             return Task.FromResult(0);
@@ -133,10 +134,11 @@ static class DataStatsCommand
 
     static string Pct(double fraction) => (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 
-    internal static void Print(TextWriter w, DataStatistics s, string source)
+    internal static void Print(TextWriter w, DataStatistics s, string source, string? tokenizer)
     {
         var inv = CultureInfo.InvariantCulture;
-        w.WriteLine($"{s.Lengths.Count:N0} {s.Unit} in {source}; token lengths (nearest-rank percentiles):");
+        string with = tokenizer is null ? "" : $" (tokenizer {tokenizer})";
+        w.WriteLine($"{s.Lengths.Count:N0} {s.Unit} in {source}{with}; token lengths (nearest-rank percentiles):");
         w.WriteLine($"  {"",-20}{"count",8}{"min",7}{"p50",7}{"p90",7}{"p95",7}{"p99",7}{"max",7}{"mean",9}");
         void Row(string name, LengthSummary l) => w.WriteLine(string.Create(inv,
             $"  {name,-20}{l.Count,8:N0}{l.Min,7}{l.P50,7}{l.P90,7}{l.P95,7}{l.P99,7}{l.Max,7}{l.Mean,9:0.0}"));
