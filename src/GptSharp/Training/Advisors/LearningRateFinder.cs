@@ -68,7 +68,7 @@ public static class LearningRateFinder
             model.Precision.ComputeType = options.Bf16 ? ScalarType.BFloat16 : null;
             model.train();
             using var optimizer = TrainingOptimizers.Create(model, options);
-            var smoother = new LossSmoother(range.Beta, range.DivergenceFactor);
+            var smoother = new LossSmoother(range.Beta, range.DivergenceFactor, range.Grace);
             for (int i = 0; i < range.Steps; i++)
             {
                 ct.ThrowIfCancellationRequested();

@@ -27,6 +27,9 @@ public sealed record LearningRateRangeOptions
         return this;
     }
 
+    /// <summary>Steps before the divergence rule applies: the first tenth, which the suggestions skip too.</summary>
+    public int Grace => Steps / 10;
+
     /// <summary>Step <paramref name="i"/>'s learning rate (0-based): Start·(End/Start)^(i/(Steps−1)), so the last step is at End.</summary>
     public double LearningRateAt(int i) => Start * Math.Pow(End / Start, (double)i / (Steps - 1));
 }

@@ -10,6 +10,7 @@ namespace GptSharp.Training.Advisors;
 /// <item>Noise: the losses are smoothed (bias-corrected exponential average), and the first tenth of the requested
 /// steps and the last 5 points are skipped (fastai's <c>num_it//10</c> and <c>-5</c>): the start is noisy and flat,
 /// the end is the divergence.</item>
+/// <item>Noise, for <c>steepest</c>: its slope is taken over a twentieth of the curve, not between adjacent points.</item>
 /// <item>An early spike: before smoothing, the raw losses pass an upward-only <see cref="HampelFilter"/>, so a single
 /// bad batch does not become a long fake descent in the smoothed curve.</item>
 /// </list>
@@ -76,15 +77,20 @@ public static class LearningRateSuggestions
         return Math.Clamp(maxStart + (int)sections + (int)(sections / 2), 0, n - 1);
     }
 
-    /// <summary>fastai's <c>steep</c>: the point where the loss falls fastest against log(lr).</summary>
-    public static int SteepestIndex(IReadOnlyList<double> lrs, IReadOnlyList<double> losses)
+    /// <summary>
+    /// fastai's <c>steep</c>: the point where the loss falls fastest against log(lr). The slope is taken over
+    /// <paramref name="span"/> points (default: a twentieth of the curve, at least 1 — fastai's adjacent points), and the
+    /// point returned is the middle of the steepest span: on noisy losses, adjacent points' differences are mostly noise.
+    /// </summary>
+    public static int SteepestIndex(IReadOnlyList<double> lrs, IReadOnlyList<double> losses, int? span = null)
     {
+        int k = Math.Clamp(span ?? losses.Count / 20, 1, Math.Max(1, losses.Count - 1));
         int best = 0;
         double bestGrad = double.PositiveInfinity;
-        for (int i = 0; i + 1 < losses.Count; i++)
+        for (int i = 0; i + k < losses.Count; i++)
         {
-            double grad = (losses[i + 1] - losses[i]) / (Math.Log(lrs[i + 1]) - Math.Log(lrs[i]));
-            if (grad < bestGrad) (best, bestGrad) = (i, grad);
+            double grad = (losses[i + k] - losses[i]) / (Math.Log(lrs[i + k]) - Math.Log(lrs[i]));
+            if (grad < bestGrad) (best, bestGrad) = (i + k / 2, grad);
         }
         return best;
     }
