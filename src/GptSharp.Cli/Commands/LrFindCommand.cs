@@ -117,7 +117,7 @@ static class LrFindCommand
         w.WriteLine($"put it in your config:  \"learning_rate\": {Number(r.Recommended!.LearningRate)}");
     }
 
-    static string Number(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
+    static string Number(double v) => v.ToString("G3", CultureInfo.InvariantCulture).ToLowerInvariant();
 
     static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 

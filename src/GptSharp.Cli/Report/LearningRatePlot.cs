@@ -38,6 +38,10 @@ public static class LearningRatePlot
             smooth.LegendText = "smoothed loss";
             smooth.MarkerSize = 0;
             smooth.LineWidth = 2;
+            // The raw loss of the last steps can be 100× the rest: the axis follows the smoothed curve, which stops at 4× its best.
+            double low = finite.Min(p => Math.Min(p.Loss, p.SmoothedLoss)), high = finite.Max(p => p.SmoothedLoss);
+            double pad = Math.Max(high - low, 1e-6) * 0.05;
+            plot.Axes.SetLimitsY(low - pad, high + pad);
         }
         foreach (var s in result.Suggestions)
         {
