@@ -13,6 +13,7 @@ static class CommandCatalog
         DataCommand.Create(),
         TrainCommand.Create(),
         FinetuneCommand.Create(),
+        LrFindCommand.Create(),
         EvalCommand.Create(),
         ScoreCommand.Create(),
         GenerateCommand.Create(),

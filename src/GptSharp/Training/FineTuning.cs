@@ -1,3 +1,4 @@
+using GptSharp.Data;
 using GptSharp.Inference;
 using GptSharp.Models;
 using GptSharp.Tokenization;
@@ -145,7 +146,7 @@ public static class FineTuning
         });
         int padId = plan.Tokenizer.EndOfTextId;
         var trainer = new Trainer(plan.Model, o,
-            new SftBatchSource(plan.Train.Examples, o.PerDeviceTrainBatchSize, plan.BlockSize, o.Seed, padId),
+            TrainBatches(plan),
             plan.Val is null ? null : new SftBatchSource(plan.Val.Examples, o.PerDeviceTrainBatchSize, plan.BlockSize, o.Seed + 1, padId))
         {
             Tokenizer = plan.Tokenizer,
@@ -156,6 +157,10 @@ public static class FineTuning
         };
         return await trainer.TrainAsync(progress, ct);
     }
+
+    /// <summary>The training examples' batches as a run draws them: shuffled from the seed, padded with &lt;|endoftext|&gt;.</summary>
+    internal static IBatchSource TrainBatches(Plan plan) =>
+        new SftBatchSource(plan.Train.Examples, plan.Options.PerDeviceTrainBatchSize, plan.BlockSize, plan.Options.Seed, plan.Tokenizer.EndOfTextId);
 
     /// <summary>Makes <paramref name="model"/> a chat model directory: the chat template and decoding defaults.</summary>
     public static void MakeChatModel(ModelDirectory model, GenerationOptions generation)

@@ -113,7 +113,7 @@ public static class Pretraining
                       $"vocab {m.VocabSize}) on {plan.Device.type.ToString().ToLowerInvariant()}; data: {plan.Data.Train.Tokens:N0} train / {plan.Data.Val.Tokens:N0} val tokens" });
         var trainer = new Trainer(
             model, options,
-            new EpochSizedSource(new BatchSampler(train, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed), plan.Data.Train.Tokens, options.BlockSize),
+            TrainBatches(plan, train),
             val is null ? null : new BatchSampler(val, options.PerDeviceTrainBatchSize, options.BlockSize, options.Seed + 1))
         {
             Tokenizer = plan.Tokenizer,
@@ -124,7 +124,13 @@ public static class Pretraining
         return await trainer.TrainAsync(progress, ct);
     }
 
-    static Gpt CreateModel(Plan plan)
+    /// <summary>The train split's batches as a run samples them: random windows, seeded, sized as an epoch of the split.</summary>
+    internal static IBatchSource TrainBatches(Plan plan, TokenDataset train) =>
+        new EpochSizedSource(new BatchSampler(train, plan.Options.PerDeviceTrainBatchSize, plan.Options.BlockSize, plan.Options.Seed),
+            plan.Data.Train.Tokens, plan.Options.BlockSize);
+
+    /// <summary>The model a run starts from: created from the seed, with init_from's weights when given.</summary>
+    internal static Gpt CreateModel(Plan plan)
     {
         var model = Gpt.Create(plan.Model, plan.Options.Seed, plan.Device);
         if (plan.Options.InitFrom is { } dir)

@@ -224,21 +224,28 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step over gradient_accumulation_steps micro-batches; every temporary dies with the scope.</summary>
-    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer)
+    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer) => Step(_model, optimizer, _train, _o);
+
+    /// <summary>
+    /// One optimizer step as a run takes it: gradient_accumulation_steps micro-batches of <paramref name="train"/>, clipping
+    /// at max_grad_norm, the optimizer's update, gradients zeroed; tensors die in its own dispose scope. Also what the
+    /// learning-rate range test steps with (Advisors), so it probes exactly the step a run would take.
+    /// </summary>
+    internal static (double Loss, double? GradNorm, long Tokens) Step(Gpt model, TrainingOptimizer optimizer, IBatchSource train, TrainingArguments o)
     {
         using var scope = NewDisposeScope();
-        int accumulation = _o.GradientAccumulationSteps;
+        int accumulation = o.GradientAccumulationSteps;
         double loss = 0;
         long tokens = 0;
         for (int micro = 0; micro < accumulation; micro++)
         {
-            var batch = _train.Next(_device);
-            var microLoss = Gpt.Loss(_model.Forward(batch.Input), Targets(batch)) / accumulation;
+            var batch = train.Next(model.Device);
+            var microLoss = Gpt.Loss(model.Forward(batch.Input), Targets(batch)) / accumulation;
             microLoss.backward();
             loss += microLoss.item<float>();
             tokens += batch.Input.numel();
         }
-        double? gradNorm = _o.MaxGradNorm > 0 ? nn.utils.clip_grad_norm_(optimizer.Parameters, _o.MaxGradNorm) : null;
+        double? gradNorm = o.MaxGradNorm > 0 ? nn.utils.clip_grad_norm_(optimizer.Parameters, o.MaxGradNorm) : null;
         optimizer.Step();
         optimizer.ZeroGrad();
         return (loss, gradNorm, tokens);

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Cli.Report;
+using GptSharp.IO;
+using GptSharp.Training;
+using GptSharp.Training.Advisors;
+
+namespace GptSharp.Cli.Commands;
+
+/// <summary>
+/// `gptsharp lr-find`: the learning-rate range test on a pretraining config or a fine-tuning job; prints the suggestions,
+/// writes lr_find.png and lr_find.json. Every input is checked before anything is written.
+/// </summary>
+static class LrFindCommand
+{
+    public const string DefaultOutput = "lr-find", JsonFile = "lr_find.json";
+
+    public static Command Create()
+    {
+        var defaults = new LearningRateRangeOptions();
+        var config = new Option<string?>("--config")
+        {
+            Description = "Pretraining config (as for `train`), or with --model/--data a fine-tuning config (as for `finetune`).",
+        };
+        var model = new Option<string?>("--model") { Description = "Fine-tuning: the model directory to start from (needs --data)." };
+        var data = new Option<string?>("--data") { Description = "Fine-tuning: the dialogues (any format `finetune` reads)." };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override one option: --set key=value (repeatable), e.g. --set optim=sgd --set per_device_train_batch_size=16.",
+            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
+        };
+        var start = new Option<double>("--start") { Description = "The first learning rate of the exponential ramp.", DefaultValueFactory = _ => defaults.Start };
+        var end = new Option<double>("--end") { Description = "The last learning rate of the ramp.", DefaultValueFactory = _ => defaults.End };
+        var steps = new Option<int>("--steps")
+        {
+            Description = $"Optimizer steps, one per learning rate (at least {LearningRateRangeOptions.MinSteps}).", DefaultValueFactory = _ => defaults.Steps,
+        };
+        var output = new Option<string>("--output")
+        {
+            Description = $"Directory for {LearningRatePlot.FileName} and {JsonFile} (default: {DefaultOutput}/ in the current directory).",
+            DefaultValueFactory = _ => DefaultOutput,
+        };
+        var cmd = new Command("lr-find", "Learning-rate range test (Smith 2015, fastai's lr_find): trains with an exponentially growing learning rate " +
+                                         "on the job's real data and optimizer until the loss diverges, then suggests a learning_rate (valley, steepest, " +
+                                         "minimum/10). The model is restored and no run is written; only the plot and the JSON.")
+            { config, model, data, set, start, end, steps, output };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var w = p.InvocationConfiguration.Output;
+            var range = new LearningRateRangeOptions { Start = p.GetValue(start), End = p.GetValue(end), Steps = p.GetValue(steps) }.Validate();
+            string outDir = p.GetValue(output)!;
+            OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
+            // The job's output_dir is never written: the probe's is --output, so that the job's checks pass without touching a run.
+            string[] overrides = [.. p.GetValue(set) ?? [], $"output_dir={outDir}"];
+            string? modelDir = p.GetValue(model), dataFile = p.GetValue(data), configFile = p.GetValue(config);
+            var progress = new Progress(w, range.Steps);
+            LearningRateRangeResult result;
+            if (modelDir is null && dataFile is null)
+            {
+                if (configFile is null) throw new GptSharpException("lr-find needs a job: --config PRETRAIN.json, or --model DIR --data DIALOGUES [--config FINETUNE.json]");
+                var plan = Pretraining.Check(PretrainingOptions.Load(configFile, overrides));
+                LearningRateFinder.CheckData(plan);
+                result = await Task.Run(() => LearningRateFinder.Run(plan, range, progress, ct), ct);
+            }
+            else
+            {
+                if (modelDir is null || dataFile is null) throw new GptSharpException("fine-tuning lr-find needs both --model and --data");
+                using var plan = FineTuning.Check(new FineTuningInputs { ModelDir = modelDir, TrainFile = dataFile }, FineTuningOptions.Load(configFile, overrides));
+                foreach (var note in plan.Notes) w.WriteLine($"note: {note}");
+                LearningRateFinder.CheckData(plan);
+                result = await Task.Run(() => LearningRateFinder.Run(plan, range, progress, ct), ct);
+            }
+            Print(result, w);
+            Directory.CreateDirectory(outDir);
+            string png = LearningRatePlot.Render(result, outDir);
+            string json = Path.Combine(outDir, JsonFile);
+            AtomicFile.WriteAllText(json, ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            w.WriteLine($"wrote {png} and {json}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>A line every tenth of the ramp, synchronously (the test runs on one thread).</summary>
+    sealed class Progress(TextWriter w, int steps) : IProgress<LearningRatePoint>
+    {
+        readonly int _every = Math.Max(1, steps / 10);
+        public void Report(LearningRatePoint p)
+        {
+            if (p.Step % _every == 0 || p.Step == steps)
+                w.WriteLine(FormattableString.Invariant($"step {p.Step,4}/{steps}  lr {LearningRatePlot.Format(p.LearningRate),-8}  loss {p.Loss:F4}  smoothed {p.SmoothedLoss:F4}"));
+        }
+    }
+
+    static string StopText(LearningRateRangeResult r) => r.Stop switch
+    {
+        LearningRateRangeStop.Diverged => $"stopped at step {r.Points.Count}: the smoothed loss passed {r.Options.DivergenceFactor:G}× its best",
+        LearningRateRangeStop.NotFinite => $"stopped at step {r.Points.Count}: the loss is not finite",
+        _ => $"ran all {r.Points.Count} steps without diverging (raise --end to see where it does)",
+    };
+
+    static void Print(LearningRateRangeResult r, TextWriter w)
+    {
+        w.WriteLine(StopText(r));
+        if (r.Suggestions.Count == 0)
+        {
+            w.WriteLine("no suggestion: too few finite points on the curve; raise --steps or lower --start");
+            return;
+        }
+        w.WriteLine();
+        w.WriteLine($"{"suggestion",-12}  {"learning_rate",-13}  step");
+        foreach (var s in r.Suggestions)
+            w.WriteLine($"{s.Method,-12}  {LearningRatePlot.Format(s.LearningRate),-13}  {s.Step,4}{(s == r.Recommended ? "   <- recommended" : "")}");
+        w.WriteLine();
+        w.WriteLine($"put it in your config:  \"learning_rate\": {Number(r.Recommended!.LearningRate)}");
+    }
+
+    static string Number(double v) => v.ToString("G3", CultureInfo.InvariantCulture).ToLowerInvariant();
+
+    static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    static JsonObject ToJson(LearningRateRangeResult r) => new()
+    {
+        ["start"] = r.Options.Start,
+        ["end"] = r.Options.End,
+        ["steps"] = r.Options.Steps,
+        ["beta"] = r.Options.Beta,
+        ["stop"] = r.Stop switch { LearningRateRangeStop.Diverged => "diverged", LearningRateRangeStop.NotFinite => "not_finite", _ => "completed" },
+        ["recommended"] = r.Recommended is { } rec ? JsonValue.Create(rec.LearningRate) : null,
+        ["suggestions"] = new JsonArray([.. r.Suggestions.Select(s => (JsonNode)new JsonObject
+        {
+            ["method"] = s.Method, ["learning_rate"] = s.LearningRate, ["step"] = s.Step,
+        })]),
+        ["points"] = new JsonArray([.. r.Points.Select(pt => (JsonNode)new JsonObject
+        {
+            ["step"] = pt.Step, ["learning_rate"] = pt.LearningRate, ["loss"] = Finite(pt.Loss), ["smoothed_loss"] = Finite(pt.SmoothedLoss),
+        })]),
+    };
+}
