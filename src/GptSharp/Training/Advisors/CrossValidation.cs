@@ -16,7 +16,8 @@ public static class CrossValidation
     /// <summary>Trains one fold's plan; the default is <see cref="FineTuning.RunAsync"/> without progress.</summary>
     public delegate Task<TrainingResult> FoldTrainer(int fold, FineTuning.Plan plan, CancellationToken ct);
 
-    public static string FoldDir(string outputDir, int fold) => Path.Combine(outputDir, $"fold-{fold}");
+    /// <summary>The run directory of fold <paramref name="fold"/> (0-based): output_dir/fold-1 … fold-k.</summary>
+    public static string FoldDir(string outputDir, int fold) => Path.Combine(outputDir, $"fold-{fold + 1}");
 
     /// <summary>The options of fold <paramref name="fold"/>'s run: the job's, in output_dir/fold-K.</summary>
     public static FineTuningOptions FoldOptions(FineTuningOptions options, int fold) => options with { OutputDir = FoldDir(options.OutputDir, fold) };
@@ -54,10 +55,10 @@ public static class CrossValidation
                 result = await train(k, plan, ct).ConfigureAwait(false);
             if (result.Cancelled) ct.ThrowIfCancellationRequested();
             double value = cv.Metric == CrossValidationMetric.ValLoss
-                ? result.LastValLoss ?? throw new GptSharpException($"fold {k}: the run made no evaluation, so it has no val_loss")
-                : Score(cv, result.FinalDir ?? throw new GptSharpException($"fold {k}: the run wrote no final model"), valConversations, ct);
+                ? result.LastValLoss ?? throw new GptSharpException($"fold {k + 1}: the run made no evaluation, so it has no val_loss")
+                : Score(cv, result.FinalDir ?? throw new GptSharpException($"fold {k + 1}: the run wrote no final model"), valConversations, ct);
             log?.Invoke(FormattableString.Invariant($"fold {k + 1}/{cv.Folds}: {cv.Metric} {value:F4}"));
-            folds.Add(new FoldResult(k, trainIdx.Length, valIdx.Length, value, result.Step, result.OutputDir));
+            folds.Add(new FoldResult(k + 1, trainIdx.Length, valIdx.Length, value, result.Step, result.OutputDir));
         }
         return new CrossValidationResult(cv.Metric, cv.Seed, conversations.Count, folds);
     }

@@ -24,7 +24,7 @@ public sealed record CrossValidationOptions
     }
 }
 
-/// <summary>One fold: how many conversations it trained and validated on, its score, and its run directory.</summary>
+/// <summary>One fold (numbered from 1, as its run directory fold-K): how many conversations it trained and validated on, its score, and its run directory.</summary>
 public sealed record FoldResult(int Fold, int TrainCount, int ValCount, double Value, int Steps, string RunDir);
 
 /// <summary>Every fold's value and their mean, sample standard deviation and standard error.</summary>
