@@ -93,7 +93,7 @@ static class FindBatchSizeCommand
 
     static string Peak(BatchSizeProbe p) => p.PeakBytes is long b ? MemorySize.Format(b) : "n/a";
     static string Speed(BatchSizeProbe p) => p.TokensPerSecond is double v ? v.ToString("N0", CultureInfo.InvariantCulture) : "-";
-    static string Row(BatchSizeProbe p) => $"peak {Peak(p)}  {Speed(p)} tokens/s{(p.Failure is { } f ? "  (" + f + ")" : "")}";
+    static string Row(BatchSizeProbe p) => $"baseline {(p.BaselineBytes is long b ? MemorySize.Format(b) : "n/a")}  peak {Peak(p)}  {Speed(p)} tokens/s{(p.Failure is { } f ? "  (" + f + ")" : "")}";
 
     static void Print(BatchSizeResult r, TextWriter w)
     {
@@ -133,7 +133,7 @@ static class FindBatchSizeCommand
         },
         ["probes"] = new JsonArray([.. r.Probes.Select((p, i) => (JsonNode)new JsonObject
         {
-            ["order"] = i + 1, ["batch_size"] = p.BatchSize, ["fits"] = p.Fits, ["peak_bytes"] = p.PeakBytes,
+            ["order"] = i + 1, ["batch_size"] = p.BatchSize, ["fits"] = p.Fits, ["baseline_bytes"] = p.BaselineBytes, ["peak_bytes"] = p.PeakBytes,
             ["tokens_per_second"] = p.TokensPerSecond, ["failure"] = p.Failure,
         })]),
     };

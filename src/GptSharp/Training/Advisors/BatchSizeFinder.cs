@@ -13,7 +13,8 @@ namespace GptSharp.Training.Advisors;
 /// each probe <see cref="BatchSizeOptions.Steps"/> real optimizer steps (<see cref="Trainer.Step"/>, the job's optimizer,
 /// clipping and bf16, one micro-batch per step: accumulation does not change the peak) with a fresh optimizer, so its
 /// state counts. Memory is the process's RSS sampled during the probe minus before it (<see cref="MemoryMeters"/>);
-/// between probes the model is restored, gradients dropped, scopes disposed, the GC run and the heap trimmed. Speed is
+/// between probes the model is restored, gradients dropped, scopes disposed, the GC run and the allocator's free pages
+/// returned (<see cref="MemoryMeters.Release"/>; each probe records its baseline, so the release is measured). Speed is
 /// tokens per second over the steps after the first (the first allocates the optimizer's state). The model leaves as it
 /// came — same weights, byte for byte, training mode, precision, torch's RNG state, no gradients — and nothing is written.
 /// </summary>
@@ -127,7 +128,7 @@ public static class BatchSizeFinder
         long? peak = sampler?.Stop();
         if (failure is null && peak > budget)
             failure = $"peak {MemorySize.Format(peak.Value)} over the budget {MemorySize.Format(budget!.Value)}";
-        return new BatchSizeProbe(batchSize, failure is null, peak, failure is null ? speed : null, failure);
+        return new BatchSizeProbe(batchSize, failure is null, peak, failure is null ? speed : null, failure) { BaselineBytes = sampler?.Baseline };
     }
 
     /// <summary>An allocation failure: .NET's, libtorch's CPU allocator's or CUDA's.</summary>
@@ -141,6 +142,7 @@ public static class BatchSizeFinder
     {
         readonly IMemoryMeter _meter;
         readonly long _baseline;
+        public long Baseline => _baseline;
         readonly Thread _thread;
         volatile bool _stop;
         long _peak;

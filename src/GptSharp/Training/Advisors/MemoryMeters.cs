@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using GptSharp.Native;
 
 namespace GptSharp.Training.Advisors;
 
@@ -17,7 +17,7 @@ public interface IMemoryMeter
 /// step) minus VmRSS before it. CUDA: TorchSharp 0.107 exposes no torch.cuda memory statistics, so there is no meter and a
 /// batch fits on CUDA when it raises no out-of-memory error.
 /// </summary>
-public static partial class MemoryMeters
+public static class MemoryMeters
 {
     /// <summary>The process's resident set size (Linux /proc/self/status VmRSS), or null where /proc is not there.</summary>
     public static IMemoryMeter? ProcessRss() => File.Exists("/proc/self/status") ? new RssMeter() : null;
@@ -50,20 +50,15 @@ public static partial class MemoryMeters
     }
 
     /// <summary>
-    /// Gives freed memory back before a baseline is read: .NET finalizers (tensors not yet disposed) and, on glibc, the
-    /// heap's free pages (malloc_trim), which libtorch's CPU allocator would otherwise keep as RSS.
+    /// Gives freed memory back before a baseline is read: .NET finalizers (tensors not yet disposed), then the allocator's
+    /// free pages (<see cref="Allocator.ReturnFreeMemory"/>: tcmalloc's page heap, or glibc's malloc_trim), which both
+    /// allocators otherwise keep resident for reuse, so that each probe starts from the same baseline.
     /// </summary>
     public static void Release()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        if (!OperatingSystem.IsLinux()) return;
-        try { _ = MallocTrim(0); }
-        catch (DllNotFoundException) { }
-        catch (EntryPointNotFoundException) { }
+        Allocator.ReturnFreeMemory();
     }
-
-    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
-    private static partial int MallocTrim(nuint pad);
 }
