@@ -66,6 +66,9 @@ public static class BatchSizeFinder
         {
             try
             {
+                // One unmeasured step at batch 1 first: libtorch's one-time allocations (thread pools, kernels) would
+                // otherwise count in the first probe's peak.
+                Probe(model, step, batchesFor(1), 1, blockSize, 1, null, null, snapshot, ct);
                 found = BatchSizeSearch.Run(b =>
                 {
                     var p = Probe(model, step, batchesFor(b), b, blockSize, search.Steps, meter, budget, snapshot, ct);
