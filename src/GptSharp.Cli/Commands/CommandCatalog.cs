@@ -14,6 +14,7 @@ static class CommandCatalog
         TrainCommand.Create(),
         FinetuneCommand.Create(),
         LrFindCommand.Create(),
+        FindBatchSizeCommand.Create(),
         CvCommand.Create(),
         EvalCommand.Create(),
         ScoreCommand.Create(),
