@@ -159,19 +159,22 @@ public sealed class SqliteWorkerKillTests : WorkerKillTests
         using var tmp = new Fixture.TempDir();
         string url = NewStorageUrl(tmp.Root);
         string config = Config(tmp, url);
-        FrozenTrial cut;
+        // Longer trials (12 evaluations), and the signal in the first two thirds of one: it lands mid-trial, not after the last step.
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"max_steps\": 40", "\"max_steps\": 120"));
         using (var worker = new CliProcess(new Dictionary<string, string?>(), "tune", "--config", config))
         {
-            cut = await WaitFor(url, trials => trials.FirstOrDefault(t => t.State == TrialState.Running && t.IntermediateValues.Count > 0), worker);
+            await WaitFor(url, trials => trials.FirstOrDefault(t => t.State == TrialState.Running && t.IntermediateValues.Count is >= 1 and <= 8), worker);
             worker.Signal(2);
             Assert.Equal(130, worker.WaitForExit(TimeSpan.FromSeconds(60)));
         }
+        FrozenTrial cut;
         using (var storage = TrialStorages.Open(url))
         {
             var trials = storage.GetAllTrials(storage.FindStudy("kill")!.Id);
-            Assert.Equal(TrialState.Fail, trials.Single(t => t.Number == cut.Number).State);
-            var again = trials.Single(t => t.State == TrialState.Waiting);
+            cut = Assert.Single(trials, t => t.State == TrialState.Fail); // the trial Ctrl+C cut short
+            var again = Assert.Single(trials, t => t.State == TrialState.Waiting);
             Assert.Equal(cut.Number.ToString(CultureInfo.InvariantCulture), again.SystemAttrs[FrozenTrial.RetriedFromKey]);
+            Assert.DoesNotContain(trials, t => t.State == TrialState.Running);
         }
         Assert.Empty(Directory.GetDirectories(tmp["tune"], ".trial-*")); // the cut trial's partial run is gone at once
 
