@@ -48,10 +48,14 @@ public abstract class WorkerKillTests
         FrozenTrial victim;
         using (var worker = new CliProcess(new Dictionary<string, string?>(), "tune", "--config", config))
         {
-            victim = await WaitFor(url, trials => trials.FirstOrDefault(t => t.State == TrialState.Running && t.IntermediateValues.Count > 0), worker);
+            // A trial's first evaluation is printed: the worker is mid-trial.
+            Assert.True(worker.WaitForOutput("step 10/40", TimeSpan.FromSeconds(120)), worker.Out + worker.Err);
             worker.Signal(9);
             Assert.NotNull(worker.WaitForExit(TimeSpan.FromSeconds(20)));
         }
+        using (var afterKill = TrialStorages.Open(url))
+            victim = Assert.Single(afterKill.GetAllTrials(afterKill.FindStudy("kill")!.Id), t => t.State == TrialState.Running);
+        Assert.NotEmpty(victim.IntermediateValues);
         Assert.True(Directory.Exists(Path.Combine(tmp["tune"], $".trial-{victim.Number:D4}.partial")), "the killed trial left its partial directory");
         Assert.False(Directory.Exists(Path.Combine(tmp["tune"], $"trial-{victim.Number:D4}")));
 
@@ -116,40 +120,6 @@ public abstract class WorkerKillTests
         using var s = TrialStorages.Open(url);
         Assert.All(s.GetAllTrials(s.FindStudy("t")!.Id), t => Assert.Equal((TrialState.Complete, 0.25), (t.State, t.Value)));
     }
-
-    internal static async Task<FrozenTrial> WaitFor(string url, Func<IReadOnlyList<FrozenTrial>, FrozenTrial?> pick, CliProcess worker)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        string? lastError = null;
-        int polls = 0;
-        // One storage for all polls: opening one per poll costs a connection pool and a schema check each time.
-        ITrialStorage? storage = null;
-        try
-        {
-            while (DateTime.UtcNow < deadline)
-            {
-                polls++;
-                try
-                {
-                    storage ??= TrialStorages.Open(url);
-                    var found = storage.FindStudy("kill") is { } study ? pick(storage.GetAllTrials(study.Id)) : null;
-                    // SQLite: a fresh connection per poll (a long-lived one missed the worker's trials in one CI run; to be
-                    // looked into); PostgreSQL: one data source for all polls (a new pool per poll ran out of connections).
-                    if (!url.StartsWith("postgres", StringComparison.Ordinal)) { storage.Dispose(); storage = null; }
-                    if (found is not null) return found;
-                }
-                catch (GptSharpException e) // the database is still being created
-                {
-                    lastError = e.Message;
-                    storage?.Dispose();
-                    storage = null;
-                }
-                await Task.Delay(200);
-            }
-        }
-        finally { storage?.Dispose(); }
-        throw new TimeoutException($"no trial reached the state to kill in {polls} polls (last error: {lastError ?? "none"}):\n{worker.Out}\n{worker.Err}");
-    }
 }
 
 [Collection(nameof(GlobalTorchRng))]
@@ -167,7 +137,7 @@ public sealed class SqliteWorkerKillTests : WorkerKillTests
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"max_steps\": 40", "\"max_steps\": 120"));
         using (var worker = new CliProcess(new Dictionary<string, string?>(), "tune", "--config", config))
         {
-            await WaitFor(url, trials => trials.FirstOrDefault(t => t.State == TrialState.Running && t.IntermediateValues.Count is >= 1 and <= 8), worker);
+            Assert.True(worker.WaitForOutput("step 10/120", TimeSpan.FromSeconds(120)), worker.Out + worker.Err);
             worker.Signal(2);
             Assert.Equal(130, worker.WaitForExit(TimeSpan.FromSeconds(60)));
         }
