@@ -5,13 +5,14 @@ using GptSharp.Training;
 namespace GptSharp.Cli.Report;
 
 /// <summary>
-/// PNG charts of a run, drawn with ScottPlot: <c>loss.png</c> (training and validation loss against step) and
-/// <c>lr.png</c> (learning rate against step). Each file is written atomically. Where the machine has no font at all
+/// PNG charts of a run, drawn with ScottPlot: <c>loss.png</c> (training and validation loss against step),
+/// <c>lr.png</c> (learning rate against step) and, when a batch_size_schedule changed the batch, <c>batch_size.png</c>
+/// (effective batch against step). Each file is written atomically. Where the machine has no font at all
 /// (<see cref="PlotFonts.EnsureUsable"/> is false) the charts are still drawn, without text.
 /// </summary>
 public static class TrainingPlots
 {
-    public const string LossFile = "loss.png", LearningRateFile = "lr.png";
+    public const string LossFile = "loss.png", LearningRateFile = "lr.png", BatchSizeFile = "batch_size.png";
     public const int Width = 800, Height = 500;
 
     /// <summary>Draws both charts into <paramref name="outputDir"/> and returns their paths.</summary>
@@ -21,7 +22,29 @@ public static class TrainingPlots
         string loss = Path.Combine(outputDir, LossFile), lr = Path.Combine(outputDir, LearningRateFile);
         Save(LossPlot(history), loss);
         Save(LearningRatePlot(history), lr);
-        return [loss, lr];
+        if (!history.BatchSizeVaries) return [loss, lr];
+        string batch = Path.Combine(outputDir, BatchSizeFile);
+        Save(BatchSizePlot(history), batch);
+        return [loss, lr, batch];
+    }
+
+    /// <summary>The effective batch against step: the ramp as it ran (steps of the schedule show as stairs).</summary>
+    public static Plot BatchSizePlot(TrainingHistory h)
+    {
+        var plot = new Plot();
+        var points = h.Train.Where(p => p.BatchSize is not null).ToList();
+        if (points.Count > 0)
+        {
+            var s = plot.Add.Scatter(points.Select(p => (double)p.Step).ToArray(), points.Select(p => (double)p.BatchSize!.Value).ToArray());
+            s.ConnectStyle = ConnectStyle.StepHorizontal;
+            s.MarkerSize = points.Count > 50 ? 0 : 4;
+            s.LineWidth = 1.5f;
+        }
+        plot.Title("Batch size (batch_size_schedule)");
+        plot.XLabel("step");
+        plot.YLabel("sequences per optimizer step");
+        plot.Axes.SetLimitsY(0, (points.Count > 0 ? points.Max(p => p.BatchSize!.Value) : 1) * 1.1);
+        return plot;
     }
 
     public static Plot LossPlot(TrainingHistory h)

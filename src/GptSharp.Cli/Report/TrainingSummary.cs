@@ -16,6 +16,8 @@ public sealed record TrainingSummary
     public double? MeanTokensPerSecond { get; init; }
     /// <summary>The largest elapsed time logged: wall-clock training time, evaluation included.</summary>
     public TimeSpan? TotalTime { get; init; }
+    /// <summary>The first and last logged effective batch (they differ under a batch_size_schedule).</summary>
+    public (int First, int Last)? BatchSize { get; init; }
 
     public static TrainingSummary From(TrainingHistory h)
     {
@@ -32,6 +34,8 @@ public sealed record TrainingSummary
             BestValLoss = best?.ValLoss,
             MeanTokensPerSecond = rates.Count > 0 ? rates.Average() : null,
             TotalTime = elapsed.Count > 0 ? TimeSpan.FromSeconds(elapsed.Max()) : null,
+            BatchSize = h.Train.Where(p => p.BatchSize is not null).OrderBy(p => p.Step).Select(p => p.BatchSize!.Value).ToList() is { Count: > 0 } b
+                ? (b[0], b[^1]) : null,
         };
     }
 
@@ -43,6 +47,7 @@ public sealed record TrainingSummary
         ("final val loss", Fmt(FinalValLoss)),
         ("best step", BestStep?.ToString(CultureInfo.InvariantCulture) ?? "-"),
         ("best val loss", BestValLoss is { } b ? $"{Fmt(b)} (ppl {Fmt(Math.Exp(b), "F2")})" : "-"),
+        ("batch size", BatchSize is { } bs ? (bs.First == bs.Last ? $"{bs.First}" : $"{bs.First} → {bs.Last} (batch_size_schedule)") : "-"),
         ("mean tokens/s", MeanTokensPerSecond?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"),
         ("total time", TotalTime is { } t ? Duration(t) : "-"),
     ];

@@ -12,6 +12,8 @@ public sealed class EpochSizedSource(IBatchSource inner, long tokens, int blockS
 {
     public Batch Next(Device device) => inner.Next(device);
 
+    public Batch Next(Device device, int batchSize) => inner.Next(device, batchSize);
+
     public long? StepsPerEpoch(int batchSize) => BatchesPerEpoch(tokens, batchSize, blockSize);
 
     /// <summary>⌈tokens / (batchSize · blockSize)⌉, at least 1.</summary>

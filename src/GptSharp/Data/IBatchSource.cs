@@ -13,7 +13,14 @@ public interface IBatchSource
     Batch Next(Device device);
 
     /// <summary>
-    /// How many <see cref="Next"/> calls cover the data once when batches hold <paramref name="batchSize"/> examples, or
+    /// The next batch of <paramref name="batchSize"/> examples instead of the source's own size (a batch-size schedule
+    /// that grows the per-device batch asks for it); the state moves on as it would for that many.
+    /// </summary>
+    Batch Next(Device device, int batchSize) =>
+        throw new GptSharpException($"{GetType().Name} cannot change its batch size; use batch_size_schedule with grow=accumulation");
+
+    /// <summary>
+    /// How many <see cref="Next(Device)"/> calls cover the data once when batches hold <paramref name="batchSize"/> examples, or
     /// null when the source has no epochs (e.g. random windows): the Trainer needs it for num_train_epochs.
     /// </summary>
     long? StepsPerEpoch(int batchSize) => null;

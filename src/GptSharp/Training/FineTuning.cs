@@ -53,7 +53,7 @@ public static class FineTuning
         /// <summary>Tokens per example: block_size as given, or fitted to the model's context.</summary>
         public int BlockSize => Options.BlockSize!.Value;
         /// <summary>Optimizer steps the run will take (max_steps, or num_train_epochs over the training examples).</summary>
-        public int MaxSteps => Options.ResolveMaxSteps((Train.Examples.Count + Options.PerDeviceTrainBatchSize - 1) / Options.PerDeviceTrainBatchSize);
+        public int MaxSteps => Options.ResolveMaxSteps(b => (Train.Examples.Count + b - 1) / b);
         /// <summary>Things the user should know (truncated conversations, a grown vocabulary).</summary>
         public IReadOnlyList<string> Notes { get; }
         /// <summary>The paths the run reads (model, dialogues): starting over in output_dir never deletes them.</summary>

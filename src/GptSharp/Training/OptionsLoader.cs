@@ -43,6 +43,18 @@ public static class OptionsLoader
             int eq = assignment.IndexOf('=');
             if (eq <= 0) throw new GptSharpException($"--set expects key=value (got '{assignment}')");
             string key = assignment[..eq].Trim(), value = assignment[(eq + 1)..];
+            int dot = key.IndexOf('.');
+            if (dot > 0 && keys.TryGetValue(key[..dot], out var outer) && IsObject(outer))
+            {
+                // batch_size_schedule.end=64: one key of an option that is itself an object (what a tuning search space sets).
+                var inner = Keys(Nullable.GetUnderlyingType(outer) ?? outer);
+                string head = key[..dot], rest = key[(dot + 1)..];
+                if (!inner.TryGetValue(rest, out var innerType))
+                    throw new GptSharpException($"unknown option '{key}': {head} takes {string.Join(", ", inner.Keys)}");
+                if (obj[head] is not JsonObject target) obj[head] = target = new JsonObject();
+                target[rest] = Parse(key, value, innerType);
+                continue;
+            }
             if (!keys.TryGetValue(key, out var type)) throw UnknownKey(key, keys.Keys, null, job);
             obj[key] = Parse(key, value, type);
         }
@@ -54,9 +66,27 @@ public static class OptionsLoader
         catch (JsonException e)
         {
             string key = e.Path?.TrimStart('$', '.') ?? "?";
-            var type = keys.GetValueOrDefault(key);
+            var type = TypeOf(keys, key);
             throw new GptSharpException($"{source}: {key}: expected {(type is null ? "a valid value" : Describe(type))}");
         }
+    }
+
+    /// <summary>The type of a key, or of a dotted key inside an object option (batch_size_schedule.end); null if unknown.</summary>
+    static Type? TypeOf(IReadOnlyDictionary<string, Type> keys, string key)
+    {
+        int dot = key.IndexOf('.');
+        if (dot < 0) return keys.GetValueOrDefault(key);
+        if (keys.GetValueOrDefault(key[..dot]) is not { } outer || !IsObject(outer)) return null;
+        string rest = key[(dot + 1)..];
+        int bracket = rest.IndexOf('[');
+        return Keys(Nullable.GetUnderlyingType(outer) ?? outer).GetValueOrDefault(bracket < 0 ? rest : rest[..bracket]);
+    }
+
+    /// <summary>Options whose value is a JSON object of their own keys (not a number, string or bool).</summary>
+    static bool IsObject(Type type)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        return t.IsClass && t != typeof(string);
     }
 
     /// <summary>The keys a job's options take (snake_case, as configs write them) and their types.</summary>
@@ -105,15 +135,24 @@ public static class OptionsLoader
             : t == typeof(int) ? (int.TryParse(value, NumberStyles.AllowLeadingSign, inv, out var i) ? JsonValue.Create(i) : null)
             : t == typeof(long) ? (long.TryParse(value, NumberStyles.AllowLeadingSign, inv, out var l) ? JsonValue.Create(l) : null)
             : t == typeof(double) ? (double.TryParse(value, NumberStyles.Float, inv, out var d) && double.IsFinite(d) ? JsonValue.Create(d) : null)
+            : IsObject(t) ? ParseObject(value)
             : null;
         return node ?? throw new GptSharpException($"--set {key}={value}: expected {Describe(type)}");
+    }
+
+    /// <summary>An object option given whole on the command line: --set 'batch_size_schedule={"start": 8, ...}'.</summary>
+    static JsonNode? ParseObject(string value)
+    {
+        try { return JsonNode.Parse(value) as JsonObject; }
+        catch (JsonException) { return null; }
     }
 
     static string Describe(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
         string what = t == typeof(string) ? "a string" : t == typeof(bool) ? "true or false"
-            : t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(double) ? "a number" : t.Name;
+            : t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(double) ? "a number"
+            : IsObject(t) ? $"a JSON object of {string.Join(", ", Keys(t).Keys)}" : t.Name;
         return t != type ? what + " or null" : what;
     }
 

@@ -21,12 +21,12 @@ public static class Pretraining
     /// </summary>
     public sealed record Plan(PretrainingOptions Options, DatasetMeta Data, GptConfig Model, BpeTokenizer? Tokenizer, torch.Device Device)
     {
-        public int MaxSteps => Options.ResolveMaxSteps(BatchesPerEpoch(Options, Data));
+        public int MaxSteps => Options.ResolveMaxSteps(b => BatchesPerEpoch(Options, Data, b));
     }
 
     /// <summary>Pretraining samples random windows; an epoch is as many batches as hold the train split's tokens once.</summary>
-    static long BatchesPerEpoch(PretrainingOptions o, DatasetMeta data) =>
-        EpochSizedSource.BatchesPerEpoch(data.Train.Tokens, o.PerDeviceTrainBatchSize, o.BlockSize);
+    static long? BatchesPerEpoch(PretrainingOptions o, DatasetMeta data, int batchSize) =>
+        EpochSizedSource.BatchesPerEpoch(data.Train.Tokens, batchSize, o.BlockSize);
 
     /// <summary>
     /// Checks everything that can be checked before work starts: option ranges, the data directory, the model's shape
@@ -45,7 +45,7 @@ public static class Pretraining
             throw new GptSharpException($"vocab_size ({model.VocabSize}) is smaller than the data's vocabulary ({data.VocabSize} in {options.DataDir})");
         if (data.Train.Tokens < options.BlockSize + 1)
             throw new GptSharpException($"{options.DataDir}: the train split has {data.Train.Tokens} tokens, fewer than block_size + 1 = {options.BlockSize + 1}");
-        options.ResolveMaxSteps(BatchesPerEpoch(options, data)); // the length, and warmup_steps within it
+        options.ResolveMaxSteps(b => BatchesPerEpoch(options, data, b)); // the length, and warmup_steps within it
         var tokenizer = TokenizerSource.ForDataset(data);
         if (tokenizer is not null) ModelDirectory.CheckVocabulary(tokenizer, model, options.InitFrom ?? "the model");
         if (options.InitFrom is { } init && tokenizer is not null) CheckSameTokenizer(init, model, data, tokenizer, options.DataDir);

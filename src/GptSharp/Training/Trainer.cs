@@ -60,7 +60,7 @@ public sealed class Trainer
         if (model.parameters().First().dtype is var dtype && dtype != ScalarType.Float32)
             throw new GptSharpException($"cannot train: the model's weights are {dtype} (set up for inference); load it in fp32 " +
                                         "(bf16=true trains in mixed precision on fp32 weights)");
-        _maxSteps = options.ResolveMaxSteps(train.StepsPerEpoch(options.PerDeviceTrainBatchSize));
+        _maxSteps = options.ResolveMaxSteps(train.StepsPerEpoch);
         if (eval is null && (options.LoadBestModelAtEnd || options.EarlyStoppingPatience is not null))
             throw new GptSharpException($"{(options.LoadBestModelAtEnd ? "load_best_model_at_end" : "early_stopping_patience")} needs evaluation, but there is no validation data");
         _model = model;
@@ -152,10 +152,12 @@ public sealed class Trainer
                     { BestCheckpoint = BestCheckpointCallback.Path(control) };
             }
 
-            double lr = _schedule.LearningRate(step - 1);
+            // The batch follows tokens seen so far, which checkpoints hold: a resumed run ramps exactly as an uninterrupted one.
+            var shape = _o.BatchAt(step, control.State.TokensSeen);
+            double lr = _schedule.LearningRate(step - 1) * (_o.BatchSizeSchedule?.LearningRateFactor(shape) ?? 1);
             optimizer.LearningRate = lr;
             var stepClock = Stopwatch.StartNew();
-            var (loss, gradNorm, tokens) = TrainStep(optimizer);
+            var (loss, gradNorm, tokens) = TrainStep(optimizer, shape);
             double stepSeconds = stepClock.Elapsed.TotalSeconds;
             if (!double.IsFinite(loss))
                 throw new GptSharpException($"training diverged: loss is {loss} at step {step}; lower learning_rate, add warmup_steps or keep max_grad_norm on");
@@ -167,7 +169,7 @@ public sealed class Trainer
             windowSeconds += stepSeconds;
             bool logged = step % _o.LoggingSteps == 0 || step == _maxSteps;
             var done = new TrainingStep(step, loss, lr, gradNorm, tokens, windowTokens / Math.Max(windowSeconds, 1e-9),
-                TimeSpan.FromSeconds((_maxSteps - step) * windowSeconds / windowSteps), logged);
+                TimeSpan.FromSeconds((_maxSteps - step) * windowSeconds / windowSteps), logged) { Batch = shape };
             foreach (var c in callbacks) c.OnStepEnd(control, done);
             if (logged) (windowTokens, windowSteps, windowSeconds) = (0, 0, 0);
 
@@ -223,29 +225,35 @@ public sealed class Trainer
         return finalDir;
     }
 
-    /// <summary>One optimizer step over gradient_accumulation_steps micro-batches; every temporary dies with the scope.</summary>
-    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer) => Step(_model, optimizer, _train, _o);
+    /// <summary>One optimizer step over the step's micro-batches; every temporary dies with the scope.</summary>
+    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer, BatchShape shape) =>
+        Step(_model, optimizer, _train, shape, shape.MicroBatch == _o.PerDeviceTrainBatchSize ? null : shape.MicroBatch, _o.MaxGradNorm);
 
     /// <summary>
     /// One optimizer step as a run takes it: gradient_accumulation_steps micro-batches of <paramref name="train"/>, clipping
     /// at max_grad_norm, the optimizer's update, gradients zeroed; tensors die in its own dispose scope. Also what the
     /// learning-rate range test steps with (Advisors), so it probes exactly the step a run would take.
     /// </summary>
-    internal static (double Loss, double? GradNorm, long Tokens) Step(Gpt model, TrainingOptimizer optimizer, IBatchSource train, TrainingArguments o)
+    internal static (double Loss, double? GradNorm, long Tokens) Step(Gpt model, TrainingOptimizer optimizer, IBatchSource train, TrainingArguments o) =>
+        Step(model, optimizer, train, new BatchShape(o.PerDeviceTrainBatchSize, o.GradientAccumulationSteps), null, o.MaxGradNorm);
+
+    /// <summary>One optimizer step of <paramref name="shape"/>; <paramref name="rows"/> asks the source for other than its own batch size.</summary>
+    static (double Loss, double? GradNorm, long Tokens) Step(Gpt model, TrainingOptimizer optimizer, IBatchSource train, BatchShape shape, int? rows,
+        double maxGradNorm)
     {
         using var scope = NewDisposeScope();
-        int accumulation = o.GradientAccumulationSteps;
+        int accumulation = shape.Accumulation;
         double loss = 0;
         long tokens = 0;
         for (int micro = 0; micro < accumulation; micro++)
         {
-            var batch = train.Next(model.Device);
+            var batch = rows is { } r ? train.Next(model.Device, r) : train.Next(model.Device);
             var microLoss = Gpt.Loss(model.Forward(batch.Input), Targets(batch)) / accumulation;
             microLoss.backward();
             loss += microLoss.item<float>();
             tokens += batch.Input.numel();
         }
-        double? gradNorm = o.MaxGradNorm > 0 ? nn.utils.clip_grad_norm_(optimizer.Parameters, o.MaxGradNorm) : null;
+        double? gradNorm = maxGradNorm > 0 ? nn.utils.clip_grad_norm_(optimizer.Parameters, maxGradNorm) : null;
         optimizer.Step();
         optimizer.ZeroGrad();
         return (loss, gradNorm, tokens);

@@ -32,7 +32,7 @@ public record TrainingArguments
     readonly int? _maxSteps;
     /// <summary>
     /// Optimizer steps to run. With <see cref="NumTrainEpochs"/> instead, this reads 0: the Trainer resolves the length from
-    /// the train data's size (<see cref="ResolveMaxSteps"/>).
+    /// the train data's size (<see cref="ResolveMaxSteps(Func{int, long?})"/>).
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int MaxSteps { get => _maxSteps ?? (NumTrainEpochs is null ? DefaultMaxSteps : 0); init => _maxSteps = value; }
@@ -46,6 +46,13 @@ public record TrainingArguments
     // Optimisation
     public int PerDeviceTrainBatchSize { get; init; } = 8;
     public int GradientAccumulationSteps { get; init; } = 1;
+    /// <summary>
+    /// Grows the effective batch during the run (<see cref="Training.BatchSizeSchedule"/>); null keeps
+    /// per_device_train_batch_size × gradient_accumulation_steps throughout. Omitted from run.json when null, so the
+    /// options hash of runs without it is what it always was.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BatchSizeSchedule? BatchSizeSchedule { get; init; }
     public double LearningRate { get; init; } = 6e-4;
     /// <summary>One of <see cref="TrainingOptimizers.Names"/>: adamw, adam, sgd, rmsprop.</summary>
     public string Optim { get; init; } = "adamw";
@@ -135,21 +142,35 @@ public record TrainingArguments
 
     /// <summary>
     /// The run's optimizer steps: max_steps, or ⌈num_train_epochs · batches per epoch / gradient_accumulation_steps⌉
-    /// given the train source's size (<see cref="Data.IBatchSource.StepsPerEpoch"/>).
+    /// given the train source's size: <paramref name="batchesPerEpoch"/> maps a batch size to the batches that cover the
+    /// data once (<see cref="Data.IBatchSource.StepsPerEpoch"/>). With a batch_size_schedule the steps are counted until
+    /// the schedule's batches add up to the epochs' sequences.
     /// The run's length is only known here with num_train_epochs, so warmup_steps is checked against it here too.
     /// </summary>
-    public int ResolveMaxSteps(long? batchesPerEpoch)
+    public int ResolveMaxSteps(Func<int, long?> batchesPerEpoch)
     {
         if (NumTrainEpochs is not { } epochs) return MaxSteps;
-        if (batchesPerEpoch is not { } n || n < 1)
+        int batch = BatchSizeSchedule is null ? PerDeviceTrainBatchSize : 1;
+        if (batchesPerEpoch(batch) is not { } n || n < 1)
             throw new GptSharpException("num_train_epochs needs a train source that knows its size, and this one does not: give max_steps instead");
-        double steps = Math.Ceiling(epochs * n / GradientAccumulationSteps);
+        double steps = BatchSizeSchedule is { } schedule
+            ? schedule.StepsFor(epochs * n, PerDeviceTrainBatchSize)
+            : Math.Ceiling(epochs * n / GradientAccumulationSteps);
         if (steps > int.MaxValue) throw new GptSharpException($"num_train_epochs = {epochs} makes {steps} steps, more than {int.MaxValue}");
         int maxSteps = Math.Max(1, (int)steps);
         if (WarmupError(maxSteps) is { } error)
             throw new GptSharpException($"invalid option: {error[..^1]}; num_train_epochs = {epochs} makes {maxSteps} steps)");
         return maxSteps;
     }
+
+    /// <summary><see cref="ResolveMaxSteps(Func{int, long?})"/> for a source of <paramref name="batchesPerEpoch"/> batches of per_device_train_batch_size.</summary>
+    public int ResolveMaxSteps(long? batchesPerEpoch) =>
+        ResolveMaxSteps(b => b == PerDeviceTrainBatchSize ? batchesPerEpoch
+            : throw new InvalidOperationException("a batch_size_schedule needs the source's size for every batch size"));
+
+    /// <summary>The batch of optimizer step <paramref name="step"/> (1-based) after <paramref name="tokensSeen"/> tokens: the schedule's, or the fixed one.</summary>
+    public BatchShape BatchAt(int step, long tokensSeen) =>
+        BatchSizeSchedule?.At(step, tokensSeen, PerDeviceTrainBatchSize) ?? new BatchShape(PerDeviceTrainBatchSize, GradientAccumulationSteps);
 
     /// <summary>The one rule between warmup_steps and the run's length (null when it holds).</summary>
     string? WarmupError(int maxSteps) =>
@@ -189,6 +210,7 @@ public record TrainingArguments
             Need(MaxSteps >= 1, $"max_steps must be at least 1 (got {MaxSteps})");
         Need(PerDeviceTrainBatchSize >= 1, $"per_device_train_batch_size must be at least 1 (got {PerDeviceTrainBatchSize})");
         Need(GradientAccumulationSteps >= 1, $"gradient_accumulation_steps must be at least 1 (got {GradientAccumulationSteps})");
+        BatchSizeSchedule?.AddErrors(errors, Math.Max(1, PerDeviceTrainBatchSize), GradientAccumulationSteps, NumTrainEpochs is not null && _maxSteps is null);
         Need(LearningRate > 0 && LearningRate <= 1, $"learning_rate must be in (0, 1] (got {LearningRate})");
         Need(In(WeightDecay, 0, 1), $"weight_decay must be in [0, 1] (got {WeightDecay})");
         Need(In(AdamBeta1, 0, 1) && AdamBeta1 < 1, $"adam_beta1 must be in [0, 1) (got {AdamBeta1})");

@@ -4,7 +4,11 @@ using System.Text.Json.Nodes;
 namespace GptSharp.Training;
 
 /// <summary>A training line of metrics.jsonl: logged every logging_steps.</summary>
-public sealed record TrainPoint(int Step, double Loss, double LearningRate, double? GradNorm, double? TokensPerSecond, double? Elapsed);
+public sealed record TrainPoint(int Step, double Loss, double LearningRate, double? GradNorm, double? TokensPerSecond, double? Elapsed)
+{
+    /// <summary>The effective batch in sequences (runs logged before it was recorded have none).</summary>
+    public int? BatchSize { get; init; }
+}
 
 /// <summary>An evaluation line of metrics.jsonl: validation loss at a step.</summary>
 public sealed record EvalPoint(int Step, double ValLoss, double? Elapsed);
@@ -18,6 +22,9 @@ public sealed record EvalPoint(int Step, double ValLoss, double? Elapsed);
 /// </summary>
 public sealed record TrainingHistory(IReadOnlyList<TrainPoint> Train, IReadOnlyList<EvalPoint> Eval)
 {
+    /// <summary>Whether the effective batch changed during the run (a batch_size_schedule).</summary>
+    public bool BatchSizeVaries => Train.Select(p => p.BatchSize).Where(b => b is not null).Distinct().Skip(1).Any();
+
     /// <summary>"file:line" of a torn last line that was skipped, else null.</summary>
     public string? TornLastLine { get; init; }
 
@@ -48,7 +55,8 @@ public sealed record TrainingHistory(IReadOnlyList<TrainPoint> Train, IReadOnlyL
                 eval.Add(new EvalPoint(step, Required(obj, "val_loss", where), Number(obj, "elapsed", where)));
             else if (obj.ContainsKey("loss"))
                 train.Add(new TrainPoint(step, Required(obj, "loss", where), Number(obj, "lr", where) ?? double.NaN,
-                    Number(obj, "grad_norm", where), Number(obj, "tokens_per_sec", where), Number(obj, "elapsed", where)));
+                    Number(obj, "grad_norm", where), Number(obj, "tokens_per_sec", where), Number(obj, "elapsed", where))
+                    { BatchSize = Number(obj, "batch_size", where) is { } bs ? (int)bs : null });
         }
         return new TrainingHistory(train, eval) { TornLastLine = torn };
     }

@@ -138,7 +138,7 @@ public class TrainerTests(TinyCorpus corpus) : IClassFixture<TinyCorpus>
         Assert.Equal([5, 10, 15, 20], eval.Select(m => m["step"]!.GetValue<int>()));
         Assert.All(eval, m => Assert.Equal(Math.Exp(m["val_loss"]!.GetValue<double>()), m["val_ppl"]!.GetValue<double>(), 9));
         var first = metrics[0];
-        Assert.Equal(["step", "loss", "lr", "grad_norm", "tokens_per_sec", "elapsed"], first.Select(kv => kv.Key));
+        Assert.Equal(["step", "loss", "lr", "grad_norm", "batch_size", "tokens_per_sec", "elapsed"], first.Select(kv => kv.Key));
     }
 
     [Fact]

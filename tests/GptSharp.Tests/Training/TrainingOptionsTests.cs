@@ -165,9 +165,9 @@ public class TrainingOptionsTests
         var o = new PretrainingOptions { OutputDir = "o", NumTrainEpochs = 2.5, GradientAccumulationSteps = 4 };
         Assert.Equal(32, o.ResolveMaxSteps(50)); // ⌈2.5 · 50 / 4⌉ = ⌈31.25⌉
         Assert.Equal(1, (o with { NumTrainEpochs = 0.01 }).ResolveMaxSteps(50));
-        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps(null));
+        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps((long?)null));
         Assert.Contains("give max_steps instead", e.Message);
-        Assert.Equal(20, new PretrainingOptions { MaxSteps = 20 }.ResolveMaxSteps(null));
+        Assert.Equal(20, new PretrainingOptions { MaxSteps = 20 }.ResolveMaxSteps((long?)null));
         // run.json round-trips: an epoch run writes no max_steps.
         Assert.DoesNotContain("\"max_steps\"", o.ToJson());
         Assert.Equal(o, System.Text.Json.JsonSerializer.Deserialize<PretrainingOptions>(o.ToJson(), TrainingArguments.Json));

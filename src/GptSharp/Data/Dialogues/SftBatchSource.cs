@@ -65,9 +65,13 @@ public sealed class SftBatchSource : IBatchSource
     int[] OrderOf(long epoch) =>
         SftSplits.Permutation(_examples.Count, _seed ^ (long)(0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
 
-    public Batch Next(Device device)
+    public Batch Next(Device device) => Next(device, BatchSize);
+
+    /// <summary>The next <paramref name="batchSize"/> examples of the epoch's order (fewer at the epoch's end).</summary>
+    public Batch Next(Device device, int batchSize)
     {
-        int rows = Math.Min(BatchSize, _order.Length - Position);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        int rows = Math.Min(batchSize, _order.Length - Position);
         var batch = new SftExample[rows];
         for (int r = 0; r < rows; r++) batch[r] = _examples[_order[Position + r]];
         Position += rows;

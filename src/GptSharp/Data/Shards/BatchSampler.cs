@@ -32,9 +32,12 @@ public sealed class BatchSampler : IBatchSource
         _window = new long[blockSize + 1];
     }
 
-    public Batch Next(Device device)
+    public Batch Next(Device device) => Next(device, BatchSize);
+
+    public Batch Next(Device device, int batchSize)
     {
-        int b = BatchSize, t = BlockSize;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        int b = batchSize, t = BlockSize;
         var x = new long[b * t];
         var y = new long[b * t];
         long positions = _data.Count - t; // valid starts: 0 .. Count - T - 1

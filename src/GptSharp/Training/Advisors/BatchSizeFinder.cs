@@ -10,7 +10,7 @@ namespace GptSharp.Training.Advisors;
 
 /// <summary>
 /// The largest per-device batch that fits a memory budget (<see cref="BatchSizeSearch"/>: doubling, then binary search),
-/// each probe <see cref="BatchSizeOptions.Steps"/> real optimizer steps (<see cref="Trainer.Step"/>, the job's optimizer,
+/// each probe <see cref="BatchSizeOptions.Steps"/> real optimizer steps (<see cref="Trainer.Step(Models.Gpt, TrainingOptimizer, Data.IBatchSource, TrainingArguments)"/>, the job's optimizer,
 /// clipping and bf16, one micro-batch per step: accumulation does not change the peak) with a fresh optimizer, so its
 /// state counts. Memory is the process's RSS sampled during the probe minus before it (<see cref="MemoryMeters"/>);
 /// between probes the model is restored, gradients dropped, scopes disposed, the GC run and the allocator's free pages

@@ -222,7 +222,8 @@ public sealed record TuneConfig
         var keys = Job == "finetune" ? OptionsLoader.KeysOf<FineTuningOptions>() : OptionsLoader.KeysOf<PretrainingOptions>();
         foreach (var (name, d) in SearchSpace)
         {
-            if (!keys.ContainsKey(name))
+            // batch_size_schedule.end: one key inside an object option, checked by loading it below.
+            if (!keys.ContainsKey(name) && !(name.IndexOf('.') is > 0 and var dot && keys.ContainsKey(name[..dot])))
             {
                 var e = Job == "finetune" ? OptionsLoader.UnknownKeyError<FineTuningOptions>(name, null) : OptionsLoader.UnknownKeyError<PretrainingOptions>(name, null);
                 throw new GptSharpException($"{source}: search_space: {e.Message}");

@@ -74,6 +74,24 @@ public class TrainingReportTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    [Fact]
+    public void ARampedBatchGetsItsOwnChartAndSummaryRow()
+    {
+        string dir = Directory.CreateTempSubdirectory("gptsharp-report-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), string.Concat(Enumerable.Range(1, 20).Select(step =>
+                $"{{\"step\":{step},\"loss\":{3 - step / 10.0},\"lr\":0.001,\"batch_size\":{Math.Min(64, 8 * (1 + step / 3))},\"tokens_per_sec\":100}}\n")));
+            var history = TrainingHistory.Read(Path.Combine(dir, "metrics.jsonl"));
+            Assert.True(history.BatchSizeVaries);
+            var files = TrainingPlots.Render(history, dir);
+            Assert.Equal(Path.Combine(dir, TrainingPlots.BatchSizeFile), files[^1]);
+            Assert.True(new FileInfo(files[^1]).Length > 1000);
+            Assert.Contains("batch size      8 → 56 (batch_size_schedule)", TrainingSummary.From(history).Format());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     [Theory]
     [InlineData("{\"step\":20,\"loss\":", "not valid JSON")]
     [InlineData("{\"step\":20,\"loss\":\"high\"}", "\"loss\" should be a number")]

@@ -60,6 +60,26 @@ public class TuneConfigTests
     }
 
     [Fact]
+    public void AKeyInsideTheBatchSizeScheduleCanBeTuned()
+    {
+        using var tmp = new Fixture.TempDir();
+        var o = Sample(tmp);
+        o["base"]!["batch_size_schedule"] = JsonNode.Parse("""{"start": 8, "end": 32, "ramp_steps": 20}""");
+        o["base"]!["per_device_train_batch_size"] = 8;
+        o["search_space"] = JsonNode.Parse("""{"batch_size_schedule.end": {"type": "categorical", "choices": [16, 32, 64]}}""");
+        o.Remove("enqueue_trials");
+        var c = TuneConfig.FromJson(o, "tune.json");
+        var options = c.LoadOptions([TuneConfig.Override("batch_size_schedule.end", 64L)], tmp["trial"]);
+        Assert.Equal(new BatchSizeScheduleProbe(8, 64, 20), new BatchSizeScheduleProbe(options.BatchSizeSchedule!.Start, options.BatchSizeSchedule.End, options.BatchSizeSchedule.RampSteps));
+
+        o["search_space"] = JsonNode.Parse("""{"batch_size_schedule.end": {"type": "categorical", "choices": [16, 30]}}""");
+        var e = Assert.Throws<GptSharpException>(() => TuneConfig.FromJson(o, "tune.json"));
+        Assert.Contains("batch_size_schedule.end must be a multiple of per_device_train_batch_size = 8", e.Message);
+    }
+
+    record BatchSizeScheduleProbe(int? Start, int? End, int? RampSteps);
+
+    [Fact]
     public void CommandLineOverridesAreCheckedToo()
     {
         using var tmp = new Fixture.TempDir();
