@@ -21,17 +21,7 @@ static class FindBatchSizeCommand
     public static Command Create()
     {
         var defaults = new BatchSizeOptions();
-        var config = new Option<string?>("--config")
-        {
-            Description = "Pretraining config (as for `train`), or with --model/--data a fine-tuning config (as for `finetune`).",
-        };
-        var model = new Option<string?>("--model") { Description = "Fine-tuning: the model directory to start from (needs --data)." };
-        var data = new Option<string?>("--data") { Description = "Fine-tuning: the dialogues (any format `finetune` reads)." };
-        var set = new Option<string[]>("--set")
-        {
-            Description = "Override one option: --set key=value (repeatable), e.g. --set block_size=256 --set bf16=true.",
-            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
-        };
+        var job = new AdvisorJob("find-batch-size", "--set block_size=256 --set bf16=true");
         var budget = new Option<string?>("--memory-budget")
         {
             Description = "Memory a probe may use above what the process holds before it, e.g. 4GiB, 512MiB, 2GB (default: MemAvailable " +
@@ -48,7 +38,8 @@ static class FindBatchSizeCommand
                                                  "each probe a few real optimizer steps with its peak memory and tokens/s, and recommends the " +
                                                  "per_device_train_batch_size and gradient_accumulation_steps that keep the job's effective batch. " +
                                                  "The model is restored and no run is written; only the plot and the JSON.")
-            { config, model, data, set, budget, maxBatch, steps, output };
+            { budget, maxBatch, steps, output };
+        foreach (var o in job.Options) cmd.Options.Add(o);
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
@@ -56,24 +47,9 @@ static class FindBatchSizeCommand
             var search = new BatchSizeOptions { MaxBatch = p.GetValue(maxBatch), Steps = p.GetValue(steps), MemoryBudget = memoryBudget }.Validate();
             string outDir = p.GetValue(output)!;
             OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
-            string[] overrides = [.. p.GetValue(set) ?? [], $"output_dir={outDir}"];
-            string? modelDir = p.GetValue(model), dataFile = p.GetValue(data), configFile = p.GetValue(config);
             var progress = new Progress(w);
-            BatchSizeResult result;
-            if (modelDir is null && dataFile is null)
-            {
-                if (configFile is null)
-                    throw new GptSharpException("find-batch-size needs a job: --config PRETRAIN.json, or --model DIR --data DIALOGUES [--config FINETUNE.json]");
-                var plan = Pretraining.Check(PretrainingOptions.Load(configFile, overrides));
-                result = await Task.Run(() => BatchSizeFinder.Run(plan, search, progress, ct), ct);
-            }
-            else
-            {
-                if (modelDir is null || dataFile is null) throw new GptSharpException("fine-tuning find-batch-size needs both --model and --data");
-                using var plan = FineTuning.Check(new FineTuningInputs { ModelDir = modelDir, TrainFile = dataFile }, FineTuningOptions.Load(configFile, overrides));
-                foreach (var note in plan.Notes) w.WriteLine($"note: {note}");
-                result = await Task.Run(() => BatchSizeFinder.Run(plan, search, progress, ct), ct);
-            }
+            var result = await job.RunAsync(p, outDir, w,
+                plan => BatchSizeFinder.Run(plan, search, progress, ct), plan => BatchSizeFinder.Run(plan, search, progress, ct), ct);
             Print(result, w);
             Directory.CreateDirectory(outDir);
             string png = BatchSizePlot.Render(result, outDir);

@@ -20,17 +20,7 @@ static class LrFindCommand
     public static Command Create()
     {
         var defaults = new LearningRateRangeOptions();
-        var config = new Option<string?>("--config")
-        {
-            Description = "Pretraining config (as for `train`), or with --model/--data a fine-tuning config (as for `finetune`).",
-        };
-        var model = new Option<string?>("--model") { Description = "Fine-tuning: the model directory to start from (needs --data)." };
-        var data = new Option<string?>("--data") { Description = "Fine-tuning: the dialogues (any format `finetune` reads)." };
-        var set = new Option<string[]>("--set")
-        {
-            Description = "Override one option: --set key=value (repeatable), e.g. --set optim=sgd --set per_device_train_batch_size=16.",
-            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
-        };
+        var job = new AdvisorJob("lr-find", "--set optim=sgd --set per_device_train_batch_size=16");
         var start = new Option<double>("--start") { Description = "The first learning rate of the exponential ramp.", DefaultValueFactory = _ => defaults.Start };
         var end = new Option<double>("--end") { Description = "The last learning rate of the ramp.", DefaultValueFactory = _ => defaults.End };
         var steps = new Option<int>("--steps")
@@ -45,33 +35,18 @@ static class LrFindCommand
         var cmd = new Command("lr-find", "Learning-rate range test (Smith 2015, fastai's lr_find): trains with an exponentially growing learning rate " +
                                          "on the job's real data and optimizer until the loss diverges, then suggests a learning_rate (valley, steepest, " +
                                          "minimum/10). The model is restored and no run is written; only the plot and the JSON.")
-            { config, model, data, set, start, end, steps, output };
+            { start, end, steps, output };
+        foreach (var o in job.Options) cmd.Options.Add(o);
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             var range = new LearningRateRangeOptions { Start = p.GetValue(start), End = p.GetValue(end), Steps = p.GetValue(steps) }.Validate();
             string outDir = p.GetValue(output)!;
             OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
-            // The job's output_dir is never written: the probe's is --output, so that the job's checks pass without touching a run.
-            string[] overrides = [.. p.GetValue(set) ?? [], $"output_dir={outDir}"];
-            string? modelDir = p.GetValue(model), dataFile = p.GetValue(data), configFile = p.GetValue(config);
             var progress = new Progress(w, range.Steps);
-            LearningRateRangeResult result;
-            if (modelDir is null && dataFile is null)
-            {
-                if (configFile is null) throw new GptSharpException("lr-find needs a job: --config PRETRAIN.json, or --model DIR --data DIALOGUES [--config FINETUNE.json]");
-                var plan = Pretraining.Check(PretrainingOptions.Load(configFile, overrides));
-                LearningRateFinder.CheckData(plan);
-                result = await Task.Run(() => LearningRateFinder.Run(plan, range, progress, ct), ct);
-            }
-            else
-            {
-                if (modelDir is null || dataFile is null) throw new GptSharpException("fine-tuning lr-find needs both --model and --data");
-                using var plan = FineTuning.Check(new FineTuningInputs { ModelDir = modelDir, TrainFile = dataFile }, FineTuningOptions.Load(configFile, overrides));
-                foreach (var note in plan.Notes) w.WriteLine($"note: {note}");
-                LearningRateFinder.CheckData(plan);
-                result = await Task.Run(() => LearningRateFinder.Run(plan, range, progress, ct), ct);
-            }
+            var result = await job.RunAsync(p, outDir, w,
+                plan => { LearningRateFinder.CheckData(plan); return LearningRateFinder.Run(plan, range, progress, ct); },
+                plan => { LearningRateFinder.CheckData(plan); return LearningRateFinder.Run(plan, range, progress, ct); }, ct);
             Print(result, w);
             Directory.CreateDirectory(outDir);
             string png = LearningRatePlot.Render(result, outDir);
