@@ -16,9 +16,7 @@ public static class BatchSizePlot
     {
         PlotFonts.EnsureUsable();
         string path = Path.Combine(outputDir, FileName);
-        byte[] png = Create(result).GetImageBytes(TrainingPlots.Width, TrainingPlots.Height, ImageFormat.Png);
-        AtomicFile.Write(path, f => f.Write(png));
-        return path;
+        return PlotFiles.Save(Create(result), path);
     }
 
     public static Plot Create(BatchSizeResult result)

@@ -17,9 +17,7 @@ public static class LearningRatePlot
     {
         PlotFonts.EnsureUsable();
         string path = Path.Combine(outputDir, FileName);
-        byte[] png = Create(result).GetImageBytes(TrainingPlots.Width, TrainingPlots.Height, ImageFormat.Png);
-        AtomicFile.Write(path, f => f.Write(png));
-        return path;
+        return PlotFiles.Save(Create(result), path);
     }
 
     public static Plot Create(LearningRateRangeResult result)

@@ -17,9 +17,7 @@ public static class LengthHistogramPlot
     {
         PlotFonts.EnsureUsable();
         string path = Path.Combine(outputDir, FileName);
-        byte[] png = Plot(stats).GetImageBytes(Width, Height, ImageFormat.Png);
-        AtomicFile.Write(path, f => f.Write(png));
-        return path;
+        return PlotFiles.Save(Plot(stats), path);
     }
 
     public static Plot Plot(DataStatistics stats)

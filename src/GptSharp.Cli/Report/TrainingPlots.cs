@@ -92,9 +92,5 @@ public static class TrainingPlots
         return plot;
     }
 
-    static void Save(Plot plot, string path)
-    {
-        byte[] png = plot.GetImageBytes(Width, Height, ImageFormat.Png);
-        AtomicFile.Write(path, f => f.Write(png));
-    }
+    static void Save(Plot plot, string path) => PlotFiles.Save(plot, path, Width, Height);
 }

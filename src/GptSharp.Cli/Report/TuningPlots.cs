@@ -265,9 +265,5 @@ public static class TuningPlots
         a.LabelFontSize = 16;
     }
 
-    static void Save(Plot plot, string path)
-    {
-        byte[] png = plot.GetImageBytes(Width, Height, ImageFormat.Png);
-        AtomicFile.Write(path, f => f.Write(png));
-    }
+    static void Save(Plot plot, string path) => PlotFiles.Save(plot, path, Width, Height);
 }
