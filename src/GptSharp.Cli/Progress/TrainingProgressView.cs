@@ -41,8 +41,11 @@ static class TrainingProgressView
 
     static string Describe(TrainingProgress p, double? valLoss) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4}{(valLoss is { } v ? $" | val {v:F4}" : "")} | {Terminal.Rate(p.TokensPerSecond)} tok/s | " +
+            $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4}{(valLoss is { } v ? $" | val {v:F4}" : "")}{Batch(p)} | {Terminal.Rate(p.TokensPerSecond)} tok/s | " +
             $"eta {(p.Eta is { } eta ? Terminal.Duration(eta) : "?")}");
+
+    /// <summary>" | batch N" while a batch_size_schedule changes the batch, else nothing.</summary>
+    static string Batch(TrainingProgress p) => p.BatchSize is { } b ? $" | batch {b}" : "";
 
     /// <summary>Lines worth keeping in the scrollback: evaluations, checkpoints, messages.</summary>
     static string? Line(TrainingProgress p) => p.Event switch
@@ -73,7 +76,7 @@ static class TrainingProgressView
         {
             if (p.Event == TrainingEvent.Step && p.Logged)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.LearningRate:0.00e+00} | {p.TokensPerSecond:F0} tok/s | " +
+                    $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.LearningRate:0.00e+00}{Batch(p)} | {p.TokensPerSecond:F0} tok/s | " +
                     $"elapsed {Terminal.Duration(p.Elapsed)} | eta {(p.Eta is { } eta ? Terminal.Duration(eta) : "?")}"));
             else if (Line(p) is { } line)
                 output.WriteLine(line);

@@ -16,6 +16,7 @@ sealed class ProgressCallback(IProgress<TrainingProgress> progress) : TrainerCal
             Event = TrainingEvent.Step, Step = step.Step, MaxSteps = control.MaxSteps, Loss = step.Loss, LearningRate = step.LearningRate,
             TokensPerSecond = step.TokensPerSecond, Elapsed = control.Elapsed, Eta = step.Eta,
             ValLoss = _lastValLoss, Logged = step.Logged, LiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
+            BatchSize = control.Options.BatchSizeSchedule is null ? null : step.Batch.Sequences,
         });
     }
 

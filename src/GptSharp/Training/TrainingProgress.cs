@@ -26,6 +26,8 @@ public sealed record TrainingProgress
     /// <summary>Wall time of the whole run, including the parts before a resume.</summary>
     public TimeSpan Elapsed { get; init; }
     public TimeSpan? Eta { get; init; }
+    /// <summary>Under a batch_size_schedule, the step's effective batch in sequences; null when the batch never changes.</summary>
+    public int? BatchSize { get; init; }
     public double? ValLoss { get; init; }
     /// <summary>True on steps written to metrics.jsonl (every logging_steps).</summary>
     public bool Logged { get; init; }
