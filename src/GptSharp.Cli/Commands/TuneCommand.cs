@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Cli.Report;
@@ -203,12 +202,8 @@ static class TuneCommand
 
     static Process StartWorker(TuneConfig c, int k, int threads, TextWriter w)
     {
-        string exe = Environment.ProcessPath ?? throw new GptSharpException("cannot find this program's path to start workers");
-        var info = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Run as `dotnet GptSharp.Cli.dll`: the child needs the dll too.
-        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        foreach (var a in new[] { "tune", "worker", "--storage", c.Storage, "--study", c.StudyName, "--threads", threads.ToString(CultureInfo.InvariantCulture), "--label", $"w{k}" })
-            info.ArgumentList.Add(a);
+        var info = SelfProcess.StartInfo(["tune", "worker", "--storage", c.Storage, "--study", c.StudyName, "--threads", threads.ToString(CultureInfo.InvariantCulture),
+            "--label", $"w{k}"]);
         var process = Process.Start(info) ?? throw new GptSharpException("could not start a worker process");
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) Write(w, line); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Write(w, $"[w{k}] {line}"); };
