@@ -239,10 +239,12 @@ static class TuneCommand
         var best = study.BestTrial;
         w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best: trial {best.Number}, {c.Objective} {best.Value:F4}; run in {TrialRunner.RunDir(c, best.Number)}"));
         string sets = string.Join(" ", best.Params.Select(p => "--set " + Shell(TuneConfig.Override(p.Key, p.Value))));
-        string command = c.Job == "finetune"
-            ? $"gptsharp finetune --model {Shell(c.Model!)} --data {Shell(c.Data!)}{(c.ValData is { } v ? $" --val-data {Shell(v)}" : "")} --config {Shell(baseFile)} {sets}"
-            : $"gptsharp train --config {Shell(baseFile)} {sets}";
-        w.WriteLine($"reproduce it with:\n  {command} --set output_dir=runs/best");
+        string command = c.CvFolds is { } k
+            ? $"gptsharp cv --model {Shell(c.Model!)} --data {Shell(c.Data!)} --folds {k} --seed {c.Seed} --metric {c.Objective} --config {Shell(baseFile)} {sets} --output runs/best"
+            : c.Job == "finetune"
+            ? $"gptsharp finetune --model {Shell(c.Model!)} --data {Shell(c.Data!)}{(c.ValData is { } v ? $" --val-data {Shell(v)}" : "")} --config {Shell(baseFile)} {sets} --set output_dir=runs/best"
+            : $"gptsharp train --config {Shell(baseFile)} {sets} --set output_dir=runs/best";
+        w.WriteLine($"reproduce it with:\n  {command}");
     }
 
     /// <summary>The trials, newest last: number, state, value, steps and parameters.</summary>
