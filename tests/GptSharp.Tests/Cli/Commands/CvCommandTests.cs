@@ -120,6 +120,27 @@ public class CvCommandTests
         Assert.False(File.Exists(Path.Combine(tmp["out"], "cv.json")));
     }
 
+    [Fact]
+    public void CtrlCStopsEveryFoldProcessAndEachSavesItsRun()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = FinetuneEvalCommandTests.TinyModel(tmp), data = Dialogues(tmp);
+        string[] endless = [.. Tiny.Select(a => a == "max_steps=2" ? "max_steps=100000" : a)];
+        // The output directory is in every fold process's command line: how the test finds them all.
+        using var cli = new CliProcess(new Dictionary<string, string?>(), ["cv", "--model", model, "--data", data, "--folds", "2", "--parallel", "2",
+            "--output", tmp["out"], .. endless]);
+        foreach (var fold in new[] { "[fold 1] step ", "[fold 2] step " })
+            Assert.True(cli.WaitForOutput(fold, TimeSpan.FromSeconds(120)), $"no progress from {fold}\n{cli.Out}\n{cli.Err}");
+        Assert.Equal(3, CliProcess.ProcessesMentioning(tmp["out"]).Length);
+        cli.Signal(2); // SIGINT to the parent alone, as a process manager would send it: it passes it on
+        int? code = cli.WaitForExit(TimeSpan.FromSeconds(90));
+        Assert.True(code == 130, $"exit code {code}\n{cli.Out}\n{cli.Err}");
+        Assert.Empty(CliProcess.ProcessesMentioning(tmp["out"]));
+        foreach (var fold in new[] { "fold-1", "fold-2" })
+            Assert.NotEmpty(Directory.GetDirectories(Path.Combine(tmp["out"], fold), "checkpoint-*"));
+        Assert.False(File.Exists(Path.Combine(tmp["out"], "cv.json")));
+    }
+
     public static TheoryData<string[], string> BadInputs => new()
     {
         { ["--parallel", "0"], "--parallel must be at least 1, got 0" },
