@@ -129,7 +129,7 @@ static class CvCommand
                 if (processes > runs) w.WriteLine($"--parallel {processes} is more than the {runs} fold runs: running {runs} at a time");
                 int perProcess = foldThreads = threadCount ?? Math.Max(1, Environment.ProcessorCount / running);
                 w.WriteLine($"running {runs} fold runs in child processes, {running} at a time, {perProcess} compute thread{(perProcess == 1 ? "" : "s")} each " +
-                            $"(each gives the values a run with --threads {perProcess} gives)");
+                            $"(the values of a run with --threads {perProcess})");
                 string[] common =
                 [
                     "cv", "--model", modelDir, "--data", dataFile, .. configFile is null ? Array.Empty<string>() : ["--config", configFile],

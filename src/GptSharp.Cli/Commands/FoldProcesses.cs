@@ -69,6 +69,8 @@ static class FoldProcesses
             throw;
         }
         process.WaitForExit(); // drains the output
+        // 130: the child was interrupted (Ctrl+C in a terminal reaches every process of the group, maybe before this one's token).
+        if (process.ExitCode == 130) throw new OperationCanceledException($"{job.Label} was interrupted");
         if (process.ExitCode != 0)
             throw new GptSharpException($"{job.Label} failed: {lastError ?? $"its process exited with code {process.ExitCode}"}");
         try { return FoldResultFile.Read(job.FoldDir); }
