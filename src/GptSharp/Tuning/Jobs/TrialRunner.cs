@@ -97,8 +97,10 @@ public static class TrialRunner
             }
             trial.SetUserAttr("steps", steps);
             trial.SetUserAttr("max_steps", maxSteps * k / values.Count); // the folds not run are counted as long as the ones that ran
-            trial.SetUserAttr("cv_values", values);
-            trial.SetUserAttr("cv_std", CrossValidationStatistics.Summarize(values).StdDev);
+            // JSON has no NaN: a diverged fold's value is kept as null.
+            static double? Json(double v) => double.IsFinite(v) ? v : null;
+            trial.SetUserAttr("cv_values", values.Select(Json).ToArray());
+            trial.SetUserAttr("cv_std", Json(CrossValidationStatistics.Summarize(values).StdDev));
             RunDirectories.Publish(partial, final);
             trial.SetUserAttr("run_dir", final);
             if (prunedAt is { } at)
