@@ -54,10 +54,18 @@ static class CvCommand
             Description = $"Directory for the fold runs (fold-1 … fold-k) and {JsonFile} (default: {DefaultOutput}/).", DefaultValueFactory = _ => DefaultOutput,
         };
         var overwrite = OverwriteOption.Create();
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "Run up to N folds at once, each in a process of its own (the same results as one after another).", DefaultValueFactory = _ => 1,
+        };
+        var threads = new Option<int?>("--threads") { Description = "Compute threads per fold process (default: the cores shared out among --parallel processes)." };
+        // How --parallel runs one fold in a child process: the parent's arguments plus these.
+        var onlyFold = new Option<int?>("--fold") { Description = "Run fold K alone and write its result into its run directory.", Hidden = true };
+        var foldCompare = new Option<bool>("--fold-compare") { Description = "--fold runs the --compare-set configuration's fold.", Hidden = true };
         var cmd = new Command("cv", "k-fold cross-validation of fine-tuning: each fold trains on the other folds and is scored on its own; prints every " +
                                     "fold's value and mean ± standard deviation, and with --compare or --compare-set a paired comparison that tells a " +
-                                    "real difference from noise.")
-            { model, data, config, set, folds, metric, seed, compare, compareSet, maxNewTokens, output, overwrite };
+                                    "real difference from noise. --parallel N runs N folds at once in separate processes.")
+            { model, data, config, set, folds, metric, seed, compare, compareSet, maxNewTokens, output, overwrite, parallel, threads, onlyFold, foldCompare };
         cmd.SetAction(async (p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
@@ -74,30 +82,77 @@ static class CvCommand
             if (configFile is not null && !File.Exists(configFile)) throw new GptSharpException($"--config: '{configFile}' does not exist");
             if (compareFile is not null && !File.Exists(compareFile)) throw new GptSharpException($"--compare: '{compareFile}' does not exist");
             if (compareFile is not null && compareOverrides.Length > 0) throw new GptSharpException("give --compare or --compare-set, not both");
+            int processes = p.GetValue(parallel);
+            int? threadCount = p.GetValue(threads), fold = p.GetValue(onlyFold);
+            if (processes < 1) throw new GptSharpException($"--parallel must be at least 1, got {processes}");
+            if (threadCount < 1) throw new GptSharpException($"--threads must be at least 1, got {threadCount}");
+            if (p.GetValue(foldCompare) && compareOverrides.Length == 0) throw new GptSharpException("--fold-compare needs --compare-set");
             OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
 
             string[] overrides = OverwriteOption.Apply(p, overwrite, [$"output_dir={outDir}", .. p.GetValue(set) ?? []]);
             var options = FineTuningOptions.Load(configFile, overrides);
             var conversations = DialogueReader.Read(dataFile);
             cv.Validate(conversations.Count, $"--data '{dataFile}'");
-            CrossValidation.Check(modelDir, conversations, options, cv, dataFile);
-            JsonNode? other = compareFile is null ? null : ReadCompare(compareFile, cv, conversations.Count);
-            FineTuningOptions? second = null;
-            if (compareOverrides.Length > 0)
-            {
-                second = FineTuningOptions.Load(configFile, [.. overrides, .. compareOverrides]) with { OutputDir = Path.Combine(outDir, CompareDir) };
-                CrossValidation.Check(modelDir, conversations, second, cv, dataFile);
-            }
-
+            FineTuningOptions? second = compareOverrides.Length == 0 ? null
+                : FineTuningOptions.Load(configFile, [.. overrides, .. compareOverrides]) with { OutputDir = Path.Combine(outDir, CompareDir) };
             CrossValidation.FoldTrainer train = (_, plan, token) =>
                 TrainingProgressView.RunAsync(progress => FineTuning.RunAsync(plan, progress, token), plan.MaxSteps, w);
-            var result = await CrossValidation.RunAsync(modelDir, conversations, options, cv, train, w.WriteLine, ct, dataFile);
-            CrossValidationResult? secondResult = second is null ? null
-                : await CrossValidation.RunAsync(modelDir, conversations, second, cv, train, s => w.WriteLine($"[{CompareDir}] {s}"), ct, dataFile);
+            // Only where folds train in this process: --parallel's own processes get the threads.
+            if (threadCount is { } t && (fold is not null || processes == 1)) TorchSharp.torch.set_num_threads(t);
+
+            if (fold is { } k)
+            {
+                // A child of --parallel: this fold only (its siblings' directories are being written meanwhile, so they are not checked).
+                var target = p.GetValue(foldCompare) ? second! : options;
+                await CrossValidation.RunFoldAsync(modelDir, conversations, target, cv, k - 1, train, w.WriteLine, ct, dataFile);
+                return 0;
+            }
+
+            CrossValidation.Check(modelDir, conversations, options, cv, dataFile);
+            JsonNode? other = compareFile is null ? null : ReadCompare(compareFile, cv, conversations.Count);
+            if (second is not null) CrossValidation.Check(modelDir, conversations, second, cv, dataFile);
+
+            CrossValidationResult result;
+            CrossValidationResult? secondResult = null;
+            int foldThreads; // recorded: the thread count decides how sums are split, and so a value's last bits
+            if (processes == 1)
+            {
+                foldThreads = TorchSharp.torch.get_num_threads();
+                result = await CrossValidation.RunAsync(modelDir, conversations, options, cv, train, w.WriteLine, ct, dataFile);
+                if (second is not null)
+                    secondResult = await CrossValidation.RunAsync(modelDir, conversations, second, cv, train, s => w.WriteLine($"[{CompareDir}] {s}"), ct, dataFile);
+            }
+            else
+            {
+                // Every fold of both configurations in one queue, so no process slot waits for the first configuration to finish.
+                int runs = cv.Folds * (second is null ? 1 : 2), running = Math.Min(processes, runs);
+                if (processes > runs) w.WriteLine($"--parallel {processes} is more than the {runs} fold runs: running {runs} at a time");
+                int perProcess = foldThreads = threadCount ?? Math.Max(1, Environment.ProcessorCount / running);
+                w.WriteLine($"running {runs} fold runs in child processes, {running} at a time, {perProcess} compute thread{(perProcess == 1 ? "" : "s")} each " +
+                            $"(the values of a run with --threads {perProcess})");
+                string[] common =
+                [
+                    "cv", "--model", modelDir, "--data", dataFile, .. configFile is null ? Array.Empty<string>() : ["--config", configFile],
+                    .. (p.GetValue(set) ?? []).SelectMany(s => new[] { "--set", s }), "--folds", I(cv.Folds), "--metric", cv.Metric, "--seed", I(cv.Seed),
+                    "--max-new-tokens", I(cv.MaxNewTokens), "--output", outDir, .. p.GetValue(overwrite) ? new[] { "--overwrite" } : [],
+                    "--threads", I(perProcess),
+                ];
+                var jobs = Enumerable.Range(0, cv.Folds)
+                    .Select(f => new FoldJob($"fold {f + 1}", CrossValidation.FoldDir(options.OutputDir, f), [.. common, "--fold", I(f + 1)]))
+                    .Concat(second is null ? [] : Enumerable.Range(0, cv.Folds).Select(f => new FoldJob($"{CompareDir} fold {f + 1}",
+                        CrossValidation.FoldDir(second.OutputDir, f),
+                        [.. common, .. compareOverrides.SelectMany(s => new[] { "--compare-set", s }), "--fold", I(f + 1), "--fold-compare"])))
+                    .ToList();
+                var error = p.InvocationConfiguration.Error;
+                var folds = await FoldProcesses.RunAsync(jobs, running, line => Write(w, line), line => Write(error, line), ct);
+                result = new CrossValidationResult(cv.Metric, cv.Seed, conversations.Count, [.. folds.Take(cv.Folds)]);
+                if (second is not null) secondResult = new CrossValidationResult(cv.Metric, cv.Seed, conversations.Count, [.. folds.Skip(cv.Folds)]);
+            }
 
             w.WriteLine();
             Print(result, w);
             var json = ToJson(result, dataFile, modelDir, overrides);
+            json["threads"] = foldThreads;
             IReadOnlyList<double>? otherValues = secondResult?.Values
                 ?? other?["values"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
             if (otherValues is not null)
@@ -142,6 +197,16 @@ static class CvCommand
         if (mismatches.Count > 0)
             throw new GptSharpException($"--compare: '{file}' was not made on the same folds: {string.Join(", ", mismatches)}");
         return node!;
+    }
+
+    static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+    static readonly Lock WriteLock = new();
+
+    /// <summary>One line from any fold process, whole.</summary>
+    static void Write(TextWriter w, string line)
+    {
+        lock (WriteLock) w.WriteLine(line);
     }
 
     static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);

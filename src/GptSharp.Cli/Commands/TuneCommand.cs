@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Cli.Report;
@@ -203,12 +202,8 @@ static class TuneCommand
 
     static Process StartWorker(TuneConfig c, int k, int threads, TextWriter w)
     {
-        string exe = Environment.ProcessPath ?? throw new GptSharpException("cannot find this program's path to start workers");
-        var info = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Run as `dotnet GptSharp.Cli.dll`: the child needs the dll too.
-        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") info.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        foreach (var a in new[] { "tune", "worker", "--storage", c.Storage, "--study", c.StudyName, "--threads", threads.ToString(CultureInfo.InvariantCulture), "--label", $"w{k}" })
-            info.ArgumentList.Add(a);
+        var info = SelfProcess.StartInfo(["tune", "worker", "--storage", c.Storage, "--study", c.StudyName, "--threads", threads.ToString(CultureInfo.InvariantCulture),
+            "--label", $"w{k}"]);
         var process = Process.Start(info) ?? throw new GptSharpException("could not start a worker process");
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line) Write(w, line); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Write(w, $"[w{k}] {line}"); };
@@ -244,10 +239,12 @@ static class TuneCommand
         var best = study.BestTrial;
         w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best: trial {best.Number}, {c.Objective} {best.Value:F4}; run in {TrialRunner.RunDir(c, best.Number)}"));
         string sets = string.Join(" ", best.Params.Select(p => "--set " + Shell(TuneConfig.Override(p.Key, p.Value))));
-        string command = c.Job == "finetune"
-            ? $"gptsharp finetune --model {Shell(c.Model!)} --data {Shell(c.Data!)}{(c.ValData is { } v ? $" --val-data {Shell(v)}" : "")} --config {Shell(baseFile)} {sets}"
-            : $"gptsharp train --config {Shell(baseFile)} {sets}";
-        w.WriteLine($"reproduce it with:\n  {command} --set output_dir=runs/best");
+        string command = c.CvFolds is { } k
+            ? $"gptsharp cv --model {Shell(c.Model!)} --data {Shell(c.Data!)} --folds {k} --seed {c.Seed} --metric {c.Objective} --config {Shell(baseFile)} {sets} --output runs/best"
+            : c.Job == "finetune"
+            ? $"gptsharp finetune --model {Shell(c.Model!)} --data {Shell(c.Data!)}{(c.ValData is { } v ? $" --val-data {Shell(v)}" : "")} --config {Shell(baseFile)} {sets} --set output_dir=runs/best"
+            : $"gptsharp train --config {Shell(baseFile)} {sets} --set output_dir=runs/best";
+        w.WriteLine($"reproduce it with:\n  {command}");
     }
 
     /// <summary>The trials, newest last: number, state, value, steps and parameters.</summary>

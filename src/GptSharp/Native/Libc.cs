@@ -12,6 +12,7 @@ internal static partial class Libc
     public const int O_RDONLY = 0x0, O_RDWR = 0x2, O_CREAT = 0x40, O_CLOEXEC = 0x80000; // Linux (x86-64 and arm64)
     public const int LOCK_EX = 2, LOCK_NB = 4;
     public const int EINTR = 4, EWOULDBLOCK = 11;
+    public const int SIGINT = 2;
 
     [LibraryImport("libc.so.6", EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint DlOpen(string? file, int mode);
@@ -27,6 +28,9 @@ internal static partial class Libc
 
     [LibraryImport("libc.so.6", EntryPoint = "flock", SetLastError = true)]
     public static partial int FLock(int fd, int operation);
+
+    [LibraryImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     public static partial int MallOpt(int param, int value);

@@ -25,7 +25,11 @@ public sealed record CrossValidationOptions
 }
 
 /// <summary>One fold (numbered from 1, as its run directory fold-K): how many conversations it trained and validated on, its score, and its run directory.</summary>
-public sealed record FoldResult(int Fold, int TrainCount, int ValCount, double Value, int Steps, string RunDir);
+public sealed record FoldResult(int Fold, int TrainCount, int ValCount, double Value, int Steps, string RunDir)
+{
+    /// <summary>The steps the run was to take (more than <see cref="Steps"/> when it stopped early).</summary>
+    public int MaxSteps { get; init; }
+}
 
 /// <summary>Every fold's value and their mean, sample standard deviation and standard error.</summary>
 public sealed record CrossValidationResult(string Metric, long Seed, int Conversations, IReadOnlyList<FoldResult> Folds)

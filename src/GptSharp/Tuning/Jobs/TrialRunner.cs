@@ -2,6 +2,7 @@ using GptSharp.Checkpoints;
 using GptSharp.Data.Dialogues;
 using GptSharp.Evaluation;
 using GptSharp.Training;
+using GptSharp.Training.Advisors;
 
 namespace GptSharp.Tuning.Jobs;
 
@@ -9,7 +10,8 @@ namespace GptSharp.Tuning.Jobs;
 /// Runs one trial of a <see cref="TuneConfig"/>: draws its parameters, trains the base job with them in a run directory
 /// of its own, and returns the objective. The run is written to a hidden <c>.trial-NNNN.partial</c> directory and
 /// renamed to <c>trial-NNNN</c> once it is done (pruned runs too), so a run directory is never half-written: what a
-/// killed worker leaves is a partial directory, which <see cref="RunDirectories.RemoveAbandoned"/> deletes.
+/// killed worker leaves is a partial directory, which <see cref="RunDirectories.RemoveAbandoned"/> deletes. With
+/// cv_folds, the trial is k fold runs in trial-NNNN/fold-K, and its objective is their mean.
 /// </summary>
 public static class TrialRunner
 {
@@ -24,6 +26,7 @@ public static class TrialRunner
         RunDirectories.Delete(partial);
         Directory.CreateDirectory(config.OutputDir);
         var options = config.LoadOptions(parameters, partial);
+        if (config.CvFolds is { } folds) return await RunFoldsAsync(config, trial, (FineTuningOptions)options, folds, final, partial, log, ct).ConfigureAwait(false);
         var pruning = new PruningCallback(trial, log);
         try
         {
@@ -58,10 +61,68 @@ public static class TrialRunner
         }
         catch (Exception e) when (e is not TrialPrunedException)
         {
-            RunDirectories.Delete(partial);
-            log?.Invoke($"trial {trial.Number} failed: {(e is GptSharpException ? e.Message : e.GetType().Name + ": " + e.Message)}");
+            Failed(trial, e, partial, log);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A trial scored by k-fold cross-validation: the folds (dealt with the base job's seed, so every trial sees the
+    /// same ones) run one after another; after each, the running mean is reported with step = the fold's number, so
+    /// that the pruner compares trials fold by fold. The folds' values and their standard deviation become user attrs.
+    /// </summary>
+    static async Task<double> RunFoldsAsync(TuneConfig config, Trial trial, FineTuningOptions options, int k, string final, string partial,
+        Action<string>? log, CancellationToken ct)
+    {
+        try
+        {
+            var conversations = DialogueReader.Read(config.Data!);
+            var cv = new CrossValidationOptions { Folds = k, Seed = config.Seed, Metric = config.Objective };
+            var values = new List<double>();
+            int steps = 0, maxSteps = 0;
+            int? prunedAt = null;
+            for (int f = 0; f < k && prunedAt is null; f++)
+            {
+                var fold = await CrossValidation.RunFoldAsync(config.Model!, conversations, options, cv, f, log: s => log?.Invoke($"trial {trial.Number} {s}"),
+                    ct: ct, dataName: config.Data!).ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                values.Add(fold.Value);
+                steps += fold.Steps;
+                maxSteps += fold.MaxSteps;
+                double mean = values.Average();
+                trial.Report(f + 1, mean);
+                log?.Invoke(FormattableString.Invariant($"trial {trial.Number}: mean {config.Objective} {mean:F4} after {f + 1} of {k} folds"));
+                // After the last fold the trial is complete: nothing left to save.
+                if (f + 1 < k && trial.ShouldPrune()) prunedAt = f + 1;
+            }
+            trial.SetUserAttr("steps", steps);
+            trial.SetUserAttr("max_steps", maxSteps * k / values.Count); // the folds not run are counted as long as the ones that ran
+            // JSON has no NaN: a diverged fold's value is kept as null.
+            static double? Json(double v) => double.IsFinite(v) ? v : null;
+            trial.SetUserAttr("cv_values", values.Select(Json).ToArray());
+            trial.SetUserAttr("cv_std", Json(CrossValidationStatistics.Summarize(values).StdDev));
+            RunDirectories.Publish(partial, final);
+            trial.SetUserAttr("run_dir", final);
+            if (prunedAt is { } at)
+            {
+                log?.Invoke($"trial {trial.Number} pruned after fold {at} of {k}");
+                throw new TrialPrunedException();
+            }
+            double value = values.Average();
+            log?.Invoke(FormattableString.Invariant($"trial {trial.Number} complete: {config.Objective} {value:F4} (mean of {k} folds; {steps} steps)"));
+            return value;
+        }
+        catch (Exception e) when (e is not TrialPrunedException)
+        {
+            Failed(trial, e, partial, log);
+            throw;
+        }
+    }
+
+    static void Failed(Trial trial, Exception e, string partial, Action<string>? log)
+    {
+        RunDirectories.Delete(partial);
+        log?.Invoke($"trial {trial.Number} failed: {(e is GptSharpException ? e.Message : e.GetType().Name + ": " + e.Message)}");
     }
 
     /// <summary>A reply metric of the trained model on the held-out dialogues (greedy replies, as <c>gptsharp eval</c>).</summary>

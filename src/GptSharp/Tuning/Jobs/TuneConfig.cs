@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GptSharp.Data.Dialogues;
 using GptSharp.Training;
 
 namespace GptSharp.Tuning.Jobs;
@@ -19,8 +20,13 @@ public sealed record TuneConfig
     public string? Model { get; init; }
     /// <summary>Fine-tuning: the dialogues file.</summary>
     public string? Data { get; init; }
-    /// <summary>Fine-tuning: held-out dialogues (needed for reply metrics as objectives).</summary>
+    /// <summary>Fine-tuning: held-out dialogues (needed for reply metrics as objectives, unless <see cref="CvFolds"/>).</summary>
     public string? ValData { get; init; }
+    /// <summary>
+    /// Fine-tuning: score each trial by k-fold cross-validation of <see cref="Data"/> — the mean of the objective over
+    /// k fold runs — instead of one run (null: one run). The folds supply the validation, so val_data and val_fraction do not apply.
+    /// </summary>
+    public int? CvFolds { get; init; }
     /// <summary>The base job's training options (as a train/finetune config holds them).</summary>
     public required JsonObject Base { get; init; }
     public required IReadOnlyDictionary<string, Distribution> SearchSpace { get; init; }
@@ -67,6 +73,7 @@ public sealed record TuneConfig
     [
         "job", "model", "data", "val_data", "base", "search_space", "objective", "direction", "n_trials", "timeout", "sampler", "pruner",
         "storage", "study_name", "output_dir", "keep_best", "heartbeat_interval", "grace_period", "requeue_failed", "workers", "enqueue_trials",
+        "cv_folds",
     ];
 
     /// <summary>
@@ -151,6 +158,7 @@ public sealed record TuneConfig
             Model = Full(Str(o, "model", source)),
             Data = Full(Str(o, "data", source)),
             ValData = Full(Str(o, "val_data", source)),
+            CvFolds = Int(o, "cv_folds", source),
             Base = baseOptions,
             SearchSpace = space,
             Objective = objective,
@@ -208,16 +216,29 @@ public sealed record TuneConfig
             Need(Directory.Exists(Model), $"model: {Model} is not a directory");
             Need(File.Exists(Data), $"data: {Data} not found");
             Need(ValData is null || File.Exists(ValData), $"val_data: {ValData} not found");
-            Need(Objective == "val_loss" || ValData is not null, $"objective {Objective} scores replies to held-out dialogues: give val_data");
+            Need(Objective == "val_loss" || ValData is not null || CvFolds is not null,
+                $"objective {Objective} scores replies to held-out dialogues: give val_data (or cv_folds)");
         }
         else
         {
             Need(Model is null && Data is null && ValData is null, "job pretrain takes its data as data_dir in base (and an init_from there), not model/data/val_data");
             Need(Objective == "val_loss", $"objective {Objective} scores replies to dialogues: only job finetune has them; pretraining tunes val_loss");
         }
+        if (CvFolds is { } k)
+        {
+            Need(Job == "finetune", "cv_folds applies to job finetune only: pretraining has no conversations to deal into folds");
+            Need(k >= 2, $"cv_folds must be at least 2 (got {k})");
+            const string why = "each fold validates on the conversations it holds out";
+            Need(ValData is null, $"val_data does not apply with cv_folds: {why}");
+            Need(!Base.ContainsKey("val_fraction"), $"base: val_fraction does not apply with cv_folds: {why}");
+            Need(!SearchSpace.ContainsKey("val_fraction"), $"search_space: val_fraction does not apply with cv_folds: {why}");
+            int n = DialogueReader.Read(Data!).Count;
+            Need(k <= n, $"cv_folds {k} is more than the {n} conversation{(n == 1 ? "" : "s")} in data {Data}: every fold needs at least one to validate on");
+        }
+        // With cv_folds, the running mean of the objective is reported after each fold, whatever the objective.
         bool pruning = !(Pruner is JsonValue pv && pv.TryGetValue<string>(out var pn) && pn == "none");
-        Need(!pruning || Objective == "val_loss",
-            $"the pruner compares the val_loss each evaluation reports; with objective {Objective} use \"pruner\": \"none\"");
+        Need(!pruning || Objective == "val_loss" || CvFolds is not null,
+            $"the pruner compares the val_loss each evaluation reports; with objective {Objective} use \"pruner\": \"none\" (or cv_folds)");
 
         var keys = Job == "finetune" ? OptionsLoader.KeysOf<FineTuningOptions>() : OptionsLoader.KeysOf<PretrainingOptions>();
         foreach (var (name, d) in SearchSpace)
@@ -286,7 +307,7 @@ public sealed record TuneConfig
             ["n_trials"] = NTrials, ["timeout"] = Timeout?.TotalSeconds, ["sampler"] = Sampler.DeepClone(), ["pruner"] = Pruner.DeepClone(),
             ["storage"] = Storage, ["study_name"] = StudyName, ["output_dir"] = OutputDir, ["keep_best"] = KeepBest,
             ["heartbeat_interval"] = HeartbeatInterval.TotalSeconds, ["grace_period"] = GracePeriod.TotalSeconds,
-            ["requeue_failed"] = RequeueFailed, ["workers"] = Workers,
+            ["requeue_failed"] = RequeueFailed, ["workers"] = Workers, ["cv_folds"] = CvFolds,
             ["enqueue_trials"] = new JsonArray([.. EnqueueTrials.Select(t => (JsonNode)new JsonObject(t.Select(kv => KeyValuePair.Create(kv.Key, CategoricalDistribution.ToNode(kv.Value)))))]),
         };
         return o;

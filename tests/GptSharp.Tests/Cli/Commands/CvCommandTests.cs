@@ -75,8 +75,76 @@ public class CvCommandTests
         Assert.All(json["values"]!.AsArray(), v => Assert.InRange((double)v!, 0, 1));
     }
 
+    static double[] Values(string outDir, bool second = false)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "cv.json")))!;
+        var values = second ? json["comparison"]!["second"]!["values"]! : json["values"]!;
+        return [.. values.AsArray().Select(v => (double)v!)];
+    }
+
+    [Fact]
+    public async Task ParallelFoldProcessesGiveExactlyTheSequentialValues()
+    {
+        using var tmp = new Fixture.TempDir();
+        // Dropout draws from torch's process-wide generator: the fold processes must draw what one process draws.
+        string model = FinetuneEvalCommandTests.TinyModel(tmp, dropout: 0.1), data = Dialogues(tmp);
+        // Compute threads decide how sums are split, and so the last bits: the same --threads, the same values. The
+        // sequential run is a process of its own, so that its --threads leaves this test host's alone.
+        string[] job = ["cv", "--model", model, "--data", data, "--folds", "2", "--threads", "1", .. Tiny, "--compare-set", "learning_rate=1e-2"];
+        var (code, output, err) = await CliProcess.Run(tmp.Root, [.. job, "--output", tmp["seq"]]);
+        Assert.True(code == 0, err + output);
+        (code, output, err) = await CliRunner.Run([.. job, "--output", tmp["par"], "--parallel", "5"]);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("--parallel 5 is more than the 4 fold runs: running 4 at a time", output);
+        Assert.Contains("[fold 2] ", output);
+        Assert.Contains("[compare fold 1] ", output);
+        Assert.Equal(Values(tmp["seq"]), Values(tmp["par"]));
+        Assert.Equal(Values(tmp["seq"], second: true), Values(tmp["par"], second: true));
+        Assert.NotEqual(Values(tmp["par"]), Values(tmp["par"], second: true)); // the compare processes ran their own configuration
+        Assert.True(File.Exists(Path.Combine(tmp["par"], "fold-2", "cv-fold.json")));
+        Assert.Equal(1, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(tmp["par"], "cv.json")))!["threads"]!);
+        Assert.True(Directory.Exists(Path.Combine(tmp["par"], "compare", "fold-1", "final")));
+    }
+
+    [Fact]
+    public async Task AFailingFoldProcessIsReportedWithItsFoldAndError()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = FinetuneEvalCommandTests.TinyModel(tmp), data = Dialogues(tmp);
+        // block_size beyond the model's 64 positions is found when a fold loads the model: in the compare processes only.
+        var (code, output, err) = await CliRunner.Run(["cv", "--model", model, "--data", data, "--folds", "2", "--output", tmp["out"], .. Tiny,
+            "--compare-set", "block_size=128", "--parallel", "2"]);
+        Assert.True(code == 1, err + output);
+        Assert.Matches(@"error: compare fold [12] failed: block_size \(128\) exceeds the model's n_positions \(64\)", err);
+        Assert.True(File.Exists(Path.Combine(tmp["out"], "fold-1", "cv-fold.json"))); // the first configuration's folds ran
+        Assert.False(File.Exists(Path.Combine(tmp["out"], "cv.json")));
+    }
+
+    [Fact]
+    public void CtrlCStopsEveryFoldProcessAndEachSavesItsRun()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = FinetuneEvalCommandTests.TinyModel(tmp), data = Dialogues(tmp);
+        string[] endless = [.. Tiny.Select(a => a == "max_steps=2" ? "max_steps=100000" : a)];
+        // The output directory is in every fold process's command line: how the test finds them all.
+        using var cli = new CliProcess(new Dictionary<string, string?>(), ["cv", "--model", model, "--data", data, "--folds", "2", "--parallel", "2",
+            "--output", tmp["out"], .. endless]);
+        foreach (var fold in new[] { "[fold 1] step ", "[fold 2] step " })
+            Assert.True(cli.WaitForOutput(fold, TimeSpan.FromSeconds(120)), $"no progress from {fold}\n{cli.Out}\n{cli.Err}");
+        Assert.Equal(3, CliProcess.ProcessesMentioning(tmp["out"]).Length);
+        cli.Signal(2); // SIGINT to the parent alone, as a process manager would send it: it passes it on
+        int? code = cli.WaitForExit(TimeSpan.FromSeconds(90));
+        Assert.True(code == 130, $"exit code {code}\n{cli.Out}\n{cli.Err}");
+        Assert.Empty(CliProcess.ProcessesMentioning(tmp["out"]));
+        foreach (var fold in new[] { "fold-1", "fold-2" })
+            Assert.NotEmpty(Directory.GetDirectories(Path.Combine(tmp["out"], fold), "checkpoint-*"));
+        Assert.False(File.Exists(Path.Combine(tmp["out"], "cv.json")));
+    }
+
     public static TheoryData<string[], string> BadInputs => new()
     {
+        { ["--parallel", "0"], "--parallel must be at least 1, got 0" },
+        { ["--threads", "0"], "--threads must be at least 1, got 0" },
         { ["--folds", "1"], "--folds must be at least 2" },
         { ["--folds", "5"], "--folds 5 is more than the 4 conversations" },
         { ["--data", "missing.jsonl"], "--data: " },

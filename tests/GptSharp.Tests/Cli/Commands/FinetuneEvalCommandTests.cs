@@ -18,11 +18,11 @@ public class FinetuneEvalCommandTests
         """{"input": "Can I return my mug?", "output": "Yes, within 30 days."}""",
     ];
 
-    internal static string TinyModel(Fixture.TempDir tmp)
+    internal static string TinyModel(Fixture.TempDir tmp, double dropout = 0)
     {
         var tok = new BpeTrainer(new BpeTrainerOptions { VocabSize = 400, MinPairFrequency = 1 })
             .Train(["Where is order 123? Order 123 has shipped. Can I return my mug? Yes, within 30 days.", "我的订单到了吗？您的订单已经发货。"]);
-        using var model = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize, BlockSize = 64, NLayer = 1, NHead = 2, NEmbd = 32 });
+        using var model = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize, BlockSize = 64, NLayer = 1, NHead = 2, NEmbd = 32, Dropout = dropout });
         new ModelDirectory(model, tok).Save(tmp["base"]);
         return tmp["base"];
     }

@@ -20,13 +20,13 @@ public class TuneCommandTests
     static string TuneConfig(Fixture.TempDir tmp, string extra = "", string pruner = """{"type": "median", "n_startup_trials": 1}""", int trials = 3, string searchSpace = """
         {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": true},
          "per_device_train_batch_size": {"type": "categorical", "choices": [1, 2]}}
-        """)
+        """, bool valData = true)
     {
         string model = FinetuneEvalCommandTests.TinyModel(tmp);
         File.WriteAllText(tmp["d.jsonl"], string.Join("\n", Pairs));
         return tmp.WriteText("tune.json", $$"""
             {
-              "job": "finetune", "model": "{{model}}", "data": "{{tmp["d.jsonl"]}}", "val_data": "{{tmp["d.jsonl"]}}",
+              "job": "finetune", "model": "{{model}}", "data": "{{tmp["d.jsonl"]}}"{{(valData ? $", \"val_data\": \"{tmp["d.jsonl"]}\"" : "")}},
               "base": {"max_steps": 4, "eval_steps": 2, "eval_iters": 1, "save_steps": 0, "logging_steps": 2, "device": "cpu", "seed": 1},
               "search_space": {{searchSpace}},
               "n_trials": {{trials}}, "sampler": {"type": "random", "seed": 5}, "pruner": {{pruner}},
@@ -111,6 +111,35 @@ public class TuneCommandTests
         var study = storage.FindStudy("ft")!;
         Assert.Equal(StudyDirection.Maximize, study.Direction);
         Assert.All(storage.GetAllTrials(study.Id), t => Assert.InRange(t.Value!.Value, 0, 1));
+    }
+
+    [Fact]
+    public async Task CrossValidatedTrialsScoreTheMeanOfTheirFolds()
+    {
+        using var tmp = new Fixture.TempDir();
+        string config = TuneConfig(tmp, ", \"cv_folds\": 2", trials: 2, valData: false);
+        var (code, output, err) = await CliRunner.Run("tune", "--config", config);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("after 2 of 2 folds", output);
+        Assert.Contains("gptsharp cv --model", output); // the best trial's reproduction is a cv run
+        using var storage = TrialStorages.Open("sqlite:///" + tmp["study.db"]);
+        var trials = storage.GetAllTrials(storage.FindStudy("ft")!.Id);
+        Assert.Equal(2, trials.Count);
+        foreach (var t in trials)
+        {
+            var values = JsonNode.Parse(t.UserAttrs["cv_values"])!.AsArray().Select(v => (double)v!).ToArray();
+            Assert.Equal(t.State == TrialState.Complete ? 2 : 1, values.Length);
+            double std = values.Length == 2 ? Math.Abs(values[0] - values[1]) / Math.Sqrt(2) : 0; // the sample standard deviation
+            Assert.Equal(std, JsonNode.Parse(t.UserAttrs["cv_std"])!.GetValue<double>(), 9);
+            // One report per fold: the running mean at step = the fold's number, never a training step's val_loss.
+            Assert.Equal(Enumerable.Range(1, values.Length), t.IntermediateValues.Keys.Order());
+            Assert.Equal(values.Average(), t.IntermediateValues[values.Length], 12);
+            if (t.State == TrialState.Complete) Assert.Equal(values.Average(), t.Value!.Value, 12);
+            for (int f = 1; f <= values.Length; f++)
+                Assert.True(Directory.Exists(Path.Combine(tmp["tune"], $"trial-{t.Number:D4}", $"fold-{f}", "final")), $"trial {t.Number} fold {f}");
+        }
+        Assert.Contains(trials, t => t.State == TrialState.Complete);
+        Assert.Empty(Directory.GetDirectories(tmp["tune"], ".trial-*"));
     }
 
     [Theory]

@@ -59,6 +59,44 @@ public class TuneConfigTests
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("pretrain", 2, "cv_folds applies to job finetune only")]
+    [InlineData("finetune", 1, "cv_folds must be at least 2 (got 1)")]
+    [InlineData("finetune", 100000, "cv_folds 100000 is more than the 3000 conversations in data")]
+    [InlineData("val_data", 2, "val_data does not apply with cv_folds")]
+    [InlineData("val_fraction", 2, "base: val_fraction does not apply with cv_folds")]
+    [InlineData("val_fraction_tuned", 2, "search_space: val_fraction does not apply with cv_folds")]
+    public void BadCvFoldsAreNamed(string variant, int folds, string expected)
+    {
+        using var tmp = new Fixture.TempDir();
+        var o = Sample(tmp);
+        o["cv_folds"] = folds;
+        if (variant != "val_fraction") o["base"]!.AsObject().Remove("val_fraction");
+        if (variant == "val_data") o["val_data"] = o["data"]!.GetValue<string>();
+        if (variant == "val_fraction_tuned") o["search_space"]!["val_fraction"] = JsonNode.Parse("""{"type": "float", "low": 0.05, "high": 0.2}""");
+        if (variant == "pretrain")
+        {
+            o["job"] = "pretrain";
+            o.Remove("model");
+            o.Remove("data");
+        }
+        Assert.Contains(expected, Assert.Throws<GptSharpException>(() => TuneConfig.FromJson(o, "t")).Message);
+    }
+
+    [Fact]
+    public void CvFoldsScoreReplyMetricsWithoutValDataAndLetThemBePruned()
+    {
+        using var tmp = new Fixture.TempDir();
+        var o = Sample(tmp);
+        o["base"]!.AsObject().Remove("val_fraction");
+        o["objective"] = "token_f1";
+        Assert.Contains("give val_data (or cv_folds)", Assert.Throws<GptSharpException>(() => TuneConfig.FromJson(o, "t")).Message);
+        o["cv_folds"] = 3;
+        var c = TuneConfig.FromJson(o, "t"); // the pruner (asha) reads the running mean of token_f1, fold by fold
+        Assert.Equal(3, c.CvFolds);
+        Assert.Equal(3, TuneConfig.FromJson(c.ToJson(), "recorded").CvFolds);
+    }
+
     [Fact]
     public void AKeyInsideTheBatchSizeScheduleCanBeTuned()
     {
