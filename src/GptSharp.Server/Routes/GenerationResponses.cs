@@ -61,6 +61,8 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken aborted = default)
     {
         using var _ = job;
+        // Headers go out now, not with the first token: a client sees the stream open while its request waits its turn.
+        if (!http.Response.HasStarted) await http.Response.StartAsync(aborted);
         using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, aborted);
         ct = both.Token;
         var pieces = job.ReadAllAsync(ct).GetAsyncEnumerator(ct);

@@ -30,12 +30,13 @@ public sealed class ScheduledSequence : IDisposable
     /// <summary>For schedulers: the sequence is over (<paramref name="error"/> rethrown to the reader).</summary>
     public void Complete(Exception? error = null) => _deltas.Writer.TryComplete(error);
 
-    /// <summary>The deltas as they come, the last with its finish reason. Throws when the sequence was cancelled or failed.</summary>
+    /// <summary>The deltas as they come, the last with its finish reason. Throws when the sequence was stopped or failed.</summary>
     public async IAsyncEnumerable<TextDelta> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         await foreach (var delta in _deltas.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
-            if (delta.FinishReason == FinishReason.Cancelled) Stopping.ThrowIfCancellationRequested();
+            // Once stopped, what the scheduler had written before it noticed is not wanted either.
+            Stopping.ThrowIfCancellationRequested();
             yield return delta;
         }
     }
