@@ -32,7 +32,7 @@ public static class GptServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning); // `serve` prints its own start-up lines
         var services = builder.Services;
         services.Configure<HostOptions>(h => h.ShutdownTimeout = options.DrainTimeout);
         services.AddSingleton(options);
