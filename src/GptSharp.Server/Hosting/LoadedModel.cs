@@ -26,6 +26,8 @@ public sealed class LoadedModel : IAsyncDisposable
     public IGenerationScheduler Scheduler { get; }
     public BpeTokenizer Tokenizer => Directory.Tokenizer;
     public int ContextSize => Generator.ContextSize;
+    /// <summary>The model's vocabulary (vocab_size): the ids it can read and produce.</summary>
+    public int VocabSize => Directory.Model.Config.VocabSize;
     /// <summary>When it was loaded (Unix seconds), for /v1/models.</summary>
     public long Created { get; }
 

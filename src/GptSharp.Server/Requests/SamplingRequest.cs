@@ -7,9 +7,9 @@ namespace GptSharp.Server.Requests;
 
 /// <summary>
 /// The decoding fields chat and text completions share, checked: OpenAI's (temperature, top_p, n, max_tokens /
-/// max_completion_tokens, stop, seed, penalties, logit_bias, logprobs, stream, stream_options, user) and the common
-/// extras top_k, min_p and repetition_penalty. Fields the generator cannot honour yet (nonzero presence/frequency
-/// penalties, logit_bias, logprobs, min_p) are refused with a 400 rather than silently ignored.
+/// max_completion_tokens, stop, seed, presence and frequency penalties, logit_bias, logprobs, stream, stream_options,
+/// user) and the common extras top_k, min_p and repetition_penalty. logprobs are refused with a 400 (the generator does
+/// not report token probabilities yet) rather than answered with made-up values.
 /// </summary>
 public sealed record SamplingRequest
 {
@@ -18,6 +18,10 @@ public sealed record SamplingRequest
     public double? TopP { get; init; }
     public int? TopK { get; init; }
     public double? RepetitionPenalty { get; init; }
+    public double? PresencePenalty { get; init; }
+    public double? FrequencyPenalty { get; init; }
+    public IReadOnlyDictionary<int, double>? LogitBias { get; init; }
+    public double? MinP { get; init; }
     public int N { get; init; } = 1;
     /// <summary>max_completion_tokens, else max_tokens; null for the model's default (bounded by the context).</summary>
     public int? MaxTokens { get; init; }
@@ -37,12 +41,8 @@ public sealed record SamplingRequest
         int? max = (int?)f.Integer(maxField, 1, limits.MaxTokensLimit);
         if (max is { } m && (long)m * n > limits.MaxTokensLimit)
             throw ApiException.Invalid(maxField, $"n × '{maxField}' must be at most {limits.MaxTokensLimit} (got {n} × {m})");
-        Unsupported(f.Number("presence_penalty", -2, 2) is { } pp && pp != 0, "presence_penalty", "presence_penalty is not supported yet (only 0); use repetition_penalty");
-        Unsupported(f.Number("frequency_penalty", -2, 2) is { } fp && fp != 0, "frequency_penalty", "frequency_penalty is not supported yet (only 0); use repetition_penalty");
-        Unsupported(LogitBias(f), "logit_bias", "logit_bias is not supported yet");
         Unsupported(f.Bool("logprobs") == true, "logprobs", "logprobs are not supported yet: the generator does not report token probabilities");
         Unsupported(f.Integer("top_logprobs", 0, 20) is > 0, "top_logprobs", "top_logprobs are not supported yet: the generator does not report token probabilities");
-        Unsupported(f.Number("min_p", 0, 1) is > 0, "min_p", "min_p is not supported yet (only 0); use top_p or top_k");
         bool stream = f.Bool("stream") ?? false;
         return new SamplingRequest
         {
@@ -51,6 +51,10 @@ public sealed record SamplingRequest
             TopP = f.Number("top_p", 0, 1),
             TopK = (int?)f.Integer("top_k", 0, int.MaxValue),
             RepetitionPenalty = f.Number("repetition_penalty", double.Epsilon, 100),
+            PresencePenalty = f.Number("presence_penalty", -2, 2),
+            FrequencyPenalty = f.Number("frequency_penalty", -2, 2),
+            LogitBias = ReadLogitBias(f),
+            MinP = f.Number("min_p", 0, 1),
             N = n,
             MaxTokens = max,
             MaxTokensField = maxField,
@@ -67,12 +71,22 @@ public sealed record SamplingRequest
         if (asked) throw ApiException.Invalid(param, message, "unsupported_parameter");
     }
 
-    static bool LogitBias(JsonFields f) => f.Get("logit_bias") switch
+    /// <summary>"logit_bias": token ids (as JSON keys) to biases in [-100, 100], as OpenAI's.</summary>
+    static IReadOnlyDictionary<int, double>? ReadLogitBias(JsonFields f)
     {
-        null => false,
-        { ValueKind: JsonValueKind.Object } v => v.EnumerateObject().Any(),
-        var v => throw JsonFields.Wrong("logit_bias", "an object mapping token ids to biases", v.Value),
-    };
+        if (f.Get("logit_bias") is not { } v) return null;
+        if (v.ValueKind != JsonValueKind.Object) throw JsonFields.Wrong("logit_bias", "an object mapping token ids to biases", v);
+        var bias = new Dictionary<int, double>();
+        foreach (var p in v.EnumerateObject())
+        {
+            if (!int.TryParse(p.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                throw ApiException.Invalid("logit_bias", $"'logit_bias' keys must be token ids, not '{p.Name}'");
+            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out double b) || b < -100 || b > 100)
+                throw ApiException.Invalid("logit_bias", $"'logit_bias[{p.Name}]' must be a number between -100 and 100");
+            bias[id] = b;
+        }
+        return bias.Count > 0 ? bias : null;
+    }
 
     /// <summary>"stop": a string or an array of up to 4 non-empty strings.</summary>
     static IReadOnlyList<string> Stops(JsonFields f)
@@ -110,8 +124,10 @@ public sealed record SamplingRequest
     /// room, or an explicit max_tokens beyond it, is a 400 <c>context_length_exceeded</c> (as OpenAI's). With a seed, choice
     /// i uses seed + i so that choices differ but repeat.
     /// </summary>
-    public IReadOnlyList<GenerationOptions> ForChoices(GenerationOptions defaults, int promptTokens, int context, int maxTokensLimit, string promptParam)
+    public IReadOnlyList<GenerationOptions> ForChoices(GenerationOptions defaults, int promptTokens, int context, int vocabSize, int maxTokensLimit, string promptParam)
     {
+        if (LogitBias?.Keys.Where(id => id >= vocabSize).Select(id => (int?)id).FirstOrDefault() is { } outside)
+            throw ApiException.Invalid("logit_bias", $"'logit_bias' names token {outside}, outside this model's vocabulary (0..{vocabSize - 1})");
         int room = context - promptTokens;
         if (room < 1 || MaxTokens > room)
             throw new ApiException(400,
@@ -128,6 +144,10 @@ public sealed record SamplingRequest
             Greedy = TopP is 0 ? true : null, // top_p 0 keeps only the most likely token
             TopK = TopK,
             RepetitionPenalty = RepetitionPenalty,
+            PresencePenalty = PresencePenalty,
+            FrequencyPenalty = FrequencyPenalty,
+            LogitBias = LogitBias,
+            MinP = MinP,
             StopSequences = Stop.Count > 0 ? Stop : null,
             NumBeams = 1, NumReturnSequences = 1, // streamed, one sequence per choice
             PromptOverflow = Inference.PromptOverflow.Error,

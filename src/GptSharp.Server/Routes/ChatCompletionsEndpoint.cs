@@ -26,7 +26,7 @@ public static class ChatCompletionsEndpoint
             ?? throw ApiException.Invalid("model", $"'{model.Id}' is a base model without a chat template: use /v1/completions", "model_not_chat");
         CheckInput(request.Messages, filter);
         int[] prompt = template.RenderPrompt(request.Messages);
-        var choices = sampling.ForChoices(model.Generator.Defaults, prompt.Length, model.ContextSize, options.MaxTokensLimit, "messages");
+        var choices = sampling.ForChoices(model.Generator.Defaults, prompt.Length, model.ContextSize, model.VocabSize, options.MaxTokensLimit, "messages");
 
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

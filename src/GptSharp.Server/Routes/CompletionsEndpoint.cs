@@ -21,13 +21,13 @@ public static class CompletionsEndpoint
         var request = CompletionRequest.Read(fields, options);
         var sampling = request.Sampling;
         var model = models.Find(sampling.Model);
-        int[] prompt = request.Tokens(model.Tokenizer, model.Directory.Model.Config.VocabSize);
+        int[] prompt = request.Tokens(model.Tokenizer, model.VocabSize);
         string promptText = request.PromptText ?? model.Tokenizer.Decode(prompt);
         if (filter.Rules?.CheckInput(promptText) is { IsBlocked: true } verdict)
             throw new ApiException(400, $"the prompt was blocked by the content filter ({verdict.Category})", "prompt", "content_filter");
         // Like OpenAI (and GPT-2), an empty prompt starts a new document: <|endoftext|>, counted as the prompt.
         if (prompt.Length == 0) prompt = [model.Tokenizer.EndOfTextId];
-        var choices = sampling.ForChoices(model.Generator.Defaults, prompt.Length, model.ContextSize, options.MaxTokensLimit, "prompt");
+        var choices = sampling.ForChoices(model.Generator.Defaults, prompt.Length, model.ContextSize, model.VocabSize, options.MaxTokensLimit, "prompt");
 
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

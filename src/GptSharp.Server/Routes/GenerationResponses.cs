@@ -77,6 +77,11 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
                     if (!await pieces.MoveNextAsync()) break;
                 }
                 catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested) { failure = TimedOut(); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The status is already 200: the failure goes out as an event, in OpenAI's error shape.
+                    failure = e as ApiException ?? (e is GptSharpException lib ? new ApiException(400, lib.Message) : new ApiException(500, "internal server error"));
+                }
                 if (failure is not null)
                 {
                     yield return Json(failure.ToError());

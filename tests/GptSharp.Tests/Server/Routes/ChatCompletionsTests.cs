@@ -134,6 +134,20 @@ public class ChatCompletionsTests(ServerModels models)
     }
 
     [Fact]
+    public async Task LogitBiasAndPenaltiesReachTheGenerator()
+    {
+        // The model always says " la" (logit 100 over 0): a bias of -100 takes that lead away, so something else comes out;
+        // a frequency penalty of 2 per repeat is too small to matter against it.
+        int la = ServerModels.Gpt2.Encode(" la").Single();
+        var biased = await (await Http.PostAsync("/v1/chat/completions",
+            $$$"""{"model": "la", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3, "temperature": 0, "logit_bias": {"{{{la}}}": -100}}""")).BodyAsync();
+        Assert.DoesNotContain("la", (string?)biased["choices"]![0]!["message"]!["content"]);
+        var penalised = await (await Http.PostAsync("/v1/chat/completions",
+            """{"model": "la", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3, "temperature": 0, "frequency_penalty": 2, "presence_penalty": 2, "min_p": 0.5}""")).BodyAsync();
+        Assert.Equal(" la la la", (string?)penalised["choices"]![0]!["message"]!["content"]);
+    }
+
+    [Fact]
     public async Task SeveralChoicesComeBackEachWithItsIndex()
     {
         var body = await (await Http.PostAsync("/v1/chat/completions",
