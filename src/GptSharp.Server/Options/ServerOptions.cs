@@ -15,8 +15,8 @@ public sealed record ServerOptions
     /// <summary>Bearer keys a request must present; empty serves without authentication.</summary>
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
     public InferencePrecision Precision { get; init; } = InferencePrecision.Auto;
-    /// <summary>cpu, cuda, cuda:N or auto (<c>Native.Devices.Parse</c>).</summary>
-    public string Device { get; init; } = "cpu";
+    /// <summary>cpu, cuda, cuda:N or auto (<c>Native.Devices.Parse</c>: a GPU when there is one), as `generate` and `chat` take it.</summary>
+    public string Device { get; init; } = "auto";
     /// <summary>How many sequences a model decodes at once. The scheduler shipped now runs one at a time; the batching
     /// scheduler will read this.</summary>
     public int MaxBatch { get; init; } = 8;

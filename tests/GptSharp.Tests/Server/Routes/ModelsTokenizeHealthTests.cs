@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using GptSharp.Server.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GptSharp.Tests.Server.Routes;
 
@@ -49,6 +50,24 @@ public class ModelsTokenizeHealthTests(ServerModels models)
         Assert.Equal(200, (int)response.StatusCode);
         var body = await response.BodyAsync();
         Assert.Equal("ok", (string?)body["state"]);
+    }
+
+    [Fact]
+    public async Task HealthIs503WhileTheModelsLoad()
+    {
+        // Loading ends with making the model's scheduler: hold it there.
+        using var hold = new ManualResetEventSlim();
+        await using var host = await TestHost.StartAsync(models.Options() with { Models = [new(models.La, "la")] },
+            b => b.Services.AddSingleton<SchedulerFactory>((id, generator) => { hold.Wait(); return new SequentialScheduler(generator, id, 1); }),
+            waitForModels: false);
+        var loading = await host.Client().GetAsync("/health");
+        Assert.Equal(503, (int)loading.StatusCode);
+        Assert.Equal("loading", (string?)(await loading.BodyAsync())["state"]);
+        await (await host.Client().PostAsync("/v1/chat/completions", """{"model": "la", "messages": [{"role": "user", "content": "hi"}]}"""))
+            .ErrorAsync(503, "model_loading");
+        hold.Set();
+        await host.Models.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(200, (int)(await host.Client().GetAsync("/health")).StatusCode);
     }
 
     [Fact]
