@@ -90,7 +90,7 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
                 var piece = pieces.Current;
                 bool first = piece.Index != current;
                 current = piece.Index;
-                foreach (var e in format(piece, first)) yield return Json(e);
+                foreach (var e in format(piece, first)) yield return includeUsage ? WithNullUsage(e) : Json(e);
             }
             if (includeUsage) yield return Json(usage(new Usage(job.PromptTokens, job.CompletionTokens)));
             yield return Done;
@@ -109,4 +109,12 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
         new(504, $"the request took longer than this server allows ({options.RequestTimeout.TotalSeconds:0.###} s)", code: "timeout", type: "timeout");
 
     static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), WireJson.Options);
+
+    /// <summary>As OpenAI streams with include_usage: every chunk but the last says <c>"usage": null</c>.</summary>
+    static string WithNullUsage(object value)
+    {
+        var node = JsonSerializer.SerializeToNode(value, value.GetType(), WireJson.Options)!.AsObject();
+        if (!node.ContainsKey("usage")) node["usage"] = null;
+        return node.ToJsonString(WireJson.Options);
+    }
 }

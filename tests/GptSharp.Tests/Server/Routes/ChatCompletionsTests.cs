@@ -114,7 +114,7 @@ public class ChatCompletionsTests(ServerModels models)
         Assert.Empty(events[^1]["choices"]!.AsArray());
         Assert.Equal(2, (int)events[^1]["usage"]!["completion_tokens"]!);
         Assert.Equal(ServerModels.PromptTokens("hi"), (int)events[^1]["usage"]!["prompt_tokens"]!);
-        Assert.All(events[..^1], e => Assert.Null(e["usage"]));
+        Assert.All(events[..^1], e => Assert.True(e.AsObject().ContainsKey("usage") && e["usage"] is null)); // "usage": null, as OpenAI's
     }
 
     [Fact]
