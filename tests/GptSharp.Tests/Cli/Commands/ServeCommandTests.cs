@@ -1,3 +1,5 @@
+using GptSharp.Cli.Commands;
+
 namespace GptSharp.Tests.Cli.Commands;
 
 /// <summary>`gptsharp serve` refuses bad settings before loading anything (serving itself is tested in Server/).</summary>
@@ -17,5 +19,19 @@ public class ServeCommandTests
         (code, _, err) = await CliRunner.Run("serve", "--model", ".", "--precision", "fp64");
         Assert.Equal(1, code);
         Assert.Contains("unknown precision", err);
+
+        (code, _, err) = await CliRunner.Run("serve", "--model", "a", "--alias", "x", "--alias", "y");
+        Assert.Equal(1, code);
+        Assert.Contains("--alias given 2 times for 1 --model", err);
+    }
+
+    [Fact]
+    public void ModelsAliasesKeysAndOriginsRepeat()
+    {
+        var parse = CliApp.Build().Parse(["serve", "--model", "a", "--alias", "x", "--model", "b", "--api-key", "k1", "--api-key", "k2", "--cors", "https://e.com"]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(["a", "b"], parse.GetValue<string[]>("--model")!);
+        Assert.Equal(["x"], parse.GetValue<string[]>("--alias")!);
+        Assert.Equal(["k1", "k2"], parse.GetValue<string[]>("--api-key")!);
     }
 }
