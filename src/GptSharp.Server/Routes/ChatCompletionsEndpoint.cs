@@ -15,7 +15,7 @@ namespace GptSharp.Server.Routes;
 public static class ChatCompletionsEndpoint
 {
     public static async Task<Results<JsonHttpResult<ChatCompletion>, ServerSentEventsResult<string>>> HandleAsync(
-        HttpContext http, ModelRegistry models, ServerOptions options, ServerMetrics metrics, ServedFilter filter)
+        HttpContext http, ModelRegistry models, ServerOptions options, ServerMetrics metrics, ServedFilter filter, ILoggerFactory logs)
     {
         models.RequireReady();
         var fields = await RequestBody.ReadJsonAsync(http.Request, options.MaxRequestBytes, http.RequestAborted);
@@ -30,7 +30,7 @@ public static class ChatCompletionsEndpoint
 
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var responses = new GenerationResponses(http, options, metrics, filter);
+        var responses = new GenerationResponses(http, options, metrics, filter, logs.CreateLogger<GenerationJob>());
         if (!sampling.Stream)
         {
             var (texts, finishes, usage) = await responses.CompleteAsync(model, prompt, choices);

@@ -16,7 +16,7 @@ namespace GptSharp.Server.Routes;
 /// per-request timeout, client disconnects (the request's abort token stops the sequences), and reading the choices
 /// whole or as Server-Sent Events ending with <c>data: [DONE]</c>.
 /// </summary>
-sealed class GenerationResponses(HttpContext http, ServerOptions options, ServerMetrics metrics, ServedFilter filter)
+sealed class GenerationResponses(HttpContext http, ServerOptions options, ServerMetrics metrics, ServedFilter filter, ILogger log)
 {
     public const string Done = "[DONE]";
 
@@ -80,7 +80,12 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The status is already 200: the failure goes out as an event, in OpenAI's error shape.
-                    failure = e as ApiException ?? (e is GptSharpException lib ? new ApiException(400, lib.Message) : new ApiException(500, "internal server error"));
+                    failure = e as ApiException ?? (e is GptSharpException lib ? new ApiException(400, lib.Message) : null);
+                    if (failure is null)
+                    {
+                        log.LogError(e, "generation failed mid-stream");
+                        failure = new ApiException(500, "internal server error");
+                    }
                 }
                 if (failure is not null)
                 {
