@@ -62,6 +62,26 @@ public class QueueDisconnectTimeoutTests(ServerModels models)
     }
 
     [Fact]
+    public async Task AFailureMidStreamIsAnErrorEventAndBeforeItA500()
+    {
+        var (host, gate) = await Start(capacity: 4);
+        await using var _ = host;
+        var streamed = host.Client().PostAsync("/v1/chat/completions", Chat.Replace("STREAM", "true"));
+        var sequence = await gate.AdmittedAsync();
+        sequence.Write(new TextDelta(" la", [1], 4));
+        sequence.Complete(new InvalidOperationException("boom"));
+        var events = Sse.Json(await (await streamed).Content.ReadAsStringAsync());
+        var error = events.Single(e => e["error"] is not null)["error"]!;
+        Assert.Equal("server_error", (string?)error["type"]);
+        Assert.DoesNotContain("boom", error.ToJsonString()); // internals stay inside
+
+        var whole = host.Client().PostAsync("/v1/chat/completions", Chat.Replace("STREAM", "false"));
+        (await gate.AdmittedAsync(1)).Complete(new InvalidOperationException("boom"));
+        var body = await (await whole).ErrorAsync(500);
+        Assert.DoesNotContain("boom", body.ToJsonString());
+    }
+
+    [Fact]
     public async Task ARequestThatTakesTooLongIs504OrAnErrorEvent()
     {
         var (host, _) = await Start(capacity: 4, models.Options() with { Models = [new(models.La, "la")], RequestTimeout = TimeSpan.FromMilliseconds(300) });
