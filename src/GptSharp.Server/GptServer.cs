@@ -52,6 +52,8 @@ public static class GptServer
         var app = builder.Build();
         app.UseMiddleware<RequestCounting>();
         app.UseMiddleware<ApiErrorHandler>();
+        // Responses the framework ends without a body (no such route, a wrong method) still get OpenAI's error shape.
+        app.UseStatusCodePages(context => ApiErrorHandler.WriteAsync(context.HttpContext, Unrouted(context.HttpContext)));
         if (options.CorsOrigins.Count > 0) app.UseCors();
         app.UseMiddleware<ApiKeyAuthentication>();
         if (options.RateLimitPerMinute > 0) app.UseRateLimiter();
@@ -64,8 +66,18 @@ public static class GptServer
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ServerMetrics>().Registry);
-        // Anything else: OpenAI's error shape, not an empty 404.
-        app.MapFallback((HttpContext _) => { throw new ApiException(404, "Unknown route; see /v1/models, /v1/chat/completions, /v1/completions", code: "unknown_route"); });
         return app;
+    }
+
+    static ApiException Unrouted(HttpContext context)
+    {
+        int status = context.Response.StatusCode;
+        string what = $"{context.Request.Method} {context.Request.Path}";
+        return status switch
+        {
+            404 => new(404, $"Unknown route {what}; see /v1/models, /v1/chat/completions, /v1/completions", code: "unknown_route"),
+            405 => new(405, $"{what}: method not allowed", code: "method_not_allowed"),
+            _ => new(status, $"{what}: HTTP {status}"),
+        };
     }
 }

@@ -70,6 +70,9 @@ public class RequestErrorTests(ServerModels models)
     }
 
     [Fact]
-    public async Task AnUnknownRouteIsAnOpenAiError() =>
+    public async Task AnUnknownRouteOrAWrongMethodIsAnOpenAiError()
+    {
         await (await models.Shared.Client().GetAsync("/v1/engines")).ErrorAsync(404, "unknown_route");
+        await (await models.Shared.Client().GetAsync("/v1/chat/completions")).ErrorAsync(405, "method_not_allowed");
+    }
 }
