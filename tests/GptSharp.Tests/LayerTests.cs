@@ -113,6 +113,53 @@ public class LayerTests
     }
 
     /// <summary>
+    /// The server's folders, bottom-up: wire shapes and options know nothing else; requests are checked with errors and
+    /// options; models are hosted with their schedulers; generation reads schedulers; routes sit on top. The root
+    /// (<c>GptServer</c>) wires them together.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> ServerAllowed = new Dictionary<string, string[]>
+    {
+        ["Options"] = [],
+        ["Responses"] = [],
+        ["Scheduling"] = [],
+        ["Errors"] = ["Responses", "Scheduling"],
+        ["Requests"] = ["Errors", "Options"],
+        ["Security"] = ["Errors", "Options"],
+        ["Hosting"] = ["Errors", "Options", "Scheduling"],
+        ["Metrics"] = ["Hosting", "Scheduling"],
+        ["Generation"] = ["Hosting", "Metrics", "Scheduling"],
+        ["Routes"] = ["Errors", "Generation", "Hosting", "Metrics", "Options", "Requests", "Responses"],
+    };
+
+    static readonly Assembly Server = typeof(GptSharp.Server.GptServer).Assembly;
+
+    [Fact]
+    public void TheServerFoldersAreLayeredToo()
+    {
+        var folders = Server.GetTypes().Select(t => t.Namespace ?? "").Where(n => n.StartsWith("GptSharp.Server.", StringComparison.Ordinal))
+            .Select(n => n.Split('.')[2]).Distinct().ToArray();
+        Assert.All(folders, f => Assert.True(ServerAllowed.ContainsKey(f), $"Server.{f} has no layer in LayerTests.ServerAllowed"));
+        var failures = new List<string>();
+        foreach (var (folder, allowed) in ServerAllowed)
+        {
+            var forbidden = ServerAllowed.Keys.Where(k => k != folder && !allowed.Contains(k)).Select(k => $"GptSharp.Server.{k}").Append("GptSharp.Server.GptServer").ToArray();
+            var result = Types.InAssembly(Server).That().ResideInNamespace($"GptSharp.Server.{folder}").Should().NotHaveDependencyOnAny(forbidden).GetResult();
+            if (!result.IsSuccessful) failures.Add($"Server.{folder}: {string.Join(", ", result.FailingTypeNames ?? [])}");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Null(FindCycle(ServerAllowed.Keys, (a, b) => ServerAllowed[a].Contains(b)));
+    }
+
+    [Fact]
+    public void TheLibraryKnowsNothingOfTheShells()
+    {
+        // The library does the work; the server and the CLI are shells over it, never the other way round.
+        Assert.DoesNotContain(Library.GetReferencedAssemblies(), a => a.Name!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
+                                                                       || a.Name is "GptSharp.Server" or "GptSharp.Cli" or "Prometheus.NetStandard");
+        Assert.DoesNotContain(Server.GetReferencedAssemblies(), a => a.Name is "GptSharp.Cli" or "System.CommandLine" or "Spectre.Console" or "ScottPlot");
+    }
+
+    /// <summary>
     /// Finer than the folder table: no two namespaces at any depth (Training and Training.Runs, Models and
     /// Models.Quantized, …) use each other, counting every type reference the compiler emitted — base types,
     /// signatures, locals and the operands of method bodies, lambdas and async state machines included.
@@ -120,6 +167,7 @@ public class LayerTests
     [Theory]
     [InlineData("GptSharp.dll")]
     [InlineData("GptSharp.Cli.dll")]
+    [InlineData("GptSharp.Server.dll")]
     public void NoNamespacesAtAnyDepthUseEachOther(string assembly)
     {
         var graph = NamespaceGraph(Path.Combine(AppContext.BaseDirectory, assembly));

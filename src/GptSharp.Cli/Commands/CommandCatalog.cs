@@ -20,6 +20,7 @@ static class CommandCatalog
         ScoreCommand.Create(),
         GenerateCommand.Create(),
         ChatCommand.Create(),
+        ServeCommand.Create(),
         QuantizeCommand.Create(),
         ReportCommand.Create(),
         TuneCommand.Create(),

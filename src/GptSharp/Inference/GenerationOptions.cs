@@ -36,6 +36,24 @@ public sealed record GenerationOptions
     /// and multiplied when negative, so above 1 discourages repeats. 1 turns it off.</summary>
     public double RepetitionPenalty { get; init; } = 1.0;
 
+    /// <summary>OpenAI's presence_penalty: subtracted once from the logit of every token the output already holds (the
+    /// prompt does not count), so above 0 favours new tokens. 0 turns it off.</summary>
+    public double PresencePenalty { get; init; }
+
+    /// <summary>OpenAI's frequency_penalty: subtracted from a token's logit once for every time the output already holds
+    /// it (the prompt does not count), so above 0 discourages repeating the same words. 0 turns it off.</summary>
+    public double FrequencyPenalty { get; init; }
+
+    /// <summary>OpenAI's logit_bias: added to these token ids' logits before sampling (-100 all but bans a token, 100 all
+    /// but forces it). Ids must be in the model's vocabulary.</summary>
+    public IReadOnlyDictionary<int, double> LogitBias { get; init; } = NoBias;
+
+    static readonly IReadOnlyDictionary<int, double> NoBias = new Dictionary<int, double>();
+
+    /// <summary>Min-p sampling: drop every token less likely than min_p times the most likely one (after temperature,
+    /// top-k and top-p). 0 turns it off.</summary>
+    public double MinP { get; init; }
+
     /// <summary>Never produce an n-gram of this size that already occurs in the prompt or output; 0 turns it off.</summary>
     public int NoRepeatNgramSize { get; init; }
 
@@ -106,6 +124,10 @@ public sealed record GenerationOptions
             DoSample = given.Greedy == true ? false : beams > 1 ? given.AsksForSampling : DoSample,
             MinNewTokens = given.MinNewTokens ?? MinNewTokens,
             RepetitionPenalty = given.RepetitionPenalty ?? RepetitionPenalty,
+            PresencePenalty = given.PresencePenalty ?? PresencePenalty,
+            FrequencyPenalty = given.FrequencyPenalty ?? FrequencyPenalty,
+            LogitBias = given.LogitBias ?? LogitBias,
+            MinP = given.MinP ?? MinP,
             NoRepeatNgramSize = given.NoRepeatNgramSize ?? NoRepeatNgramSize,
             StopSequences = given.StopSequences ?? StopSequences,
             NumBeams = beams,
@@ -124,6 +146,10 @@ public sealed record GenerationOptions
         Need(TopK >= 0, $"top_k must be >= 0, where 0 turns it off (got {TopK})");
         Need(TopP > 0 && TopP <= 1, $"top_p must be in (0, 1], where 1 turns it off (got {TopP})");
         Need(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, $"repetition_penalty must be a finite number > 0, where 1 turns it off (got {RepetitionPenalty})");
+        Need(double.IsFinite(PresencePenalty), $"presence_penalty must be a finite number, where 0 turns it off (got {PresencePenalty})");
+        Need(double.IsFinite(FrequencyPenalty), $"frequency_penalty must be a finite number, where 0 turns it off (got {FrequencyPenalty})");
+        Need(LogitBias is not null && LogitBias.All(b => b.Key >= 0 && double.IsFinite(b.Value)), "logit_bias must map token ids (>= 0) to finite numbers");
+        Need(MinP >= 0 && MinP <= 1, $"min_p must be in [0, 1], where 0 turns it off (got {MinP})");
         Need(NoRepeatNgramSize >= 0, $"no_repeat_ngram_size must be >= 0, where 0 turns it off (got {NoRepeatNgramSize})");
         Need(MinNewTokens >= 0 && MinNewTokens <= MaxNewTokens, $"min_new_tokens must be in 0..max_new_tokens ({MaxNewTokens}) (got {MinNewTokens})");
         Need(StopSequences is not null && StopSequences.All(s => !string.IsNullOrEmpty(s)), "stop_sequences must be non-empty strings");

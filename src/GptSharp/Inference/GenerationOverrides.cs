@@ -16,12 +16,16 @@ public sealed record GenerationOverrides
     public int? MinNewTokens { get; init; }
     public double? RepetitionPenalty { get; init; }
     public int? NoRepeatNgramSize { get; init; }
+    public double? PresencePenalty { get; init; }
+    public double? FrequencyPenalty { get; init; }
+    public IReadOnlyDictionary<int, double>? LogitBias { get; init; }
+    public double? MinP { get; init; }
     public IReadOnlyList<string>? StopSequences { get; init; }
     public int? NumBeams { get; init; }
     public int? NumReturnSequences { get; init; }
     public double? LengthPenalty { get; init; }
     public PromptOverflow? PromptOverflow { get; init; }
 
-    /// <summary>True when a sampling setting (temperature, top_k, top_p) is asked for.</summary>
-    public bool AsksForSampling => Temperature is not null || TopK is not null || TopP is not null;
+    /// <summary>True when a sampling setting (temperature, top_k, top_p, min_p) is asked for.</summary>
+    public bool AsksForSampling => Temperature is not null || TopK is not null || TopP is not null || MinP is not null;
 }

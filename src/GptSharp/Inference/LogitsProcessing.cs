@@ -4,7 +4,8 @@ namespace GptSharp.Inference;
 
 /// <summary>
 /// The logit changes that depend on the tokens so far (Hugging Face's "logits processors"): repetition penalty,
-/// no-repeat n-grams and min_new_tokens. They run before temperature, top-k and top-p.
+/// OpenAI's presence and frequency penalties and logit bias, no-repeat n-grams and min_new_tokens. They run before
+/// temperature, top-k and top-p.
 /// </summary>
 public static class LogitsProcessing
 {
@@ -18,7 +19,9 @@ public static class LogitsProcessing
         bool penalty = options.RepetitionPenalty != 1 && tokens.Count > 0;
         int[] banned = options.NoRepeatNgramSize > 0 ? BannedByNgrams(tokens, options.NoRepeatNgramSize) : [];
         bool holdEnd = newTokens < options.MinNewTokens && endIds is { Count: > 0 };
-        if (!penalty && banned.Length == 0 && !holdEnd) return logits;
+        bool openAiPenalty = (options.PresencePenalty != 0 || options.FrequencyPenalty != 0) && newTokens > 0;
+        bool bias = options.LogitBias.Count > 0;
+        if (!penalty && banned.Length == 0 && !holdEnd && !openAiPenalty && !bias) return logits;
 
         var x = logits.to(ScalarType.Float32, copy: true);
         if (penalty)
@@ -29,6 +32,13 @@ public static class LogitsProcessing
             using var penalised = where(seen > 0, seen / p, seen * p);
             x.index_copy_(0, ids, penalised);
         }
+        if (openAiPenalty)
+        {
+            // Over the output only, as OpenAI's API does: presence once per token seen, frequency once per occurrence.
+            var counts = tokens.Skip(tokens.Count - newTokens).GroupBy(t => t).ToArray();
+            Add(x, counts.Select(g => g.Key), counts.Select(g => -(options.PresencePenalty + options.FrequencyPenalty * g.Count())));
+        }
+        if (bias) Add(x, options.LogitBias.Keys, options.LogitBias.Values);
         if (holdEnd) banned = [.. banned, .. endIds!];
         if (banned.Length > 0)
         {
@@ -36,6 +46,14 @@ public static class LogitsProcessing
             x.index_fill_(0, ids, double.NegativeInfinity);
         }
         return x;
+    }
+
+    /// <summary>Adds <paramref name="amounts"/> to the logits of <paramref name="ids"/>, in place.</summary>
+    static void Add(Tensor x, IEnumerable<int> ids, IEnumerable<double> amounts)
+    {
+        using var index = tensor(ids.Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);
+        using var delta = tensor(amounts.Select(a => (float)a).ToArray(), ScalarType.Float32, x.device);
+        x.index_add_(0, index, delta, 1);
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace GptSharp.Inference;
 
 /// <summary>
 /// Picks the next token from one position's logits. Filters are applied in Hugging Face's order:
-/// temperature, then top-k, then top-p, then one draw from what is left.
+/// temperature, then top-k, then top-p, then min-p, then one draw from what is left.
 /// </summary>
 public static class Sampling
 {
@@ -19,6 +19,7 @@ public static class Sampling
         var scaled = logits.to(ScalarType.Float32) / options.Temperature;
         if (options.TopK > 0) scaled = KeepTopK(scaled, options.TopK);
         if (options.TopP < 1) scaled = KeepTopP(scaled, options.TopP);
+        if (options.MinP > 0) scaled = KeepMinP(scaled, options.MinP);
         return multinomial(scaled.softmax(-1), 1, generator: rng).item<long>();
     }
 
@@ -28,6 +29,14 @@ public static class Sampling
         if (k >= logits.shape[^1]) return logits.alias();
         var kth = logits.topk(k).values.narrow(-1, k - 1, 1); // the smallest value that survives, kept as a dimension
         return logits.masked_fill(logits < kth, double.NegativeInfinity);
+    }
+
+    /// <summary>The logits with every token less likely than <paramref name="p"/> times the most likely one set to -∞.</summary>
+    public static Tensor KeepMinP(Tensor logits, double p)
+    {
+        var probs = logits.softmax(-1);
+        var threshold = probs.max(-1, keepdim: true).values * p;
+        return logits.masked_fill(probs < threshold, double.NegativeInfinity);
     }
 
     /// <summary>

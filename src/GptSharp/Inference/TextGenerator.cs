@@ -255,6 +255,8 @@ public sealed class TextGenerator
         int[] ids = prompt.Count > 0 ? [.. prompt]
             : EndOfTextId is { } eot ? [eot]
             : throw new GptSharpException("the prompt is empty and the model has no end-of-text token to start from");
+        if (o.LogitBias.Keys.Where(id => id >= vocab).Select(id => (int?)id).FirstOrDefault() is { } outside)
+            throw new GptSharpException($"invalid generation option: logit_bias names token {outside}, outside the model's vocabulary (0..{vocab - 1})");
         int bad = Array.FindIndex(ids, t => t < 0 || t >= vocab);
         if (bad >= 0)
             throw new GptSharpException($"prompt token {bad} has id {ids[bad]}, outside the model's vocabulary (0..{vocab - 1})");

@@ -12,7 +12,8 @@ namespace GptSharp.Tests.Cli;
 /// <c>train</c> gets <c>--set max_steps=3 per_device_train_batch_size=2 block_size=64 eval_iters=1</c> (the config's 2,000
 /// steps of 8×256 tokens would take an hour here), and <c>tune --config</c> gets <c>--n-trials 2 --workers 1 --set max_steps=4
 /// eval_steps=2</c> on a tiny model standing in for quickstart's. Not run: <c>dotnet test</c> (this suite) and <c>dotnet run … -- quickstart</c>
-/// (QuickstartCommandTests runs it with tiny sizes; here its arguments must parse).
+/// (QuickstartCommandTests runs it with tiny sizes; here its arguments must parse), and <c>serve</c> with the <c>curl</c> request to it
+/// (parsed here; Server/ReadmeServingTests sends the request to a served model).
 /// </summary>
 [Collection(nameof(GptSharp.Tests.Training.GlobalTorchRng))]
 public class ReadmeCommandsTests
@@ -65,6 +66,15 @@ public class ReadmeCommandsTests
                 parsedOnly++;
                 continue;
             }
+            // `serve` runs until stopped: its arguments must parse here; the request to it runs in Server/ReadmeServingTests.
+            if (words is ["gptsharp", "serve", .. var serveArgs])
+            {
+                var parse = CliApp.Build().Parse(["serve", .. serveArgs]);
+                Assert.True(parse.Errors.Count == 0, $"{line}: {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+                parsedOnly++;
+                continue;
+            }
+            if (words[0] == "curl") continue; // a request to that server: Server/ReadmeServingTests sends it
             Assert.True(words[0] == "gptsharp", $"README command not covered by this test: {line}");
             string[] args = words[1..];
             if (args[0] == "train") args = [.. args, "--set", "max_steps=3", "per_device_train_batch_size=2", "block_size=64", "eval_iters=1"];
@@ -75,7 +85,7 @@ public class ReadmeCommandsTests
             ran++;
         }
         Assert.Equal(8, ran); // the "full pretraining run by hand", then tune, tune report, tune ask and tune tell
-        Assert.Equal(1, parsedOnly);
+        Assert.Equal(2, parsedOnly); // quickstart and serve
         foreach (var f in new[] { "tok/vocab.json", "data/meta.json", "runs/tiny/final/model.safetensors", "runs/tiny/final/vocab.json",
                                   "runs/tune-quickstart/trials.csv", "runs/tune-quickstart/report/optimization_history.png", "s.db" })
             Assert.True(File.Exists(tmp[f]), f);

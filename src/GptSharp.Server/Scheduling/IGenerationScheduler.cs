@@ -1,0 +1,25 @@
+using GptSharp.Inference;
+
+namespace GptSharp.Server.Scheduling;
+
+/// <summary>
+/// The seam between the routes and a model: a route admits a sequence, then reads its text back as the library's
+/// <see cref="TextDelta"/>s. One scheduler per model. <see cref="SequentialScheduler"/> (shipped now) decodes one sequence
+/// at a time; a continuous-batching scheduler — every active sequence in one forward pass per step — replaces it behind
+/// this interface, without touching the routes.
+/// </summary>
+public interface IGenerationScheduler : IAsyncDisposable
+{
+    /// <summary>Sequences admitted but not yet decoding.</summary>
+    int QueueLength { get; }
+
+    /// <summary>Sequences decoding now.</summary>
+    int ActiveSequences { get; }
+
+    /// <summary>
+    /// Admits a sequence, or throws <see cref="QueueFullException"/> at once (before any response is written).
+    /// Cancelling <paramref name="ct"/> (the client went away, the request timed out) takes it out of the queue or stops
+    /// it between tokens, freeing its KV cache; so does disposing the returned sequence.
+    /// </summary>
+    ScheduledSequence Enqueue(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken ct);
+}
