@@ -38,27 +38,47 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>, IReplaceabl
     internal Tensor Forward(Tensor x, KvCache? cache, int layer)
     {
         long b = x.shape[0], t = x.shape[1];
-        int h = _config.NHead, d = _config.HeadSize;
         var qkv = _precision.Linear(x, c_attn, _c_attnCasts).split(_config.NEmbd, dim: 2);
-        Tensor Heads(Tensor a) => a.view(b, t, h, d).transpose(1, 2); // [B, H, T, D]
-        Tensor q = Heads(qkv[0]), k = Heads(qkv[1]), v = Heads(qkv[2]);
+        var y = Attend(Heads(qkv[0], b, t), Heads(qkv[1], b, t), Heads(qkv[2], b, t), cache, layer, x.device);
+        y = y.transpose(1, 2).contiguous().view(b, t, _config.NEmbd);
+        return resid_dropout.forward(_precision.Linear(y, c_proj, _c_projCasts));
+    }
 
+    /// <summary>
+    /// Several sequences packed into one row (<paramref name="x"/> is [1, ΣTᵢ, C]): the projections run over all their
+    /// tokens at once, attention runs per sequence against its own cache. <paramref name="lengths"/>[i] tokens of
+    /// sequence i follow those of sequence i-1.
+    /// </summary>
+    internal Tensor ForwardPacked(Tensor x, IReadOnlyList<KvCache> caches, IReadOnlyList<int> lengths, int layer)
+    {
+        var qkv = _precision.Linear(x, c_attn, _c_attnCasts).split(_config.NEmbd, dim: 2);
+        var ys = new Tensor[caches.Count];
+        for (int i = 0, start = 0; i < caches.Count; start += lengths[i], i++)
+        {
+            int t = lengths[i];
+            Tensor Part(Tensor a) => Heads(a.narrow(1, start, t), 1, t);
+            ys[i] = Attend(Part(qkv[0]), Part(qkv[1]), Part(qkv[2]), caches[i], layer, x.device).transpose(1, 2).reshape(1, t, _config.NEmbd);
+        }
+        var y = ys.Length == 1 ? ys[0] : cat(ys, 1);
+        return resid_dropout.forward(_precision.Linear(y, c_proj, _c_projCasts));
+    }
+
+    Tensor Heads(Tensor a, long b, long t) => a.view(b, t, _config.NHead, _config.HeadSize).transpose(1, 2); // [B, H, T, D]
+
+    /// <summary>Attention of new queries q ([B, H, T, D]) over the cached past and the new keys, which join the cache.</summary>
+    Tensor Attend(Tensor q, Tensor k, Tensor v, KvCache? cache, int layer, Device device)
+    {
+        long t = q.shape[2];
         int past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
 
         double p = training ? _config.Dropout : 0.0;
-        Tensor y;
         if (past == 0)
-            y = nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: t > 1);
-        else if (t == 1)
-            y = nn.functional.scaled_dot_product_attention(q, k, v, p: p); // one new query sees every past position
-        else
-        {
-            // New queries sit at positions past..past+t-1: query i may see keys 0..past+i.
-            using var mask = ones(t, past + t, ScalarType.Bool, x.device).tril(past);
-            y = nn.functional.scaled_dot_product_attention(q, k, v, mask, p);
-        }
-        y = y.transpose(1, 2).contiguous().view(b, t, _config.NEmbd);
-        return resid_dropout.forward(_precision.Linear(y, c_proj, _c_projCasts));
+            return nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: t > 1);
+        if (t == 1)
+            return nn.functional.scaled_dot_product_attention(q, k, v, p: p); // one new query sees every past position
+        // New queries sit at positions past..past+t-1: query i may see keys 0..past+i.
+        using var mask = ones(t, past + t, ScalarType.Bool, device).tril(past);
+        return nn.functional.scaled_dot_product_attention(q, k, v, mask, p);
     }
 }
