@@ -30,6 +30,7 @@ public sealed class BatchDecoder : IDisposable
     readonly LinkedList<(int[] Tokens, KvCache Cache)> _prefixes = new(); // most recently used first
     readonly SemaphoreSlim _signal = new(0);
     readonly Device _device;
+    readonly KvSlots _slots;
 
     public BatchDecoder(TextGenerator generator, BatchDecoderOptions? options = null)
     {
@@ -38,6 +39,8 @@ public sealed class BatchDecoder : IDisposable
         if (generator.Tokenizer is null) throw new GptSharpException("batched decoding streams text: create the TextGenerator with a tokenizer");
         _options = (options ?? new BatchDecoderOptions()).Validate();
         _device = _model.Device;
+        int context = _model.Config.BlockSize;
+        _slots = new KvSlots(_model.Config.NLayer, _options.MaxBatch, Math.Min(context, 256), context);
     }
 
     /// <summary>Requests decoding now.</summary>
@@ -80,21 +83,21 @@ public sealed class BatchDecoder : IDisposable
     public bool Step()
     {
         Admit();
+        foreach (var a in _active.ToList())
+            if (a.Request.CancellationToken.IsCancellationRequested) Finish(a, FinishReason.Cancelled);
+        // Decoding rows first, in slot order (the pass then needs no gathering), then prompt chunks.
         var batch = new List<(Active Row, int[] Feed, bool Last)>();
         int prefillBudget = _options.PrefillChunk;
-        foreach (var a in _active.ToList())
+        foreach (var a in _active.OrderBy(a => a.Slot))
+            if (_slots.Length(a.Slot) >= a.PromptLength) batch.Add((a, [a.Row.Tokens[^1]], true));
+        foreach (var a in _active.OrderBy(a => a.Slot))
         {
-            if (a.Request.CancellationToken.IsCancellationRequested) { Finish(a, FinishReason.Cancelled); continue; }
-            int fed = a.Cache.Length, pending = a.Row.Tokens.Count - fed;
-            if (fed < a.PromptLength)
-            {
-                // Still prefilling: a chunk of the prompt, within what this step has left for prompts.
-                if (prefillBudget == 0) continue;
-                int take = Math.Min(pending, prefillBudget);
-                prefillBudget -= take;
-                batch.Add((a, a.Row.Tokens.GetRange(fed, take).ToArray(), take == pending));
-            }
-            else batch.Add((a, [a.Row.Tokens[^1]], true));
+            int fed = _slots.Length(a.Slot), pending = a.Row.Tokens.Count - fed;
+            if (fed >= a.PromptLength || prefillBudget == 0) continue;
+            // Still prefilling: a chunk of the prompt, within what this step has left for prompts.
+            int take = Math.Min(pending, prefillBudget);
+            prefillBudget -= take;
+            batch.Add((a, a.Row.Tokens.GetRange(fed, take).ToArray(), take == pending));
         }
         if (batch.Count == 0) return _active.Count > 0;
 
@@ -102,7 +105,7 @@ public sealed class BatchDecoder : IDisposable
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var logits = _model.ForwardPacked(batch.Select(b => (IReadOnlyList<int>)b.Feed).ToList(), batch.Select(b => b.Row.Cache).ToList());
+            var logits = _model.ForwardPacked(batch.Select(b => (IReadOnlyList<int>)b.Feed).ToList(), batch.Select(b => b.Row.Slot).ToList(), _slots);
             var endIds = _generator.EndIds;
             for (int i = 0; i < batch.Count; i++)
             {
@@ -127,21 +130,19 @@ public sealed class BatchDecoder : IDisposable
         while (_active.Count < _options.MaxBatch && _waiting.TryDequeue(out var a))
         {
             if (a.Request.CancellationToken.IsCancellationRequested) { a.Request.Write(new TextDelta("", [], a.PromptLength) { FinishReason = FinishReason.Cancelled }); a.Request.Complete(); continue; }
-            a.Start(_generator, TakeCache(a), _device);
-            a.Request.PromptTokensCached = a.Cache.Length;
+            a.Start(_generator, _slots.Add(), _device);
+            a.Request.PromptTokensCached = ReuseCache(a);
             _active.Add(a);
         }
         ActiveCount = _active.Count;
     }
 
     /// <summary>
-    /// The cache of a finished request whose tokens start like this prompt, cut back to what they share (keeping one
-    /// prompt token to compute, whose logits give the first new token), or a new empty one.
+    /// Fills the request's slot from the cache of a finished request whose tokens start like this prompt, up to what they
+    /// share (keeping one prompt token to compute: its logits give the first new token). Returns the positions reused.
     /// </summary>
-    KvCache TakeCache(Active a)
+    int ReuseCache(Active a)
     {
-        int capacity = _options.PrefixCacheEntries > 0 ? _generator.ContextSize
-            : Math.Min(_generator.ContextSize, a.PromptLength + a.Options.MaxNewTokens);
         var prompt = a.Row.Tokens;
         LinkedListNode<(int[] Tokens, KvCache Cache)>? best = null;
         int bestShared = 0;
@@ -151,11 +152,12 @@ public sealed class BatchDecoder : IDisposable
             while (shared < max && node.Value.Tokens[shared] == prompt[shared]) shared++;
             if (shared > bestShared) (best, bestShared) = (node, shared);
         }
-        if (best is null) return new KvCache(_model.Config.NLayer, capacity);
+        if (best is null) return 0;
         _prefixes.Remove(best);
         CachedPrefixes = _prefixes.Count;
-        best.Value.Cache.Truncate(bestShared);
-        return best.Value.Cache;
+        using var cache = best.Value.Cache;
+        _slots.CopyIn(a.Slot, cache, bestShared);
+        return bestShared;
     }
 
     void Finish(Active a, FinishReason reason)
@@ -181,10 +183,11 @@ public sealed class BatchDecoder : IDisposable
         _active.Remove(a);
         ActiveCount = _active.Count;
         a.Rng?.Dispose();
-        if (keepCache && _options.PrefixCacheEntries > 0 && a.Cache.Length > 0)
+        int length = _slots.Length(a.Slot);
+        if (keepCache && _options.PrefixCacheEntries > 0 && length > 0)
         {
-            // What the cache holds: every token but the last new one, which was never fed back.
-            _prefixes.AddFirst((a.Row.Tokens.Take(a.Cache.Length).ToArray(), a.Cache));
+            // What the slot holds: every token but the last new one, which was never fed back.
+            _prefixes.AddFirst((a.Row.Tokens.Take(length).ToArray(), _slots.CopyOut(a.Slot)));
             while (_prefixes.Count > _options.PrefixCacheEntries)
             {
                 _prefixes.Last!.Value.Cache.Dispose();
@@ -192,7 +195,8 @@ public sealed class BatchDecoder : IDisposable
             }
             CachedPrefixes = _prefixes.Count;
         }
-        else a.Cache.Dispose();
+        int moved = _slots.Remove(a.Slot);
+        if (moved >= 0) _active.Single(x => x.Slot == moved).Slot = a.Slot;
     }
 
     void FailAll(Exception e)
@@ -206,10 +210,11 @@ public sealed class BatchDecoder : IDisposable
         FailAll(new ObjectDisposedException(nameof(BatchDecoder)));
         foreach (var (_, cache) in _prefixes) cache.Dispose();
         _prefixes.Clear();
+        _slots.Dispose();
         _signal.Dispose();
     }
 
-    /// <summary>A request being decoded: its sequence, options, generator of random numbers, UTF-8 guard and KV cache.</summary>
+    /// <summary>A request being decoded: its sequence, options, generator of random numbers, UTF-8 guard and KV slot.</summary>
     sealed class Active(DecodeRequest request, DecodingSequence row, GenerationOptions options, int promptLength)
     {
         public DecodeRequest Request { get; } = request;
@@ -218,11 +223,12 @@ public sealed class BatchDecoder : IDisposable
         public int PromptLength { get; } = promptLength;
         public torch.Generator? Rng { get; private set; }
         public Utf8Guard? Guard { get; private set; }
-        public KvCache Cache { get; private set; } = null!;
+        /// <summary>Its slot in the decoder's <see cref="KvSlots"/> (it changes when another request leaves).</summary>
+        public int Slot { get; set; } = -1;
 
-        public void Start(TextGenerator generator, KvCache cache, Device device)
+        public void Start(TextGenerator generator, int slot, Device device)
         {
-            Cache = cache;
+            Slot = slot;
             Rng = new torch.Generator((ulong)(Options.Seed ?? Random.Shared.NextInt64()), device);
             Guard = generator.Utf8GuardFor(Options);
             if (Guard is not null) Row.Utf8State = Guard.StateAfter(Row.Tokens);
