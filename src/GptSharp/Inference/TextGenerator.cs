@@ -167,7 +167,7 @@ public sealed class TextGenerator
         return Stream(NewSequence(ids, o, streaming: false), o, ct);
     }
 
-    async IAsyncEnumerable<int> Stream(Sequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
+    async IAsyncEnumerable<int> Stream(DecodingSequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
         // Disposing this enumerator (early exit, cancellation, error) runs Decode's finally blocks, which free the cache.
         foreach (int id in Decode([row], options, ct)) yield return id;
@@ -195,7 +195,7 @@ public sealed class TextGenerator
     public IAsyncEnumerable<TextDelta> StreamTextAsync(string prompt, GenerationOptions? options = null, CancellationToken ct = default) =>
         StreamTextAsync(RequireTokenizer("a text prompt").Encode(prompt), options, ct);
 
-    async IAsyncEnumerable<TextDelta> StreamText(Sequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
+    async IAsyncEnumerable<TextDelta> StreamText(DecodingSequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
         int kept = row.Tokens.Count;
         var watch = row.Watch!;
@@ -224,7 +224,7 @@ public sealed class TextGenerator
     }
 
     /// <summary>The UTF-8 guard when the options ask for it and the tokenizer is byte-level BPE.</summary>
-    Utf8Guard? Utf8GuardFor(GenerationOptions o) => _script is null ? Utf8GuardFor(o, Tokenizer, _vocabSize) : null;
+    internal Utf8Guard? Utf8GuardFor(GenerationOptions o) => _script is null ? Utf8GuardFor(o, Tokenizer, _vocabSize) : null;
 
     internal static Utf8Guard? Utf8GuardFor(GenerationOptions o, ITokenizer? tokenizer, int vocabSize) =>
         o.ValidUtf8 && tokenizer is BpeTokenizer bpe ? Utf8Guard.For(bpe, vocabSize) : null;
@@ -239,15 +239,15 @@ public sealed class TextGenerator
     ITokenizer RequireTokenizer(string what) => Tokenizer
         ?? throw new GptSharpException($"{what} needs a tokenizer: create the TextGenerator with one");
 
-    Gpt RequireModel(string what) => _model ?? throw new NotSupportedException($"{what} needs a model, not a script");
+    internal Gpt RequireModel(string what) => _model ?? throw new NotSupportedException($"{what} needs a model, not a script");
 
     /// <summary>A row for <paramref name="prompt"/>; it watches its text when streaming it or when stop sequences are asked for.</summary>
-    Sequence NewSequence(int[] prompt, GenerationOptions o, bool streaming) =>
+    internal DecodingSequence NewSequence(int[] prompt, GenerationOptions o, bool streaming) =>
         new(prompt, streaming || o.StopSequences.Count > 0 ? new StopSequences(o.StopSequences, Tokenizer!) : null);
 
     /// <summary>The checked options and the token ids generation starts from: the prompt, or end-of-text for an empty one,
     /// with its oldest tokens dropped when <see cref="GenerationOptions.PromptOverflow"/> says so.</summary>
-    (int[] Prompt, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
+    internal (int[] Prompt, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
     {
         var o = Check(options);
         int context = _blockSize, vocab = _vocabSize;
@@ -271,7 +271,7 @@ public sealed class TextGenerator
     /// Decodes rows whose prompts have equal length as one batch, yielding each new token with its row. A finished
     /// row keeps being fed a filler token so the batch stays rectangular; its result no longer changes.
     /// </summary>
-    IEnumerable<int> Decode(Sequence[] rows, GenerationOptions o, CancellationToken ct)
+    IEnumerable<int> Decode(DecodingSequence[] rows, GenerationOptions o, CancellationToken ct)
     {
         bool wasTraining = _model?.training ?? false;
         _model?.eval();
@@ -294,17 +294,7 @@ public sealed class TextGenerator
                 {
                     var row = rows[r];
                     if (row.Finish is not null) { row.Tokens.Add(row.Tokens[^1]); continue; }
-                    int id = next[r];
-                    row.Tokens.Add(id);
-                    if (guard is not null) row.Utf8State = guard.Next(row.Utf8State, id);
-                    if (o.StopAtEndOfText && EndIds.Contains(id)) { row.Finish = FinishReason.EndOfText; continue; }
-                    row.NewIds.Add(id);
-                    if (row.Watch is { } watch)
-                    {
-                        row.Piece = watch.Push(id);
-                        if (watch.Stopped) { row.Finish = FinishReason.StopSequence; continue; }
-                    }
-                    yield return id;
+                    if (row.Accept(next[r], o, EndIds, guard)) yield return next[r];
                 }
             }
         }
@@ -315,13 +305,13 @@ public sealed class TextGenerator
         }
     }
 
-    static void FinishAll(Sequence[] rows, FinishReason reason)
+    static void FinishAll(DecodingSequence[] rows, FinishReason reason)
     {
         foreach (var row in rows) row.Finish ??= reason;
     }
 
     /// <summary>One decoding step for every row. Self-contained (grad mode and dispose scopes are per thread), so steps may run on different threads.</summary>
-    int[] NextTokens(Sequence[] rows, KvCache? cache, GenerationOptions o, torch.Generator[] rngs, Utf8Guard? guard)
+    int[] NextTokens(DecodingSequence[] rows, KvCache? cache, GenerationOptions o, torch.Generator[] rngs, Utf8Guard? guard)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -335,32 +325,8 @@ public sealed class TextGenerator
         {
             var row = rows[r];
             if (row.Finish is not null) continue;
-            var adjusted = LogitsProcessing.Apply(logits[r, -1], row.Tokens, row.NewIds.Count, o, EndIds);
-            if (guard is not null) adjusted = guard.Apply(adjusted, row.Utf8State);
-            next[r] = (int)Sampling.NextToken(adjusted, o, rngs[r]);
+            next[r] = row.Choose(logits[r, -1], o, EndIds, guard, rngs[r]);
         }
         return next;
-    }
-
-    /// <summary>One prompt being continued, with the watch over its text (stop sequences, streamed text) when it has one.</summary>
-    sealed class Sequence(int[] prompt, StopSequences? watch)
-    {
-        public List<int> Tokens { get; } = [.. prompt];
-        public int PromptLength { get; } = prompt.Length;
-        public List<int> NewIds { get; } = [];
-        public FinishReason? Finish { get; set; }
-        public int Utf8State { get; set; }
-        public StopSequences? Watch { get; } = watch;
-        /// <summary>The text the last new token made safe to show (with a watch).</summary>
-        public string Piece { get; set; } = "";
-
-        public GenerationResult Result(ITokenizer? tokenizer)
-        {
-            var reason = Finish ?? FinishReason.Length;
-            if (tokenizer is null) return new([.. NewIds], null, reason) { PromptTokensKept = PromptLength };
-            if (Watch is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.DecodeText(NewIds), reason) { PromptTokensKept = PromptLength };
-            var (ids, text) = StopSequences.CutBefore(tokenizer, NewIds, cut);
-            return new(ids, text, reason) { PromptTokensKept = PromptLength };
-        }
     }
 }

@@ -29,4 +29,13 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         x = x + mlp.forward(ln_2.forward(x));
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The block over several sequences packed into one row (<see cref="CausalSelfAttention.ForwardPacked"/>).</summary>
+    internal Tensor ForwardPacked(Tensor x, KvSlots cache, PackedStep step, int layer)
+    {
+        using var scope = NewDisposeScope();
+        x = x + attn.ForwardPacked(ln_1.forward(x), cache, step, layer);
+        x = x + mlp.forward(ln_2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
 }

@@ -94,6 +94,48 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
         return logits;
     }
 
+    /// <summary>
+    /// Logits of the last new position of each of several sequences ([S, V]), in one forward pass: sequence i feeds
+    /// <paramref name="tokens"/>[i] (a prompt chunk, or the one token it just chose) after what slot
+    /// <paramref name="slots"/>[i] of <paramref name="cache"/> holds, and the slot takes the new keys and values. The
+    /// tokens are packed into one row, so every linear layer runs once over all of them; the one-token rows attend
+    /// together (continuous batching's step: Yu et al. 2022, "Orca", selective batching).
+    /// </summary>
+    public Tensor ForwardPacked(IReadOnlyList<IReadOnlyList<int>> tokens, IReadOnlyList<int> slots, KvSlots cache)
+    {
+        if (tokens.Count != slots.Count || tokens.Count == 0)
+            throw new ArgumentException($"expected one token list per slot (got {tokens.Count} and {slots.Count})");
+        var rows = new PackedStep.Row[tokens.Count];
+        var ids = new List<long>();
+        var positions = new List<long>();
+        int longest = 0;
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            int t = tokens[i].Count, past = cache.Length(slots[i]);
+            if (t == 0) throw new ArgumentException($"sequence {i} has no new tokens");
+            if (past + t > Config.BlockSize)
+                throw new GptSharpException($"sequence of {past + t} tokens is longer than the model's context ({Config.BlockSize})");
+            rows[i] = new PackedStep.Row(slots[i], ids.Count, t, past);
+            foreach (int id in tokens[i]) ids.Add(id);
+            for (int p = past; p < past + t; p++) positions.Add(p);
+            longest = Math.Max(longest, past + t);
+        }
+        if (slots.Distinct().Count() != slots.Count) throw new ArgumentException("a slot appears twice in one pass");
+        cache.Reserve(longest);
+        var device = Device;
+        using var step = new PackedStep(rows, cache.Count, device);
+        using var idx = tensor(ids.ToArray(), [1, ids.Count], ScalarType.Int64, device);
+        using var pos = tensor(positions.ToArray(), ScalarType.Int64, device);
+        using var tok = wte.forward(idx);
+        var x = drop.forward(tok + wpe.forward(pos));
+        for (int i = 0; i < h.Count; i++) x = h[i].ForwardPacked(x, cache, step, i);
+        using var last = tensor(rows.Select(r => (long)(r.Start + r.Length - 1)).ToArray(), ScalarType.Int64, device);
+        x = x[0].index_select(0, last); // [S, C]: only the positions whose next token is wanted
+        var logits = Head(ln_f.forward(x));
+        foreach (var r in rows) cache.Advance(r.Slot, r.Length);
+        return logits;
+    }
+
     /// <summary>Tied LM head: logits = x · wteᵀ.</summary>
     Tensor Head(Tensor x)
     {

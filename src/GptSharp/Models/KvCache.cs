@@ -44,6 +44,9 @@ public sealed class KvCache : IDisposable
 
     internal void Advance(int positions) => Length += positions;
 
+    /// <summary>Layer <paramref name="layer"/>'s storage ([B, H, capacity, D]), or null before its first append.</summary>
+    internal (Tensor Keys, Tensor Values)? Stored(int layer) => _keys[layer] is { } k ? (k, _values[layer]!) : null;
+
     /// <summary>
     /// Makes batch row i hold what row <paramref name="index"/>[i] held, for every layer and stored position (beam
     /// search, when beams branch). <paramref name="index"/> is int64 [batch]; rows may repeat or be dropped.

@@ -1,0 +1,56 @@
+using GptSharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GptSharp.Inference;
+
+/// <summary>One prompt being continued, with the watch over its text (stop sequences, streamed text) when it has one.</summary>
+internal sealed class DecodingSequence(int[] prompt, StopSequences? watch)
+{
+    public List<int> Tokens { get; } = [.. prompt];
+    public int PromptLength { get; } = prompt.Length;
+    public List<int> NewIds { get; } = [];
+    public FinishReason? Finish { get; set; }
+    public int Utf8State { get; set; }
+    public StopSequences? Watch { get; } = watch;
+    /// <summary>The text the last new token made safe to show (with a watch).</summary>
+    public string Piece { get; set; } = "";
+
+    public GenerationResult Result(ITokenizer? tokenizer)
+    {
+        var reason = Finish ?? FinishReason.Length;
+        if (tokenizer is null) return new([.. NewIds], null, reason) { PromptTokensKept = PromptLength };
+        if (Watch is not { Cut: >= 0 and int cut }) return new([.. NewIds], tokenizer.DecodeText(NewIds), reason) { PromptTokensKept = PromptLength };
+        var (ids, text) = StopSequences.CutBefore(tokenizer, NewIds, cut);
+        return new(ids, text, reason) { PromptTokensKept = PromptLength };
+    }
+
+    /// <summary>
+    /// The next token from this sequence's last logits ([vocab]): the logits processors (repetition penalty, banned
+    /// n-grams, min_new_tokens), the UTF-8 guard, then sampling with the sequence's own generator.
+    /// </summary>
+    public int Choose(Tensor logits, GenerationOptions o, IReadOnlySet<int> endIds, Utf8Guard? guard, torch.Generator rng)
+    {
+        var adjusted = LogitsProcessing.Apply(logits, Tokens, NewIds.Count, o, endIds);
+        if (guard is not null) adjusted = guard.Apply(adjusted, Utf8State);
+        return (int)Sampling.NextToken(adjusted, o, rng);
+    }
+
+    /// <summary>
+    /// Takes the chosen token: it either ends the sequence (an end token, a completed stop sequence; <see cref="Finish"/>
+    /// is set) or is new output, when this returns true (<see cref="Piece"/> then holds the text it made safe to show).
+    /// </summary>
+    public bool Accept(int id, GenerationOptions o, IReadOnlySet<int> endIds, Utf8Guard? guard)
+    {
+        Tokens.Add(id);
+        if (guard is not null) Utf8State = guard.Next(Utf8State, id);
+        if (o.StopAtEndOfText && endIds.Contains(id)) { Finish = FinishReason.EndOfText; return false; }
+        NewIds.Add(id);
+        if (Watch is { } watch)
+        {
+            Piece = watch.Push(id);
+            if (watch.Stopped) { Finish = FinishReason.StopSequence; return false; }
+        }
+        return true;
+    }
+}
