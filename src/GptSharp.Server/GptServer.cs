@@ -38,8 +38,8 @@ public static class GptServer
         services.AddSingleton(options);
         services.AddSingleton(filter);
         services.AddSingleton(new ApiKeys(options.ApiKeys));
-        // The one place the scheduling implementation is chosen: one sequence at a time per model, for now.
-        services.AddSingleton<SchedulerFactory>(_ => (id, generator) => new SequentialScheduler(generator, id, options.MaxQueue));
+        // The one place the scheduling implementation is chosen: continuous batching, max_batch sequences per model.
+        services.AddSingleton<SchedulerFactory>(_ => (id, generator) => new ContinuousBatchingScheduler(generator, id, options.MaxBatch, options.MaxQueue));
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelRegistry>());
         services.AddSingleton<ServerMetrics>();

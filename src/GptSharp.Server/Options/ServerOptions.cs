@@ -17,8 +17,7 @@ public sealed record ServerOptions
     public InferencePrecision Precision { get; init; } = InferencePrecision.Auto;
     /// <summary>cpu, cuda, cuda:N or auto (<c>Native.Devices.Parse</c>: a GPU when there is one), as `generate` and `chat` take it.</summary>
     public string Device { get; init; } = "auto";
-    /// <summary>How many sequences a model decodes at once. The scheduler shipped now runs one at a time; the batching
-    /// scheduler will read this.</summary>
+    /// <summary>How many sequences a model decodes at once, in one forward pass per step (continuous batching).</summary>
     public int MaxBatch { get; init; } = 8;
     /// <summary>Sequences that may wait per model beyond those running; more get 429 with Retry-After.</summary>
     public int MaxQueue { get; init; } = 64;

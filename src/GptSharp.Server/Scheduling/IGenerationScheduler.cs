@@ -4,9 +4,8 @@ namespace GptSharp.Server.Scheduling;
 
 /// <summary>
 /// The seam between the routes and a model: a route admits a sequence, then reads its text back as the library's
-/// <see cref="TextDelta"/>s. One scheduler per model. <see cref="SequentialScheduler"/> (shipped now) decodes one sequence
-/// at a time; a continuous-batching scheduler — every active sequence in one forward pass per step — replaces it behind
-/// this interface, without touching the routes.
+/// <see cref="TextDelta"/>s. One scheduler per model: <see cref="ContinuousBatchingScheduler"/>, every active sequence in
+/// one forward pass per step (tests put their own in its place).
 /// </summary>
 public interface IGenerationScheduler : IAsyncDisposable
 {

@@ -47,6 +47,9 @@ public sealed class BatchDecoder : IDisposable
     public int ActiveCount { get; private set; }
     /// <summary>Requests submitted and not yet decoding.</summary>
     public int WaitingCount => _waiting.Count;
+    /// <summary>Forward passes run so far (tokens decoded ÷ passes is the batch actually achieved).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+    long _passes;
     /// <summary>Conversation caches kept for follow-ups.</summary>
     public int CachedPrefixes { get; private set; }
 
@@ -105,6 +108,7 @@ public sealed class BatchDecoder : IDisposable
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
+            Interlocked.Increment(ref _passes);
             var logits = _model.ForwardPacked(batch.Select(b => (IReadOnlyList<int>)b.Feed).ToList(), batch.Select(b => b.Row.Slot).ToList(), _slots);
             var endIds = _generator.EndIds;
             for (int i = 0; i < batch.Count; i++)

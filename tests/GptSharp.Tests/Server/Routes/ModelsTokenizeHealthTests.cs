@@ -58,7 +58,7 @@ public class ModelsTokenizeHealthTests(ServerModels models)
         // Loading ends with making the model's scheduler: hold it there.
         using var hold = new ManualResetEventSlim();
         await using var host = await TestHost.StartAsync(models.Options() with { Models = [new(models.La, "la")] },
-            b => b.Services.AddSingleton<SchedulerFactory>((id, generator) => { hold.Wait(); return new SequentialScheduler(generator, id, 1); }),
+            b => b.Services.AddSingleton<SchedulerFactory>((id, generator) => { hold.Wait(); return new ContinuousBatchingScheduler(generator, id, 1, 1); }),
             waitForModels: false);
         var loading = await host.Client().GetAsync("/health");
         Assert.Equal(503, (int)loading.StatusCode);
