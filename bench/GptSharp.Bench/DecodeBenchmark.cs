@@ -21,10 +21,14 @@ static class DecodeBenchmark
     /// <param name="OverheadSeconds">Per-token time of a 12-layer model with almost no arithmetic (width 96, vocab 512):
     /// what each decoding step costs in dispatch alone.</param>
     /// <param name="Continuous8Seconds">The same 8 × 128 tokens as 8 requests of a <see cref="BatchDecoder"/> (continuous batching).</param>
+    /// <param name="SecondTurnSeconds">Time to first token of a conversation's second turn (256-token first prompt, 32-token
+    /// reply, 24 new tokens), with the first turn's cache reused and without.</param>
     public sealed record Result(string Precision, long Parameters, double[] PrefillSeconds, double[] DecodeSeconds, double[] Batch8Seconds,
         double OverheadSeconds, double? PeakRssMiB, double? RssMiB)
     {
         public double[] Continuous8Seconds { get; init; } = [];
+        public double[] SecondTurnCachedSeconds { get; init; } = [];
+        public double[] SecondTurnUncachedSeconds { get; init; } = [];
     }
 
     public static Result Run(string precision, int reps, Action<string> log)
@@ -78,6 +82,30 @@ static class DecodeBenchmark
                 log($"decode {precision} continuous batching, {Batch} requests, rep {i + 1}/{reps}: {Batch * NewTokens / continuous[^1]:F1} tokens/s in all");
             }
         }
+        // A conversation's second turn: with the first turn's KV cache kept, only its new tokens are computed.
+        var cached = new List<double>();
+        var uncached = new List<double>();
+        var chat = new TextGenerator(model, GptSharp.Tokenization.BpeTokenizer.Gpt2());
+        var reply = decode with { MaxNewTokens = 32, ValidUtf8 = false };
+        var firstToken = decode with { MaxNewTokens = 1, ValidUtf8 = false };
+        foreach (var (entries, times) in new[] { (8, cached), (0, uncached) })
+        {
+            using var decoder = new BatchDecoder(chat, new BatchDecoderOptions { MaxBatch = 1, PrefixCacheEntries = entries });
+            for (int i = 0; i < reps; i++)
+            {
+                int[] turn1 = [.. prompt[..(PromptTokens - 1)], i]; // a new conversation each time
+                var first = decoder.Submit(turn1, reply);
+                while (decoder.Step()) { }
+                var answer = new List<int>();
+                while (first.Deltas.TryRead(out var d)) answer.AddRange(d.Ids);
+                int[] turn2 = [.. turn1, .. answer, .. prompt[..24]];
+                var clock = Stopwatch.StartNew();
+                var second = decoder.Submit(turn2, firstToken);
+                while (decoder.Step()) { }
+                times.Add(clock.Elapsed.TotalSeconds);
+            }
+            log($"decode {precision} second turn ({(entries > 0 ? "cache reused" : "no cache")}): first token in {times.Order().ElementAt(times.Count / 2) * 1000:F0} ms");
+        }
         double? peak = ProcessStats.StatusMiB("VmHWM"), rss = ProcessStats.StatusMiB("VmRSS");
 
         // Per-token overhead: the same depth and number of operations, negligible arithmetic.
@@ -89,7 +117,7 @@ static class DecodeBenchmark
         int made = thinGenerator.Generate([1], decode).Length;
         double overhead = probe.Elapsed.TotalSeconds / made;
         log($"decode {precision}: per-token overhead {overhead * 1000:F2} ms (12 layers, width 96)");
-        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss) { Continuous8Seconds = [.. continuous] };
+        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss) { Continuous8Seconds = [.. continuous], SecondTurnCachedSeconds = [.. cached], SecondTurnUncachedSeconds = [.. uncached] };
     }
 
     /// <summary>As loading a model directory for the CLI's inference commands sets a model up (<see cref="PrecisionSetup"/>):

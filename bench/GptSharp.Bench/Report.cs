@@ -81,6 +81,8 @@ static class Report
             ["tg128_batch8_aggregate_tokens_per_s"] = Math.Round(DecodeBenchmark.Batch * DecodeBenchmark.NewTokens / Median([.. r.Batch8Seconds.Order()]), 1),
             ["continuous_batching_8_requests_tokens_per_s"] = r.Continuous8Seconds.Length == 0 ? null
                 : Math.Round(DecodeBenchmark.Batch * DecodeBenchmark.NewTokens / Median([.. r.Continuous8Seconds.Order()]), 1),
+            ["second_turn_ttft_ms_cache_reused"] = r.SecondTurnCachedSeconds.Length == 0 ? null : Math.Round(1000 * Median([.. r.SecondTurnCachedSeconds.Order()]), 1),
+            ["second_turn_ttft_ms_no_cache"] = r.SecondTurnUncachedSeconds.Length == 0 ? null : Math.Round(1000 * Median([.. r.SecondTurnUncachedSeconds.Order()]), 1),
             ["per_token_overhead_ms"] = Math.Round(r.OverheadSeconds * 1000, 2),
             ["peak_rss_mib"] = r.PeakRssMiB is { } p ? Math.Round(p) : null,
             ["rss_after_mib"] = r.RssMiB is { } m ? Math.Round(m) : null,
