@@ -8,9 +8,11 @@ namespace GptSharp.Tests.Server.Scheduling;
 /// Wraps a real scheduler: records every prompt the server admitted (what a client's request became), optionally
 /// slows each delta down so a stream lasts long enough to be stopped, and counts the sequences stopped before their end.
 /// </summary>
-sealed class RecordingScheduler(IGenerationScheduler inner, TimeSpan perDelta) : IGenerationScheduler
+sealed class RecordingScheduler(IGenerationScheduler inner, Func<TimeSpan> perDelta) : IGenerationScheduler
 {
     int _stopped;
+
+    public RecordingScheduler(IGenerationScheduler inner, TimeSpan perDelta) : this(inner, () => perDelta) { }
 
     public ConcurrentQueue<IReadOnlyList<int>> Prompts { get; } = new();
     /// <summary>Sequences whose client went away (or that were stopped otherwise) before they finished.</summary>
@@ -33,7 +35,7 @@ sealed class RecordingScheduler(IGenerationScheduler inner, TimeSpan perDelta) :
         {
             await foreach (var delta in source.ReadAllAsync(outer.Stopping))
             {
-                if (perDelta > TimeSpan.Zero) await Task.Delay(perDelta, outer.Stopping);
+                if (perDelta() is var delay && delay > TimeSpan.Zero) await Task.Delay(delay, outer.Stopping);
                 outer.Write(delta);
             }
             outer.Complete();
