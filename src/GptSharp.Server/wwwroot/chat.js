@@ -9,7 +9,7 @@ const ui = {
   newChat: $("new-chat"),
 };
 const keyStorage = "gptsharp.apiKey";
-let history = []; // {role, content}: the user's and the assistant's turns; the system prompt is added per request
+let turns = []; // {role, content}: the user's and the assistant's turns; the system prompt is added per request
 let controller = null; // aborts the reply being streamed
 
 // Relative URLs, so the page also works behind a proxy that serves it under a path prefix.
@@ -94,13 +94,13 @@ function setBusy(busy) {
 
 async function send(text) {
   showError("");
-  history.push({ role: "user", content: text });
+  turns.push({ role: "user", content: text });
   addMessage("user", text);
   const reply = addMessage("assistant", "");
   const system = ui.system.value.trim();
   const body = {
     model: ui.model.value,
-    messages: system ? [{ role: "system", content: system }, ...history] : history,
+    messages: system ? [{ role: "system", content: system }, ...turns] : turns,
     stream: true,
     stream_options: { include_usage: true },
     temperature: Number(ui.temperature.value),
@@ -139,14 +139,14 @@ async function send(text) {
   const seconds = (performance.now() - started) / 1000;
   if (error !== null && answer === "") {
     // Nothing came back: forget the turn and give the text back for another try.
-    history.pop();
+    turns.pop();
     reply.item.remove();
     ui.prompt.value = text;
     showError(error);
     return;
   }
   if (error !== null) showError(error);
-  history.push({ role: "assistant", content: answer });
+  turns.push({ role: "assistant", content: answer });
   const tokens = usage?.completion_tokens ?? deltas;
   const parts = [];
   if (usage) parts.push(`${usage.prompt_tokens} prompt tokens`);
@@ -175,7 +175,7 @@ ui.prompt.addEventListener("keydown", event => {
 ui.stop.addEventListener("click", () => controller?.abort());
 ui.newChat.addEventListener("click", () => {
   controller?.abort();
-  history = [];
+  turns = [];
   ui.transcript.replaceChildren();
   showError("");
   ui.prompt.focus();
