@@ -62,9 +62,10 @@ public static class GptServer
         app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
         app.MapGet("/v1/models", ModelsEndpoints.List);
         app.MapGet("/v1/models/{id}", ModelsEndpoints.Get);
-        app.MapGet("/health", HealthEndpoint.Handle);
+        app.MapGet("/health", HealthEndpoint.Handle).WithMetadata(OpenRoute.Instance);
         app.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
         app.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
+        foreach (var page in ChatPageEndpoints.Map(app)) page.WithMetadata(OpenRoute.Instance);
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ServerMetrics>().Registry);
         return app;
     }

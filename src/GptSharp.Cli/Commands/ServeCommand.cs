@@ -66,7 +66,7 @@ static class ServeCommand
             await using var app = GptServer.Build(o, b => b.Services.Configure<ConsoleLifetimeOptions>(l => l.SuppressStatusMessages = true));
             await app.StartAsync(ct);
             string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{o.Host}:{o.Port}";
-            await output.WriteLineAsync($"GptSharp server on {url} (OpenAI API at {url}/v1); loading {o.Models.Count} model(s)…");
+            await output.WriteLineAsync($"GptSharp server on {url} (OpenAI API at {url}/v1, chat page at {url}/); loading {o.Models.Count} model(s)…");
             var registry = app.Services.GetRequiredService<ModelRegistry>();
             try { await registry.Ready.WaitAsync(ct); }
             catch (OperationCanceledException) { await app.StopAsync(CancellationToken.None); throw; }

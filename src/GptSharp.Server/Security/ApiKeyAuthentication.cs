@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http;
 namespace GptSharp.Server.Security;
 
 /// <summary>
-/// Requires <c>Authorization: Bearer KEY</c> on every route but /health (load balancers probe it without keys) when the
-/// server has keys; a missing or wrong key is a 401 in OpenAI's shape. The matched key's index is left in
+/// Requires <c>Authorization: Bearer KEY</c> on every route but the <see cref="OpenRoute"/>s (/health, the chat page) when
+/// the server has keys; a missing or wrong key is a 401 in OpenAI's shape. The matched key's index is left in
 /// <see cref="HttpContext.Items"/> for the per-key rate limiter.
 /// </summary>
 public sealed class ApiKeyAuthentication(RequestDelegate next, ApiKeys keys)
@@ -14,7 +14,7 @@ public sealed class ApiKeyAuthentication(RequestDelegate next, ApiKeys keys)
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!keys.Required || context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
+        if (!keys.Required || OpenRoute.Is(context))
         {
             await next(context);
             return;

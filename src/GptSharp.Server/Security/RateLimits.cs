@@ -9,7 +9,7 @@ namespace GptSharp.Server.Security;
 
 /// <summary>
 /// Per-key request limits with ASP.NET Core's rate limiter: a fixed one-minute window per API key (per client
-/// address when the server has no keys); /health is never limited. Over the limit: 429 in OpenAI's shape with Retry-After.
+/// address when the server has no keys); the <see cref="OpenRoute"/>s are never limited. Over the limit: 429 in OpenAI's shape with Retry-After.
 /// </summary>
 public static class RateLimits
 {
@@ -17,8 +17,7 @@ public static class RateLimits
     {
         limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
         {
-            if (context.Request.Path.Equals("/health", StringComparison.OrdinalIgnoreCase))
-                return RateLimitPartition.GetNoLimiter("health");
+            if (OpenRoute.Is(context)) return RateLimitPartition.GetNoLimiter("open");
             string partition = context.Items[ApiKeyAuthentication.KeyItem] is int key ? $"key:{key}"
                 : $"ip:{context.Connection.RemoteIpAddress}";
             return RateLimitPartition.GetFixedWindowLimiter(partition, _ => new FixedWindowRateLimiterOptions

@@ -29,6 +29,9 @@ public class ServeCommandRunTests(ServerModels models)
 
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         Assert.Equal(200, (int)(await http.GetAsync("/health")).StatusCode);
+        // The chat page is announced, and served from the assembly wherever serve runs.
+        Assert.Contains($"chat page at {url}/", shown);
+        Assert.Contains("<title>GptSharp chat</title>", await http.GetStringAsync("/"));
         ctrlC.Cancel();
         Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("stopped", Shown());
