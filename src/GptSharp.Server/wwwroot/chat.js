@@ -104,8 +104,9 @@ async function send(text) {
     stream: true,
     stream_options: { include_usage: true },
     temperature: Number(ui.temperature.value),
-    max_tokens: Number(ui.maxTokens.value),
   };
+  // Empty: the model's own default, never past its context (a fixed default would overflow small models).
+  if (ui.maxTokens.value.trim() !== "") body.max_tokens = Number(ui.maxTokens.value);
   controller = new AbortController();
   setBusy(true);
   const started = performance.now();

@@ -101,6 +101,17 @@ public class ChatPageTests(ServerModels models, ChromiumBrowser chromium, ITestO
         await page.ReloadAsync();
         await Expect(page.Locator("#api-key")).ToHaveValueAsync(Key);
         await Expect(page.Locator("#model option")).ToHaveCountAsync(2);
+
+        // With max tokens left empty the page asks for none: the model's default, within its small context.
+        await page.FillAsync("#max-tokens", "");
+        var third = await page.RunAndWaitForRequestAsync(async () =>
+        {
+            await page.FillAsync("#prompt", "hello");
+            await page.ClickAsync("#send");
+        }, r => r.Url.EndsWith("/v1/chat/completions", StringComparison.Ordinal));
+        Assert.Null(JsonNode.Parse(third.PostData!)!["max_tokens"]);
+        await Expect(page.Locator(".message.assistant").Nth(0).Locator(".stats")).ToContainTextAsync("tokens/s");
+        await Expect(page.Locator("#error")).ToBeHiddenAsync();
     }
 
     [Fact]
