@@ -22,7 +22,7 @@ namespace GptSharp.Tests.Server;
 public class SoakTests(ServerModels models)
 {
     const int Requests = 120, Concurrency = 16, ValidTokens = 6;
-    // Far more than any run of valid traffic needs in passes (96 requests × 7 even one at a time): a disconnected
+    // Far more passes than the valid traffic needs (90 requests of 7 positions, even one at a time): a disconnected
     // sequence left decoding to its end would show in the decoder's pass count.
     const int DisconnectTokens = 3000;
 
