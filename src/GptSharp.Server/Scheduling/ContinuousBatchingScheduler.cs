@@ -29,6 +29,8 @@ public sealed class ContinuousBatchingScheduler : IGenerationScheduler
 
     public int QueueLength => _decoder.WaitingCount;
     public int ActiveSequences => _decoder.ActiveCount;
+    public int KvPositions => _decoder.KvPositions;
+    public (int Entries, int Positions) CachedPrefixes => (_decoder.CachedPrefixes, _decoder.CachedPrefixPositions);
     /// <summary>Forward passes the model has run for this scheduler (each decodes a token for every active sequence).</summary>
     public long Passes => _decoder.Passes;
 

@@ -15,6 +15,12 @@ public interface IGenerationScheduler : IAsyncDisposable
     /// <summary>Sequences decoding now.</summary>
     int ActiveSequences { get; }
 
+    /// <summary>KV cache positions the decoding sequences hold (0 once none is left: a leak shows here).</summary>
+    int KvPositions => 0;
+
+    /// <summary>Finished conversations whose KV cache is kept for their next turn, and the positions they hold.</summary>
+    (int Entries, int Positions) CachedPrefixes => (0, 0);
+
     /// <summary>
     /// Admits a sequence, or throws <see cref="QueueFullException"/> at once (before any response is written).
     /// Cancelling <paramref name="ct"/> (the client went away, the request timed out) takes it out of the queue or stops

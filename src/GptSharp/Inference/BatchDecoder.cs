@@ -52,6 +52,10 @@ public sealed class BatchDecoder : IDisposable
     long _passes;
     /// <summary>Conversation caches kept for follow-ups.</summary>
     public int CachedPrefixes { get; private set; }
+    /// <summary>KV positions held by the active requests' slots (0 when none is active: a freed slot holds nothing).</summary>
+    public int KvPositions { get; private set; }
+    /// <summary>KV positions held by the conversation caches kept for follow-ups (bounded by <see cref="BatchDecoderOptions.PrefixCacheEntries"/>).</summary>
+    public int CachedPrefixPositions { get; private set; }
 
     /// <summary>
     /// Queues a prompt. Options and prompt are checked here, as <see cref="TextGenerator.StreamTextAsync(IReadOnlyList{int}, GenerationOptions?, CancellationToken)"/>
@@ -126,6 +130,7 @@ public sealed class BatchDecoder : IDisposable
         {
             foreach (var (a, _, _) in batch) Fail(a, e);
         }
+        Recount();
         return true;
     }
 
@@ -138,7 +143,7 @@ public sealed class BatchDecoder : IDisposable
             a.Request.PromptTokensCached = ReuseCache(a);
             _active.Add(a);
         }
-        ActiveCount = _active.Count;
+        Recount();
     }
 
     /// <summary>
@@ -201,6 +206,18 @@ public sealed class BatchDecoder : IDisposable
         }
         int moved = _slots.Remove(a.Slot);
         if (moved >= 0) _active.Single(x => x.Slot == moved).Slot = a.Slot;
+        Recount();
+    }
+
+    /// <summary>Refreshes the counts other threads read (metrics); the decoder's thread alone changes what they count.</summary>
+    void Recount()
+    {
+        ActiveCount = _active.Count;
+        int held = 0;
+        for (int slot = 0; slot < _slots.Count; slot++) held += _slots.Length(slot);
+        KvPositions = held;
+        CachedPrefixes = _prefixes.Count;
+        CachedPrefixPositions = _prefixes.Sum(p => p.Tokens.Length);
     }
 
     void FailAll(Exception e)

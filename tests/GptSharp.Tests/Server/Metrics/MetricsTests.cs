@@ -21,6 +21,10 @@ public class MetricsTests(ServerModels models)
         Assert.Contains("gptsharp_completion_tokens_total{model=\"la\"} 3", text);
         Assert.Contains("gptsharp_queue_length{model=\"la\"} 0", text);
         Assert.Contains("gptsharp_active_sequences{model=\"la\"} 0", text);
+        Assert.Contains("gptsharp_kv_positions{model=\"la\"} 0", text);
+        // The finished conversation is kept for its next turn: every token but the last new one.
+        Assert.Contains("gptsharp_kv_cached_prefixes{model=\"la\"} 1", text);
+        Assert.Contains($"gptsharp_kv_cached_prefix_positions{{model=\"la\"}} {ServerModels.PromptTokens("hi") + 2}", text);
         Assert.Contains("gptsharp_time_to_first_token_seconds_count{model=\"la\"} 1", text);
         Assert.Contains("gptsharp_inter_token_latency_seconds_count{model=\"la\"} 2", text);
     }

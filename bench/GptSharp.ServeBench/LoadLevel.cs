@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace GptSharp.ServeBench;
+
+/// <summary>One concurrency level: <c>concurrency</c> clients, each sending its next request as soon as the last one ended.</summary>
+static class LoadLevel
+{
+    public static async Task<(JsonObject Report, List<StreamedRequest> Results)> RunAsync(HttpClient http, ServeBenchOptions o, int concurrency,
+        Func<int, IReadOnlyList<int>> prompt, int? serverPid)
+    {
+        int total = concurrency * o.Rounds, next = -1;
+        var results = new List<StreamedRequest>();
+        var clock = Stopwatch.StartNew();
+        async Task Client()
+        {
+            for (int i; (i = Interlocked.Increment(ref next)) < total;)
+            {
+                var r = await StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, prompt(i), o.MaxTokens));
+                lock (results) results.Add(r);
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(Client)));
+        double wall = clock.Elapsed.TotalSeconds;
+        var ok = results.Where(r => r.Ok).ToList();
+        int tokens = ok.Sum(r => r.CompletionTokens);
+        var report = new JsonObject
+        {
+            ["concurrency"] = concurrency,
+            ["requests"] = total,
+            ["ok"] = ok.Count,
+            ["errors"] = new JsonArray([.. results.Where(r => !r.Ok).Select(r => (JsonNode)r.Error!).Distinct().Take(3)]),
+            ["seconds"] = Math.Round(wall, 2),
+            ["completion_tokens"] = tokens,
+            ["aggregate_tokens_per_s"] = Math.Round(tokens / wall, 1),
+            ["requests_per_s"] = Math.Round(ok.Count / wall, 2),
+            ["ttft_ms"] = new JsonObject { ["p50"] = Percentiles.Ms(ok.Where(r => r.FirstTokenSeconds is not null).Select(r => r.FirstTokenSeconds!.Value), 50), ["p95"] = Percentiles.Ms(ok.Where(r => r.FirstTokenSeconds is not null).Select(r => r.FirstTokenSeconds!.Value), 95) },
+            ["itl_ms"] = new JsonObject { ["p50"] = Percentiles.Ms(ok.SelectMany(r => r.TokenGaps), 50), ["p95"] = Percentiles.Ms(ok.SelectMany(r => r.TokenGaps), 95) },
+            ["per_stream_decode_tokens_per_s_p50"] = Percentiles.Of(ok.Select(r => r.DecodeTokensPerSecond ?? double.NaN).Where(double.IsFinite), 50) is { } d ? Math.Round(d, 1) : null,
+            ["server_rss_mib"] = ProcessMemory.MiB(serverPid, "VmRSS"),
+            ["server_peak_rss_mib"] = ProcessMemory.MiB(serverPid, "VmHWM"),
+        };
+        return (report, results);
+    }
+}
