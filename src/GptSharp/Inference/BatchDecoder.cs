@@ -173,10 +173,7 @@ public sealed class BatchDecoder : IDisposable
     {
         var row = a.Row;
         row.Finish ??= reason;
-        // As StreamTextAsync ends: a completed stop sequence's text before the cut, else what the watch held back.
-        a.Request.Write(row.Finish == FinishReason.StopSequence
-            ? new TextDelta(row.Piece, [row.NewIds[^1]], a.PromptLength) { FinishReason = row.Finish }
-            : new TextDelta(row.Watch!.Flush(), [], a.PromptLength) { FinishReason = row.Finish });
+        a.Request.Write(row.LastDelta(a.PromptLength));
         a.Request.Complete();
         Leave(a, keepCache: row.Finish != FinishReason.Cancelled);
     }

@@ -26,6 +26,14 @@ internal sealed class DecodingSequence(int[] prompt, StopSequences? watch)
     }
 
     /// <summary>
+    /// The last delta of a text stream, once <see cref="Finish"/> is set: a stop sequence was completed by a token that
+    /// was not shown, so its text before the cut is the last piece; otherwise whatever the watch still held back.
+    /// </summary>
+    public TextDelta LastDelta(int promptTokensKept) => Finish == FinishReason.StopSequence
+        ? new TextDelta(Piece, [NewIds[^1]], promptTokensKept) { FinishReason = Finish }
+        : new TextDelta(Watch!.Flush(), [], promptTokensKept) { FinishReason = Finish };
+
+    /// <summary>
     /// The next token from this sequence's last logits ([vocab]): the logits processors (repetition penalty, banned
     /// n-grams, min_new_tokens), the UTF-8 guard, then sampling with the sequence's own generator.
     /// </summary>

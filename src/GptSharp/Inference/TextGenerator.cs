@@ -198,7 +198,6 @@ public sealed class TextGenerator
     async IAsyncEnumerable<TextDelta> StreamText(DecodingSequence row, GenerationOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
         int kept = row.Tokens.Count;
-        var watch = row.Watch!;
         // Disposing the enumerator (early exit, error) runs Decode's finally blocks, which free the cache.
         using (var tokens = Decode([row], options, ct).GetEnumerator())
         {
@@ -216,11 +215,8 @@ public sealed class TextGenerator
                 yield return new TextDelta(row.Piece, [tokens.Current], kept);
             }
         }
-        var reason = row.Finish ?? FinishReason.Length;
-        // A stop sequence was completed by a token that was not yielded: its text before the cut is the last piece.
-        yield return reason == FinishReason.StopSequence
-            ? new TextDelta(row.Piece, [row.NewIds[^1]], kept) { FinishReason = reason }
-            : new TextDelta(watch.Flush(), [], kept) { FinishReason = reason };
+        row.Finish ??= FinishReason.Length;
+        yield return row.LastDelta(kept);
     }
 
     /// <summary>The UTF-8 guard when the options ask for it and the tokenizer is byte-level BPE.</summary>
