@@ -57,8 +57,19 @@ public sealed class GenerationJob : IDisposable
             using var sequence = _sequences[i];
             var filter = _filter?.CreateOutputStream();
             double? last = null;
+            // Token log-probabilities wait until the filter has shown their text: (entry, text length through its token).
+            var waiting = new Queue<(TokenLogprob Entry, long End)>();
+            long given = 0, shown = 0;
+            IReadOnlyList<TokenLogprob> Due(bool all)
+            {
+                var due = new List<TokenLogprob>();
+                while (waiting.Count > 0 && (all || waiting.Peek().End <= shown)) due.Add(waiting.Dequeue().Entry);
+                return due;
+            }
             await foreach (var delta in sequence.ReadAllAsync(ct).ConfigureAwait(false))
             {
+                given += delta.Text.Length;
+                if (delta.Logprob is { } lp) waiting.Enqueue((lp, given));
                 if (delta.Ids.Count > 0)
                 {
                     double now = _clock.Elapsed.TotalSeconds;
@@ -70,13 +81,15 @@ public sealed class GenerationJob : IDisposable
                 }
                 string text = filter?.Push(delta.Text) ?? delta.Text;
                 if (delta.FinishReason is { } reason && filter is not null) text += filter.Finish();
+                shown += text.Length;
                 if (filter is { Stopped: true })
                 {
                     // Leaving the loop disposes the sequence, which stops generation at once.
-                    yield return new ChoicePiece(i, text, OpenAiFinishReason.Of(FinishReason.ContentFilter));
+                    yield return new ChoicePiece(i, text, OpenAiFinishReason.Of(FinishReason.ContentFilter)) { Logprobs = Due(all: false) };
                     break;
                 }
-                yield return new ChoicePiece(i, text, delta.FinishReason is { } r ? OpenAiFinishReason.Of(r) : null);
+                yield return new ChoicePiece(i, text, delta.FinishReason is { } r ? OpenAiFinishReason.Of(r) : null)
+                    { Logprobs = Due(all: delta.FinishReason is not null) };
                 if (delta.FinishReason is not null) break;
             }
         }

@@ -24,7 +24,7 @@ public sealed record ChatCompletionRequest(SamplingRequest Sampling, IReadOnlyLi
             if (type != "text")
                 throw ApiException.Invalid("response_format", $"response_format type '{type ?? "(missing)"}' is not supported: only \"text\"", "unsupported_parameter");
         }
-        var sampling = SamplingRequest.Read(f, limits);
+        var sampling = SamplingRequest.Read(f, limits, chat: true);
         return new ChatCompletionRequest(sampling, ReadMessages(f, limits));
     }
 

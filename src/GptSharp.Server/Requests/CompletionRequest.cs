@@ -13,7 +13,7 @@ public sealed record CompletionRequest(SamplingRequest Sampling, string? PromptT
 {
     public static CompletionRequest Read(JsonFields f, ServerOptions limits)
     {
-        var sampling = SamplingRequest.Read(f, limits);
+        var sampling = SamplingRequest.Read(f, limits, chat: false);
         if (f.Bool("echo") == true) throw ApiException.Invalid("echo", "echo is not supported yet", "unsupported_parameter");
         if (f.String("suffix") is { Length: > 0 }) throw ApiException.Invalid("suffix", "suffix (insertion) is not supported", "unsupported_parameter");
         if (f.Integer("best_of", 1, limits.MaxChoices) is { } bestOf && bestOf != sampling.N)

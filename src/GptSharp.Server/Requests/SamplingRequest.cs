@@ -7,9 +7,8 @@ namespace GptSharp.Server.Requests;
 
 /// <summary>
 /// The decoding fields chat and text completions share, checked: OpenAI's (temperature, top_p, n, max_tokens /
-/// max_completion_tokens, stop, seed, presence and frequency penalties, logit_bias, logprobs, stream, stream_options,
-/// user) and the common extras top_k, min_p and repetition_penalty. logprobs are refused with a 400 (the generator does
-/// not report token probabilities yet) rather than answered with made-up values.
+/// max_completion_tokens, stop, seed, presence and frequency penalties, logit_bias, logprobs (chat: logprobs + top_logprobs;
+/// completions: logprobs as a count), stream, stream_options, user) and the common extras top_k, min_p and repetition_penalty.
 /// </summary>
 public sealed record SamplingRequest
 {
@@ -32,8 +31,11 @@ public sealed record SamplingRequest
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
     public string? User { get; init; }
+    /// <summary>Report each token's log-probability with this many alternatives; null: none.</summary>
+    public int? Logprobs { get; init; }
 
-    public static SamplingRequest Read(JsonFields f, ServerOptions limits)
+    /// <param name="chat">Chat's logprobs are a bool with top_logprobs (0–20); text completions' a count (0–5).</param>
+    public static SamplingRequest Read(JsonFields f, ServerOptions limits, bool chat)
     {
         string model = f.String("model") ?? throw ApiException.Invalid("model", "'model' is required: name one of GET /v1/models", "missing_required_parameter");
         string maxField = f.Has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
@@ -41,8 +43,15 @@ public sealed record SamplingRequest
         int? max = (int?)f.Integer(maxField, 1, limits.MaxTokensLimit);
         if (max is { } m && (long)m * n > limits.MaxTokensLimit)
             throw ApiException.Invalid(maxField, $"n × '{maxField}' must be at most {limits.MaxTokensLimit} (got {n} × {m})");
-        Unsupported(f.Bool("logprobs") == true, "logprobs", "logprobs are not supported yet: the generator does not report token probabilities");
-        Unsupported(f.Integer("top_logprobs", 0, 20) is > 0, "top_logprobs", "top_logprobs are not supported yet: the generator does not report token probabilities");
+        int? logprobs;
+        if (chat)
+        {
+            int? top = (int?)f.Integer("top_logprobs", 0, GenerationOptions.MaxLogprobs);
+            bool asked = f.Bool("logprobs") ?? false;
+            if (top > 0 && !asked) throw ApiException.Invalid("top_logprobs", "'top_logprobs' needs 'logprobs' set to true");
+            logprobs = asked ? top ?? 0 : null;
+        }
+        else logprobs = (int?)f.Integer("logprobs", 0, 5);
         bool stream = f.Bool("stream") ?? false;
         return new SamplingRequest
         {
@@ -63,6 +72,7 @@ public sealed record SamplingRequest
             Stream = stream,
             IncludeUsage = ReadIncludeUsage(f, stream),
             User = f.String("user"),
+            Logprobs = logprobs,
         };
     }
 
@@ -152,6 +162,6 @@ public sealed record SamplingRequest
             NumBeams = 1, NumReturnSequences = 1, // streamed, one sequence per choice
             PromptOverflow = Inference.PromptOverflow.Error,
         });
-        return Enumerable.Range(0, N).Select(i => options with { Seed = (Seed ?? defaults.Seed) is { } s ? unchecked(s + i) : null }).ToArray();
+        return Enumerable.Range(0, N).Select(i => options with { Seed = (Seed ?? defaults.Seed) is { } s ? unchecked(s + i) : null, Logprobs = Logprobs }).ToArray();
     }
 }

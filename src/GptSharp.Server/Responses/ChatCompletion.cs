@@ -8,7 +8,7 @@ public sealed record ChatCompletion(string Id, long Created, string Model, IRead
 
     public sealed record Choice(int Index, Message Message, string FinishReason)
     {
-        public object? Logprobs => null;
+        public ChatLogprobs? Logprobs { get; init; }
     }
 
     public sealed record Message(string Content)

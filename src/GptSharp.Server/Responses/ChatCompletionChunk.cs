@@ -15,7 +15,7 @@ public sealed record ChatCompletionChunk(string Id, long Created, string Model, 
 
     public sealed record Choice(int Index, Delta Delta, string? FinishReason)
     {
-        public object? Logprobs => null;
+        public ChatLogprobs? Logprobs { get; init; }
     }
 
     public sealed record Delta(

@@ -15,6 +15,6 @@ public sealed record TextCompletion(string Id, long Created, string Model, IRead
 
     public sealed record Choice(string Text, int Index, string? FinishReason)
     {
-        public object? Logprobs => null;
+        public TextLogprobs? Logprobs { get; init; }
     }
 }

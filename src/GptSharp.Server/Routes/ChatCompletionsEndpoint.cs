@@ -1,3 +1,4 @@
+using GptSharp.Inference;
 using GptSharp.Server.Errors;
 using GptSharp.Server.Generation;
 using GptSharp.Server.Hosting;
@@ -27,24 +28,28 @@ public static class ChatCompletionsEndpoint
         CheckInput(request.Messages, filter);
         int[] prompt = template.RenderPrompt(request.Messages);
         var choices = sampling.ForChoices(model.Generator.Defaults, prompt.Length, model.ContextSize, model.VocabSize, options.MaxTokensLimit, "messages");
+        bool asked = sampling.Logprobs is not null;
 
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var responses = new GenerationResponses(http, options, metrics, filter, logs.CreateLogger<GenerationJob>());
         if (!sampling.Stream)
         {
-            var (texts, finishes, usage) = await responses.CompleteAsync(model, prompt, choices);
-            var result = texts.Select((t, i) => new ChatCompletion.Choice(i, new ChatCompletion.Message(t), finishes[i])).ToArray();
+            var (texts, finishes, usage, logprobs) = await responses.CompleteAsync(model, prompt, choices);
+            var result = texts.Select((t, i) => new ChatCompletion.Choice(i, new ChatCompletion.Message(t), finishes[i])
+                { Logprobs = asked ? ChatLogprobs.From(logprobs[i], model.Tokenizer) : null }).ToArray();
             return TypedResults.Json(new ChatCompletion(id, created, model.Id, result, usage), WireJson.Options);
         }
 
-        ChatCompletionChunk Chunk(int index, string? role, string? content, string? finish) =>
-            new(id, created, model.Id, [new ChatCompletionChunk.Choice(index, new ChatCompletionChunk.Delta(role, content), finish)]);
+        ChatCompletionChunk Chunk(int index, string? role, string? content, string? finish, IReadOnlyList<TokenLogprob>? logprobs = null) =>
+            new(id, created, model.Id, [new ChatCompletionChunk.Choice(index, new ChatCompletionChunk.Delta(role, content), finish)
+                { Logprobs = asked && logprobs is { Count: > 0 } ? ChatLogprobs.From(logprobs, model.Tokenizer) : null }]);
         IEnumerable<object> Format(ChoicePiece piece, bool first)
         {
             if (first) yield return Chunk(piece.Index, "assistant", "", null);
-            if (piece.Text.Length > 0) yield return Chunk(piece.Index, null, piece.Text, null);
-            if (piece.FinishReason is { } f) yield return Chunk(piece.Index, null, null, f);
+            // Log-probabilities go with the text they belong to; any left when the text is all out go with the finish.
+            if (piece.Text.Length > 0) yield return Chunk(piece.Index, null, piece.Text, null, piece.Logprobs);
+            if (piece.FinishReason is { } f) yield return Chunk(piece.Index, null, null, f, piece.Text.Length > 0 ? null : piece.Logprobs);
         }
         var events = responses.Stream(model, prompt, choices, sampling.IncludeUsage, Format,
             usage => new ChatCompletionChunk(id, created, model.Id, []) { Usage = usage });

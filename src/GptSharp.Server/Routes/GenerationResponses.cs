@@ -21,17 +21,20 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
     public const string Done = "[DONE]";
 
     /// <summary>The choices' whole texts and finish reasons, with the usage.</summary>
-    public async Task<(string[] Texts, string[] Finishes, Usage Usage)> CompleteAsync(LoadedModel model, int[] prompt, IReadOnlyList<GenerationOptions> choices)
+    public async Task<(string[] Texts, string[] Finishes, Usage Usage, List<TokenLogprob>[] Logprobs)> CompleteAsync(LoadedModel model, int[] prompt,
+        IReadOnlyList<GenerationOptions> choices)
     {
         using var deadline = Deadline();
         using var job = GenerationJob.Start(model, prompt, choices, filter.Rules, metrics, deadline.Token);
         var texts = choices.Select(_ => new StringBuilder()).ToArray();
         var finishes = new string[choices.Count];
+        var logprobs = choices.Select(_ => new List<TokenLogprob>()).ToArray();
         try
         {
             await foreach (var piece in job.ReadAllAsync(deadline.Token))
             {
                 texts[piece.Index].Append(piece.Text);
+                logprobs[piece.Index].AddRange(piece.Logprobs);
                 if (piece.FinishReason is { } f) finishes[piece.Index] = f;
             }
         }
@@ -39,7 +42,7 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
         {
             throw TimedOut();
         }
-        return ([.. texts.Select(t => t.ToString())], finishes, new Usage(job.PromptTokens, job.CompletionTokens));
+        return ([.. texts.Select(t => t.ToString())], finishes, new Usage(job.PromptTokens, job.CompletionTokens), logprobs);
     }
 
     /// <summary>

@@ -120,7 +120,7 @@ public sealed class BatchDecoder : IDisposable
                 var (a, _, last) = batch[i];
                 if (!last) continue; // the prompt is not all in yet: its next token is not wanted
                 int id = a.Row.Choose(logits[i], a.Options, endIds, a.Guard, a.Rng!);
-                if (a.Row.Accept(id, a.Options, endIds, a.Guard)) a.Request.Write(new TextDelta(a.Row.Piece, [id], a.PromptLength));
+                if (a.Row.Accept(id, a.Options, endIds, a.Guard)) a.Request.Write(new TextDelta(a.Row.Piece, [id], a.PromptLength) { Logprob = a.Row.LastLogprob });
                 if (a.Row.Finish is { } reason) Finish(a, reason);
                 else if (a.Row.Tokens.Count - a.PromptLength >= a.Options.MaxNewTokens) Finish(a, FinishReason.Length);
                 else if (a.Row.Tokens.Count > _generator.ContextSize) Finish(a, FinishReason.ContextFull);

@@ -41,7 +41,27 @@ internal sealed class DecodingSequence(int[] prompt, StopSequences? watch)
     {
         var adjusted = LogitsProcessing.Apply(logits, Tokens, NewIds.Count, o, endIds);
         if (guard is not null) adjusted = guard.Apply(adjusted, Utf8State);
-        return (int)Sampling.NextToken(adjusted, o, rng);
+        int id = (int)Sampling.NextToken(adjusted, o, rng);
+        LastLogprob = o.Logprobs is { } top ? Logprob(logits, id, top) : null;
+        return id;
+    }
+
+    /// <summary>The last chosen token's log-probability, when the options ask for it.</summary>
+    public TokenLogprob? LastLogprob { get; private set; }
+
+    static TokenLogprob Logprob(Tensor logits, int id, int top)
+    {
+        using var scope = NewDisposeScope();
+        var lp = logits.to(ScalarType.Float32).log_softmax(0);
+        var alternatives = new List<TokenLogprob>(top);
+        if (top > 0)
+        {
+            var (values, indices) = lp.topk(top);
+            float[] v = values.data<float>().ToArray();
+            long[] ix = indices.data<long>().ToArray();
+            for (int i = 0; i < v.Length; i++) alternatives.Add(new TokenLogprob((int)ix[i], v[i], []));
+        }
+        return new TokenLogprob(id, lp[id].item<float>(), alternatives);
     }
 
     /// <summary>

@@ -91,6 +91,12 @@ public sealed record GenerationOptions
     public PromptOverflow PromptOverflow { get; init; } = PromptOverflow.Error;
 
     /// <summary>
+    /// Report each streamed token's log-probability (<see cref="TextDelta.Logprob"/>) with this many most likely
+    /// alternatives (0–20); null reports none, and costs nothing.
+    /// </summary>
+    public int? Logprobs { get; init; }
+
+    /// <summary>
     /// How many tokens of a prompt of <paramref name="promptLength"/> tokens generation starts from, in a context of
     /// <paramref name="contextSize"/> positions (see <see cref="Inference.PromptOverflow"/>); with
     /// <see cref="PromptOverflow.Error"/>, the prompt's length (checking it against the context is left to the generator).
@@ -137,6 +143,9 @@ public sealed record GenerationOptions
         }).Validate();
     }
 
+    /// <summary>The most alternatives <see cref="Logprobs"/> may ask for (OpenAI's top_logprobs limit).</summary>
+    public const int MaxLogprobs = 20;
+
     /// <summary>Throws a <see cref="GptSharpException"/> naming the first invalid option.</summary>
     public GenerationOptions Validate()
     {
@@ -158,6 +167,7 @@ public sealed record GenerationOptions
         Need(NumReturnSequences >= 1 && NumReturnSequences <= NumBeams, $"num_return_sequences must be in 1..num_beams ({NumBeams}) (got {NumReturnSequences})");
         Need(NumBeams == 1 || IsGreedy, $"num_beams > 1 (beam search, got {NumBeams}) is deterministic and cannot be combined with sampling: " +
                                         "set do_sample to false (--greedy) or temperature to 0, or use num_beams 1");
+        Need(Logprobs is null or >= 0 and <= MaxLogprobs, $"logprobs must be null (off) or 0..{MaxLogprobs} alternatives (got {Logprobs})");
         Need(Enum.IsDefined(PromptOverflow), $"prompt_overflow must be Error or TrimStart (got {PromptOverflow})");
         return this;
     }

@@ -15,4 +15,6 @@ public sealed record TextDelta(string Text, IReadOnlyList<int> Ids, int PromptTo
 {
     /// <summary>Why generation ended: set on the last delta only, null before.</summary>
     public FinishReason? FinishReason { get; init; }
+    /// <summary>The token's log-probability and alternatives, when <see cref="GenerationOptions.Logprobs"/> asked for them.</summary>
+    public TokenLogprob? Logprob { get; init; }
 }

@@ -212,7 +212,7 @@ public sealed class TextGenerator
                     row.Finish = FinishReason.Cancelled;
                     break;
                 }
-                yield return new TextDelta(row.Piece, [tokens.Current], kept);
+                yield return new TextDelta(row.Piece, [tokens.Current], kept) { Logprob = row.LastLogprob };
             }
         }
         row.Finish ??= FinishReason.Length;

@@ -164,6 +164,34 @@ public sealed class BatchDecoderTests : IDisposable
     }
 
     [Fact]
+    public async Task LogprobsAreTheModelsOwnAndAgreeAlone()
+    {
+        var g = new TextGenerator(_model, Gpt2);
+        var options = Greedy with { Logprobs = 3 };
+        var alone = (await All(g.StreamTextAsync(Gpt2.Encode(Prompts[0]), options))).Where(d => d.Ids.Count == 1 && d.FinishReason is null).ToList();
+        using var decoder = new BatchDecoder(g);
+        var request = decoder.Submit(Gpt2.Encode(Prompts[0]), options);
+        decoder.Submit(Gpt2.Encode(Prompts[1]), Greedy); // a neighbour that asks for none
+        Drain(decoder);
+        var batched = (await All(request.ReadAllAsync())).Where(d => d.Ids.Count == 1 && d.FinishReason is null).ToList();
+        Assert.Equal(alone.Count, batched.Count);
+        for (int i = 0; i < alone.Count; i++)
+        {
+            var (a, b) = (alone[i].Logprob!, batched[i].Logprob!);
+            Assert.Equal(alone[i].Ids[0], a.Id);
+            Assert.Equal(3, a.Top.Count);
+            Assert.Equal(a.Id, a.Top[0].Id); // greedy picks the most likely
+            Assert.True(Math.Abs(a.Logprob - a.Top[0].Logprob) < 1e-9);
+            Assert.True(a.Top.Sum(t => Math.Exp(t.Logprob)) <= 1 + 1e-6);
+            Assert.True(Math.Abs(a.Logprob - b.Logprob) < 1e-4, $"{a.Logprob} alone, {b.Logprob} batched"); // batched products round differently
+            Assert.Equal(a.Top.Select(t => t.Id), b.Top.Select(t => t.Id));
+        }
+        Assert.Null((await All(g.StreamTextAsync(Gpt2.Encode(Prompts[0]), Greedy)))[0].Logprob); // not asked, not computed
+        Assert.Contains("logprobs must be null (off) or 0..20",
+            Assert.Throws<GptSharpException>(() => decoder.Submit([1], Greedy with { Logprobs = 21 })).Message);
+    }
+
+    [Fact]
     public void BadRequestsAreRefusedWhenSubmitted()
     {
         var g = new TextGenerator(_model, Gpt2);
