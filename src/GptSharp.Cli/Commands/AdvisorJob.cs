@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.IO;
 using GptSharp.Training;
 
 namespace GptSharp.Cli.Commands;
@@ -30,6 +33,19 @@ sealed class AdvisorJob
     }
 
     public IEnumerable<Option> Options => [Config, Model, Data, Set];
+
+    /// <summary>Refuses an --output folder that cannot be written, before any work.</summary>
+    public static void CheckOutput(string outDir) => OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
+
+    /// <summary>Writes the advisor's chart (<paramref name="render"/> returns its path) and its JSON into <paramref name="outDir"/>, and says where.</summary>
+    public static void WriteResults(string outDir, Func<string, string> render, string jsonFile, JsonNode json, TextWriter w)
+    {
+        Directory.CreateDirectory(outDir);
+        string png = render(outDir);
+        string path = Path.Combine(outDir, jsonFile);
+        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        w.WriteLine($"wrote {png} and {path}");
+    }
 
     /// <summary>
     /// Checks the job and runs <paramref name="pretrain"/> or <paramref name="finetune"/> on its plan, off the caller's

@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Cli.Report;
-using GptSharp.IO;
 using GptSharp.Training;
 using GptSharp.Training.Advisors;
 
@@ -46,16 +44,12 @@ static class FindBatchSizeCommand
             long? memoryBudget = p.GetValue(budget) is { } text ? MemorySize.Parse(text, "--memory-budget") : null;
             var search = new BatchSizeOptions { MaxBatch = p.GetValue(maxBatch), Steps = p.GetValue(steps), MemoryBudget = memoryBudget }.Validate();
             string outDir = p.GetValue(output)!;
-            OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
+            AdvisorJob.CheckOutput(outDir);
             var progress = new Progress(w);
             var result = await job.RunAsync(p, outDir, w,
                 plan => BatchSizeFinder.Run(plan, search, progress, ct), plan => BatchSizeFinder.Run(plan, search, progress, ct), ct);
             Print(result, w);
-            Directory.CreateDirectory(outDir);
-            string png = BatchSizePlot.Render(result, outDir);
-            string json = Path.Combine(outDir, JsonFile);
-            AtomicFile.WriteAllText(json, ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            w.WriteLine($"wrote {png} and {json}");
+            AdvisorJob.WriteResults(outDir, dir => BatchSizePlot.Render(result, dir), JsonFile, ToJson(result), w);
             return 0;
         });
         return cmd;

@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Cli.Report;
-using GptSharp.IO;
 using GptSharp.Training;
 using GptSharp.Training.Advisors;
 
@@ -42,17 +40,13 @@ static class LrFindCommand
             var w = p.InvocationConfiguration.Output;
             var range = new LearningRateRangeOptions { Start = p.GetValue(start), End = p.GetValue(end), Steps = p.GetValue(steps) }.Validate();
             string outDir = p.GetValue(output)!;
-            OutputDirectory.CheckWritable(Path.GetFullPath(outDir), $"--output '{outDir}'");
+            AdvisorJob.CheckOutput(outDir);
             var progress = new Progress(w, range.Steps);
             var result = await job.RunAsync(p, outDir, w,
                 plan => { LearningRateFinder.CheckData(plan); return LearningRateFinder.Run(plan, range, progress, ct); },
                 plan => { LearningRateFinder.CheckData(plan); return LearningRateFinder.Run(plan, range, progress, ct); }, ct);
             Print(result, w);
-            Directory.CreateDirectory(outDir);
-            string png = LearningRatePlot.Render(result, outDir);
-            string json = Path.Combine(outDir, JsonFile);
-            AtomicFile.WriteAllText(json, ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            w.WriteLine($"wrote {png} and {json}");
+            AdvisorJob.WriteResults(outDir, dir => LearningRatePlot.Render(result, dir), JsonFile, ToJson(result), w);
             return 0;
         });
         return cmd;

@@ -1,3 +1,4 @@
+using GptSharp.IO;
 using System.Text.Json;
 using GptSharp.Server.Errors;
 
@@ -27,7 +28,7 @@ public sealed class JsonFields
             throw new ApiException(400, $"The request body is not valid JSON: {e.Message}", code: "invalid_json");
         }
         return root.ValueKind == JsonValueKind.Object ? new JsonFields(root)
-            : throw new ApiException(400, $"The request body must be a JSON object, not {Kind(root)}", code: "invalid_json");
+            : throw new ApiException(400, $"The request body must be a JSON object, not {JsonKinds.Describe(root)}", code: "invalid_json");
     }
 
     public JsonElement? Get(string name) =>
@@ -67,15 +68,6 @@ public sealed class JsonFields
     }
 
     public static ApiException Wrong(string name, string expected, JsonElement got) =>
-        ApiException.Invalid(name, $"'{name}' must be {expected}, not {Kind(got)}", "invalid_type");
+        ApiException.Invalid(name, $"'{name}' must be {expected}, not {JsonKinds.Describe(got)}", "invalid_type");
 
-    static string Kind(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
 }

@@ -144,20 +144,20 @@ public static class DialogueReader
     static Conversation ParseRecord(JsonElement record, string name, int line)
     {
         if (record.ValueKind != JsonValueKind.Object)
-            throw new GptSharpException($"{name}:{line}: expected a JSON object with \"messages\" or \"input\"/\"output\", found {Kind(record)}");
+            throw new GptSharpException($"{name}:{line}: expected a JSON object with \"messages\" or \"input\"/\"output\", found {JsonKinds.Describe(record)}");
 
         var turns = new List<Turn>();
         if (record.TryGetProperty("messages", out var messages))
         {
             if (messages.ValueKind != JsonValueKind.Array)
-                throw new GptSharpException($"{name}:{line}: \"messages\" must be an array, found {Kind(messages)}");
+                throw new GptSharpException($"{name}:{line}: \"messages\" must be an array, found {JsonKinds.Describe(messages)}");
             int index = 0;
             foreach (var message in messages.EnumerateArray())
             {
                 index++;
                 string label = $"message {index}";
                 if (message.ValueKind != JsonValueKind.Object)
-                    throw new GptSharpException($"{name}:{line}: {label} must be an object with \"role\" and \"content\", found {Kind(message)}");
+                    throw new GptSharpException($"{name}:{line}: {label} must be an object with \"role\" and \"content\", found {JsonKinds.Describe(message)}");
                 string role = RequiredString(message, "role", name, line, label);
                 var parsed = ChatTurn.ParseRole(role)
                     ?? throw new GptSharpException($"{name}:{line}: {label} has unknown role \"{role}\"; expected system, user or assistant");
@@ -181,19 +181,10 @@ public static class DialogueReader
         if (!obj.TryGetProperty(key, out var value))
             throw new GptSharpException($"{name}:{line}: {what} lacks \"{key}\"");
         if (value.ValueKind != JsonValueKind.String)
-            throw new GptSharpException($"{name}:{line}: \"{key}\" in {what} must be a string, found {Kind(value)}");
+            throw new GptSharpException($"{name}:{line}: \"{key}\" in {what} must be a string, found {JsonKinds.Describe(value)}");
         return value.GetString()!;
     }
 
-    static string Kind(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
 
     /// <summary>Line numbers of byte offsets given in increasing order, counted incrementally.</summary>
     sealed class LineCounter(ReadOnlyMemory<byte> data)
