@@ -19,7 +19,7 @@ public static class LearningRateSchedules
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
-    /// <summary>The schedule for a run of <paramref name="maxSteps"/> optimizer steps (see <see cref="TrainingArguments.ResolveMaxSteps(Func{int, long?})"/>).</summary>
+    /// <summary>The schedule for a run of <paramref name="maxSteps"/> optimizer steps (see <see cref="TrainingArguments.ResolveMaxSteps"/>).</summary>
     public static ILearningRateSchedule Create(TrainingArguments options, int maxSteps) =>
         Factories.TryGetValue(options.LrSchedulerType, out var f) ? f(options, maxSteps, options.ResolveWarmupSteps(maxSteps))
             : throw new GptSharpException($"unknown lr_scheduler_type '{options.LrSchedulerType}' (expected one of: {string.Join(", ", Names)})");

@@ -32,7 +32,7 @@ public record TrainingArguments
     readonly int? _maxSteps;
     /// <summary>
     /// Optimizer steps to run. With <see cref="NumTrainEpochs"/> instead, this reads 0: the Trainer resolves the length from
-    /// the train data's size (<see cref="ResolveMaxSteps(Func{int, long?})"/>).
+    /// the train data's size (<see cref="ResolveMaxSteps"/>).
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int MaxSteps { get => _maxSteps ?? (NumTrainEpochs is null ? DefaultMaxSteps : 0); init => _maxSteps = value; }
@@ -162,11 +162,6 @@ public record TrainingArguments
             throw new GptSharpException($"invalid option: {error[..^1]}; num_train_epochs = {epochs} makes {maxSteps} steps)");
         return maxSteps;
     }
-
-    /// <summary><see cref="ResolveMaxSteps(Func{int, long?})"/> for a source of <paramref name="batchesPerEpoch"/> batches of per_device_train_batch_size.</summary>
-    public int ResolveMaxSteps(long? batchesPerEpoch) =>
-        ResolveMaxSteps(b => b == PerDeviceTrainBatchSize ? batchesPerEpoch
-            : throw new InvalidOperationException("a batch_size_schedule needs the source's size for every batch size"));
 
     /// <summary>The batch of optimizer step <paramref name="step"/> (1-based) after <paramref name="tokensSeen"/> tokens: the schedule's, or the fixed one.</summary>
     public BatchShape BatchAt(int step, long tokensSeen) =>

@@ -163,11 +163,11 @@ public class TrainingOptionsTests
     public void EpochsResolveToStepsFromTheSourceSize()
     {
         var o = new PretrainingOptions { OutputDir = "o", NumTrainEpochs = 2.5, GradientAccumulationSteps = 4 };
-        Assert.Equal(32, o.ResolveMaxSteps(50)); // ⌈2.5 · 50 / 4⌉ = ⌈31.25⌉
-        Assert.Equal(1, (o with { NumTrainEpochs = 0.01 }).ResolveMaxSteps(50));
-        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps((long?)null));
+        Assert.Equal(32, o.ResolveMaxSteps(_ => 50)); // ⌈2.5 · 50 / 4⌉ = ⌈31.25⌉
+        Assert.Equal(1, (o with { NumTrainEpochs = 0.01 }).ResolveMaxSteps(_ => 50));
+        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps(_ => null));
         Assert.Contains("give max_steps instead", e.Message);
-        Assert.Equal(20, new PretrainingOptions { MaxSteps = 20 }.ResolveMaxSteps((long?)null));
+        Assert.Equal(20, new PretrainingOptions { MaxSteps = 20 }.ResolveMaxSteps(_ => null));
         // run.json round-trips: an epoch run writes no max_steps.
         Assert.DoesNotContain("\"max_steps\"", o.ToJson());
         Assert.Equal(o, System.Text.Json.JsonSerializer.Deserialize<PretrainingOptions>(o.ToJson(), TrainingArguments.Json));
@@ -247,9 +247,9 @@ public class TrainingOptionsTests
         // max_steps known: at load; num_train_epochs: once the data's size gives the length.
         Assert.Contains("warmup_steps must be in [0, max_steps = 10] (got 20)", Invalid("max_steps=10", "warmup_steps=20").Message);
         var o = PretrainingOptions.Load(null, ["output_dir=o", "num_train_epochs=1", "warmup_steps=20"]);
-        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps(10));
+        var e = Assert.Throws<GptSharpException>(() => o.ResolveMaxSteps(_ => 10));
         Assert.Equal("invalid option: warmup_steps must be in [0, max_steps = 10] (got 20; num_train_epochs = 1 makes 10 steps)", e.Message);
-        Assert.Equal(30, o.ResolveMaxSteps(30));
+        Assert.Equal(30, o.ResolveMaxSteps(_ => 30));
     }
 
     [Fact]
