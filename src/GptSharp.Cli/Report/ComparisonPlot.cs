@@ -51,10 +51,13 @@ public static class ComparisonPlot
         return plot;
     }
 
-    /// <summary>Labels on two lines, so that neighbours do not overlap.</summary>
+    /// <summary>Labels broken at spaces into lines of about 10 characters, so that neighbours do not overlap.</summary>
     static string Wrap(string label)
     {
-        int space = label.IndexOf(' ', Math.Min(label.Length, 8));
-        return label.Length <= 12 || space < 0 ? label : label[..space] + "\n" + label[(space + 1)..];
+        var lines = new List<string>();
+        foreach (var word in label.Split(' '))
+            if (lines.Count > 0 && lines[^1].Length + 1 + word.Length <= 10) lines[^1] += " " + word;
+            else lines.Add(word);
+        return string.Join("\n", lines);
     }
 }
