@@ -119,6 +119,24 @@ public class CompareCommandTests
     }
 
     [Fact]
+    public async Task AModelThatFailsInItsProcessIsNamedAndNothingIsWritten()
+    {
+        using var tmp = new Fixture.TempDir();
+        string model = ComparisonModels.Create(tmp["m"]);
+        string broken = ComparisonModels.Create(tmp["broken"]);
+        File.WriteAllText(Path.Combine(broken, "model.safetensors"), "not safetensors"); // found only when the weights load, in the child
+        File.WriteAllText(tmp["d.jsonl"], ComparisonModels.Dialogues);
+        var (code, output, err) = await CliRunner.Run(["compare", "--model", model, "--model", broken, "--data", tmp["d.jsonl"],
+            "--json-out", tmp["r.json"], .. Quick]);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"2/2 {broken} failed: ", err);
+        Assert.Contains("model.safetensors", err[err.LastIndexOf("failed: ", StringComparison.Ordinal)..]);
+        Assert.False(File.Exists(tmp["r.json"]));
+        Assert.False(File.Exists(tmp["r.png"]));
+        Assert.DoesNotContain("×1.00", output); // no table either
+    }
+
+    [Fact]
     public async Task NeedsAModelAndData()
     {
         var (code, _, err) = await CliRunner.Run("compare", "--data", "d.jsonl");
