@@ -17,6 +17,7 @@ static class CommandCatalog
         FindBatchSizeCommand.Create(),
         CvCommand.Create(),
         EvalCommand.Create(),
+        CompareCommand.Create(),
         ScoreCommand.Create(),
         GenerateCommand.Create(),
         ChatCommand.Create(),
