@@ -39,7 +39,7 @@ static class DistillCommand
                           "alpha_ce (0.5, KL to the teacher × T²), alpha_clm (0.5, next-token cross-entropy), alpha_cos (0, hidden-state cosine; " +
                           "same widths only), beta (0: forward KL … 1: reverse KL, generalized JSD between), lmbda (0: share of batches with " +
                           "replies sampled by the student, max_new_tokens 64, sampling_temperature 1.0), teacher_precision (fp32, bf16 or int8), " +
-                          "block_size, val_fraction, train_on_prompt.",
+                          "dropout (the student's; default its config's), block_size, val_fraction, train_on_prompt.",
         };
         var set = new Option<string[]>("--set")
         {

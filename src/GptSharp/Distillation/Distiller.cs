@@ -91,6 +91,7 @@ public static class Distiller
                 : LayerSelection.Check(options.StudentLayerIndices!, teacherConfig.NLayer);
             studentConfig = teacherConfig with { NLayer = layers.Length };
         }
+        studentConfig = studentConfig with { Dropout = options.Dropout ?? studentConfig.Dropout };
         if (options.AlphaCos > 0 && studentConfig.NEmbd != teacherConfig.NEmbd)
             throw new GptSharpException($"alpha_cos compares hidden states, which needs the same width: the student's n_embd is {studentConfig.NEmbd}, " +
                                         $"the teacher's {teacherConfig.NEmbd}; set alpha_cos=0");
@@ -122,7 +123,7 @@ public static class Distiller
         Gpt? student = null;
         try
         {
-            student = layers is not null ? StudentInitialization.FromTeacherLayers(teacher, layers, options.Seed, device)
+            student = layers is not null ? StudentInitialization.FromTeacherLayers(teacher, layers, options.Seed, device, studentConfig.Dropout)
                 : Gpt.Create(studentConfig, options.Seed, device);
             // The student copied the float weights; now the teacher computes as asked.
             switch (options.TeacherPrecision)

@@ -10,11 +10,14 @@ namespace GptSharp.Distillation;
 /// </summary>
 public static class StudentInitialization
 {
-    /// <summary>A new student of <paramref name="layers"/>.Count blocks: block i is a copy of the teacher's block layers[i].</summary>
-    public static Gpt FromTeacherLayers(Gpt teacher, IReadOnlyList<int> layers, long seed = 1337, Device? device = null)
+    /// <summary>
+    /// A new student of <paramref name="layers"/>.Count blocks: block i is a copy of the teacher's block layers[i].
+    /// <paramref name="dropout"/> is the student's, when not the teacher's.
+    /// </summary>
+    public static Gpt FromTeacherLayers(Gpt teacher, IReadOnlyList<int> layers, long seed = 1337, Device? device = null, double? dropout = null)
     {
         LayerSelection.Check(layers, teacher.Config.NLayer);
-        var student = Gpt.Create(teacher.Config with { NLayer = layers.Count }, seed, device);
+        var student = Gpt.Create(teacher.Config with { NLayer = layers.Count, Dropout = dropout ?? teacher.Config.Dropout }, seed, device);
         try
         {
             var from = teacher.named_parameters().ToDictionary(p => p.name, p => p.parameter);

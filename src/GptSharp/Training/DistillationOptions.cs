@@ -41,6 +41,10 @@ public sealed record DistillationOptions : TrainingArguments
     [JsonPropertyOrder(3)]
     public string? StudentConfig { get; init; }
 
+    /// <summary>The student's dropout; null keeps its config's (for a student of teacher layers, the teacher's).</summary>
+    [JsonPropertyOrder(3)]
+    public double? Dropout { get; init; }
+
     /// <summary>Softens both distributions before comparing them; the divergence is scaled by its square (Hinton et al. 2015).</summary>
     [JsonPropertyOrder(3)]
     public double Temperature { get; init; } = 2.0;
@@ -107,6 +111,7 @@ public sealed record DistillationOptions : TrainingArguments
                 $"student_layer_indices must be strictly increasing (got [{string.Join(", ", indices)}])");
         }
         Need(StudentConfig is null || StudentConfig.Trim().Length > 0, "student_config must be a file path");
+        Need(Dropout is null || (In(Dropout.Value, 0, 1) && Dropout < 1), $"dropout must be in [0, 1) (got {Dropout})");
         Need(Temperature > 0 && double.IsFinite(Temperature), $"temperature must be positive (got {Temperature})");
         foreach (var (key, value) in new[] { ("alpha_ce", AlphaCe), ("alpha_clm", AlphaClm), ("alpha_cos", AlphaCos) })
             Need(value >= 0 && double.IsFinite(value), $"{key} must be 0 or positive (got {value})");

@@ -17,13 +17,14 @@ public class DistillCommandTests
         using var tmp = new Fixture.TempDir();
         string teacher = TinyTeacher.Create(tmp);
         var (code, output, err) = await CliRunner.Run(["distill", "--teacher", teacher, "--student-layers", "2", "--data", TinyTeacher.Dialogues(tmp),
-            "--output", tmp["run"], .. Fast]);
+            "--output", tmp["run"], .. Fast, "dropout=0.2"]);
         Assert.True(code == 0, err + output);
         Assert.Contains("student: ", output);
         Assert.Contains("from teacher layers [0, 3]", output);
         Assert.Contains("done: 2 steps", output);
         string final = tmp["run/final"];
-        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(Path.Combine(final, "config.json")))!["n_layer"]!.GetValue<int>());
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(final, "config.json")))!;
+        Assert.Equal((2, 0.2), (config["n_layer"]!.GetValue<int>(), config["resid_pdrop"]!.GetValue<double>()));
         Assert.Contains("chat_template", File.ReadAllText(Path.Combine(final, "tokenizer_config.json")));
         Assert.True(File.Exists(Path.Combine(final, "generation_config.json")));
         Assert.True(File.Exists(tmp["run/metrics.jsonl"]));
