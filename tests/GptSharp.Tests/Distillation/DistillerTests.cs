@@ -85,4 +85,14 @@ public class DistillerTests
         Assert.Equal(2, result.Step);
         Assert.All(Losses(tmp["run"], "loss"), l => Assert.True(double.IsFinite(l) && l > 0));
     }
+
+    [Fact]
+    public void TheRecipesAreValid()
+    {
+        string configs = Path.Combine(AppContext.BaseDirectory, "samples", "configs");
+        var teacher = PretrainingOptions.Load(Path.Combine(configs, "distill-teacher-pretrain.json"), ["output_dir=o", "data_dir=d"]);
+        Assert.Equal((8, 128), (teacher.NLayer, teacher.NEmbd));
+        var distill = DistillationOptions.Load(Path.Combine(configs, "distill.json"), ["output_dir=o", "student_layers=4"]);
+        Assert.Equal((2.0, 0.5, 0.5, 0.0, 400), (distill.Temperature, distill.AlphaCe, distill.AlphaClm, distill.AlphaCos, distill.MaxSteps));
+    }
 }
