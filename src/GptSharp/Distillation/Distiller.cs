@@ -83,6 +83,9 @@ public static class Distiller
         if (options.StudentConfig is { } configPath)
         {
             studentConfig = StudentConfigFile.Read(configPath, teacherConfig);
+            if (studentConfig.NLayer > teacherConfig.NLayer)
+                throw new GptSharpException($"student_config {configPath}: n_layer {studentConfig.NLayer} is deeper than the teacher's {teacherConfig.NLayer}: " +
+                                            "a student is a smaller model than its teacher");
             CheckSharedTokenizer(configPath, studentConfig, tokenizer, teacherConfig, inputs.TeacherDir);
         }
         else

@@ -16,7 +16,8 @@ namespace GptSharp.Training;
 /// accumulation and clipping, periodic evaluation, atomic checkpoints with exact resume, and cancellation that saves.
 /// Everything else is a <see cref="TrainerCallback"/>: metrics.jsonl, progress, the best checkpoint
 /// (load_best_model_at_end), early stopping, and any given in <see cref="Callbacks"/> — which see every evaluation and
-/// may stop the run. It takes batches from any <see cref="IBatchSource"/>, so pretraining and fine-tuning share it.
+/// may stop the run. It takes batches from any <see cref="IBatchSource"/> and, by <see cref="TrainingLoss"/>, any loss, so
+/// pretraining, fine-tuning and distillation share it.
 /// <para>
 /// The output directory gets <c>run.json</c> (the options), <c>metrics.jsonl</c>, <c>checkpoint-N/</c> (a model
 /// directory + <c>optimizer.safetensors</c> + <c>trainer_state.json</c>, rotated by save_total_limit, never deleting

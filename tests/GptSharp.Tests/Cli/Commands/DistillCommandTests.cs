@@ -119,6 +119,11 @@ public class DistillCommandTests
         Assert.Equal(1, code);
         Assert.Contains("vocab_size 1000 differs from the teacher's", err);
 
+        File.WriteAllText(tmp["deep.json"], """{"n_layer": 6, "n_embd": 16}""");
+        (code, _, err) = await CliRunner.Run("distill", "--teacher", teacher, "--student-config", tmp["deep.json"], "--data", data, "--output", tmp["run"]);
+        Assert.Equal(1, code);
+        Assert.Contains("n_layer 6 is deeper than the teacher's 4", err);
+
         // A base model has no chat tokens in its embedding: it cannot score dialogues.
         var tok = TinyTeacher.Tokenizer();
         using (var small = Gpt.Create(new GptConfig { VocabSize = tok.VocabSize - SpecialTokens.ChatRoles.Count, BlockSize = 64, NLayer = 2, NHead = 2, NEmbd = 16 }))
