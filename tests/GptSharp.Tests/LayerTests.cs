@@ -33,6 +33,7 @@ public class LayerTests
         ["Training"] = ["Evaluation", "Checkpoints", "Inference", "Data", "Models", "Tokenization", "IO", "Native"],
         // 6
         ["Tuning"] = ["Training", "Evaluation", "Checkpoints", "Inference", "Data", "Models", "Tokenization", "IO", "Native"],
+        ["Distillation"] = ["Training", "Checkpoints", "Inference", "Data", "Models", "Tokenization", "IO", "Native"],
     };
 
     static readonly Assembly Library = typeof(GptSharpException).Assembly;

@@ -13,6 +13,7 @@ static class CommandCatalog
         DataCommand.Create(),
         TrainCommand.Create(),
         FinetuneCommand.Create(),
+        DistillCommand.Create(),
         LrFindCommand.Create(),
         FindBatchSizeCommand.Create(),
         CvCommand.Create(),

@@ -79,6 +79,22 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
     /// </summary>
     public Tensor Forward(Tensor idx, KvCache? cache = null, bool lastPositionOnly = false)
     {
+        using var hidden = Hidden(idx, cache, lastPositionOnly);
+        return Head(hidden);
+    }
+
+    /// <summary>
+    /// The last hidden state ([B, T, C], after ln_f: what the LM head reads) and the logits of <paramref name="idx"/>, in
+    /// one pass: distillation aligns the student's hidden states with its teacher's.
+    /// </summary>
+    public (Tensor Hidden, Tensor Logits) ForwardWithHidden(Tensor idx)
+    {
+        var hidden = Hidden(idx, null, false);
+        return (hidden, Head(hidden));
+    }
+
+    Tensor Hidden(Tensor idx, KvCache? cache, bool lastPositionOnly)
+    {
         long t = idx.shape[1];
         int past = cache?.Length ?? 0;
         if (past + t > Config.BlockSize)
@@ -89,9 +105,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
         for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, cache, i);
         if (lastPositionOnly) x = x[.., ^1..];
         x = ln_f.forward(x);
-        var logits = Head(x);
         cache?.Advance((int)t);
-        return logits;
+        return x;
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public sealed record FineTuningInputs
     public IEnumerable<Conversation>? Validation { get; init; }
     public string? ValFile { get; init; }
     /// <summary>Decoding defaults written to the fine-tuned model's generation_config.json.</summary>
-    public GenerationOptions Generation { get; init; } = new() { MaxNewTokens = 128, Temperature = 0.7, TopK = 40 };
+    public GenerationOptions Generation { get; init; } = FineTuning.DefaultGeneration;
 }
 
 /// <summary>
@@ -37,6 +37,9 @@ public sealed record FineTuningInputs
 /// </summary>
 public static class FineTuning
 {
+    /// <summary>The decoding defaults a chat model gets when nothing else says them.</summary>
+    public static GenerationOptions DefaultGeneration => new() { MaxNewTokens = 128, Temperature = 0.7, TopK = 40 };
+
     /// <summary>Everything checked and loaded; nothing trained or written yet.</summary>
     public sealed class Plan : IDisposable
     {

@@ -18,6 +18,7 @@ public static class OptionsLoader
     [
         (PretrainingOptions.JobName, typeof(PretrainingOptions)),
         (FineTuningOptions.JobName, typeof(FineTuningOptions)),
+        (DistillationOptions.JobName, typeof(DistillationOptions)),
     ];
 
     public static T Load<T>(string? configPath, IEnumerable<string> overrides) where T : TrainingArguments =>
@@ -86,7 +87,7 @@ public static class OptionsLoader
     static bool IsObject(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
-        return t.IsClass && t != typeof(string);
+        return t.IsClass && t != typeof(string) && !t.IsArray;
     }
 
     /// <summary>The keys a job's options take (snake_case, as configs write them) and their types.</summary>
@@ -136,6 +137,7 @@ public static class OptionsLoader
             : t == typeof(long) ? (long.TryParse(value, NumberStyles.AllowLeadingSign, inv, out var l) ? JsonValue.Create(l) : null)
             : t == typeof(double) ? (double.TryParse(value, NumberStyles.Float, inv, out var d) && double.IsFinite(d) ? JsonValue.Create(d) : null)
             : IsObject(t) ? ParseObject(value)
+            : t == typeof(int[]) ? ParseIntegers(value)
             : null;
         return node ?? throw new GptSharpException($"--set {key}={value}: expected {Describe(type)}");
     }
@@ -147,11 +149,25 @@ public static class OptionsLoader
         catch (JsonException) { return null; }
     }
 
+    /// <summary>A list of integers given on the command line: [0, 2, 5] or 0,2,5.</summary>
+    static JsonNode? ParseIntegers(string value)
+    {
+        var items = value.Trim().TrimStart('[').TrimEnd(']').Split(',', StringSplitOptions.TrimEntries);
+        var array = new JsonArray();
+        foreach (var item in items)
+        {
+            if (!int.TryParse(item, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i)) return null;
+            array.Add(i);
+        }
+        return array;
+    }
+
     static string Describe(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
         string what = t == typeof(string) ? "a string" : t == typeof(bool) ? "true or false"
             : t == typeof(int) || t == typeof(long) ? "an integer" : t == typeof(double) ? "a number"
+            : t == typeof(int[]) ? "a list of integers, e.g. [0, 2, 5]"
             : IsObject(t) ? $"a JSON object of {string.Join(", ", Keys(t).Keys)}" : t.Name;
         return t != type ? what + " or null" : what;
     }

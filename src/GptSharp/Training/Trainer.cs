@@ -16,7 +16,8 @@ namespace GptSharp.Training;
 /// accumulation and clipping, periodic evaluation, atomic checkpoints with exact resume, and cancellation that saves.
 /// Everything else is a <see cref="TrainerCallback"/>: metrics.jsonl, progress, the best checkpoint
 /// (load_best_model_at_end), early stopping, and any given in <see cref="Callbacks"/> — which see every evaluation and
-/// may stop the run. It takes batches from any <see cref="IBatchSource"/>, so pretraining and fine-tuning share it.
+/// may stop the run. It takes batches from any <see cref="IBatchSource"/> and, by <see cref="TrainingLoss"/>, any loss, so
+/// pretraining, fine-tuning and distillation share it.
 /// <para>
 /// The output directory gets <c>run.json</c> (the options), <c>metrics.jsonl</c>, <c>checkpoint-N/</c> (a model
 /// directory + <c>optimizer.safetensors</c> + <c>trainer_state.json</c>, rotated by save_total_limit, never deleting
@@ -52,6 +53,8 @@ public sealed class Trainer
     public IReadOnlyList<string?> Inputs { get; init; } = [];
     /// <summary>Called after the built-in callbacks, in order: e.g. a tuner's pruner in <see cref="TrainerCallback.OnEvaluate"/>.</summary>
     public IReadOnlyList<TrainerCallback> Callbacks { get; init; } = [];
+    /// <summary>The training loss; null is the next-token cross-entropy. Evaluation's val_loss is always the cross-entropy.</summary>
+    public ITrainingLoss? TrainingLoss { get; init; }
 
     public Trainer(Gpt model, TrainingArguments options, IBatchSource train, IBatchSource? eval = null, ILearningRateSchedule? schedule = null)
     {
@@ -157,7 +160,7 @@ public sealed class Trainer
             double lr = _schedule.LearningRate(step - 1) * (_o.BatchSizeSchedule?.LearningRateFactor(shape) ?? 1);
             optimizer.LearningRate = lr;
             var stepClock = Stopwatch.StartNew();
-            var (loss, gradNorm, tokens) = TrainStep(optimizer, shape);
+            var (loss, gradNorm, tokens) = TrainStep(optimizer, shape, step);
             double stepSeconds = stepClock.Elapsed.TotalSeconds;
             if (!double.IsFinite(loss))
                 throw new GptSharpException($"training diverged: loss is {loss} at step {step}; lower learning_rate, add warmup_steps or keep max_grad_norm on");
@@ -226,8 +229,8 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step over the step's micro-batches; every temporary dies with the scope.</summary>
-    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer, BatchShape shape) =>
-        Step(_model, optimizer, _train, shape, shape.MicroBatch == _o.PerDeviceTrainBatchSize ? null : shape.MicroBatch, _o.MaxGradNorm);
+    (double Loss, double? GradNorm, long Tokens) TrainStep(TrainingOptimizer optimizer, BatchShape shape, int step) =>
+        Step(_model, optimizer, _train, shape, shape.MicroBatch == _o.PerDeviceTrainBatchSize ? null : shape.MicroBatch, _o.MaxGradNorm, TrainingLoss, step);
 
     /// <summary>
     /// One optimizer step as a run takes it: gradient_accumulation_steps micro-batches of <paramref name="train"/>, clipping
@@ -235,11 +238,11 @@ public sealed class Trainer
     /// learning-rate range test steps with (Advisors), so it probes exactly the step a run would take.
     /// </summary>
     internal static (double Loss, double? GradNorm, long Tokens) Step(Gpt model, TrainingOptimizer optimizer, IBatchSource train, TrainingArguments o) =>
-        Step(model, optimizer, train, new BatchShape(o.PerDeviceTrainBatchSize, o.GradientAccumulationSteps), null, o.MaxGradNorm);
+        Step(model, optimizer, train, new BatchShape(o.PerDeviceTrainBatchSize, o.GradientAccumulationSteps), null, o.MaxGradNorm, null, 0);
 
     /// <summary>One optimizer step of <paramref name="shape"/>; <paramref name="rows"/> asks the source for other than its own batch size.</summary>
     static (double Loss, double? GradNorm, long Tokens) Step(Gpt model, TrainingOptimizer optimizer, IBatchSource train, BatchShape shape, int? rows,
-        double maxGradNorm)
+        double maxGradNorm, ITrainingLoss? trainingLoss, int step)
     {
         using var scope = NewDisposeScope();
         int accumulation = shape.Accumulation;
@@ -248,7 +251,7 @@ public sealed class Trainer
         for (int micro = 0; micro < accumulation; micro++)
         {
             var batch = rows is { } r ? train.Next(model.Device, r) : train.Next(model.Device);
-            var microLoss = Gpt.Loss(model.Forward(batch.Input), Targets(batch)) / accumulation;
+            var microLoss = (trainingLoss?.Loss(model, batch, step, micro) ?? Gpt.Loss(model.Forward(batch.Input), Targets(batch))) / accumulation;
             microLoss.backward();
             loss += microLoss.item<float>();
             tokens += batch.Input.numel();

@@ -12,8 +12,9 @@ namespace GptSharp.Training;
 /// The options every training job shares, as Hugging Face's <c>TrainingArguments</c>: the loop's length, the optimizer,
 /// the learning-rate schedule, logging / evaluation / checkpoint cadence, output_dir, seed and device. JSON names are
 /// snake_case and follow Hugging Face's where one exists. Each job adds its own keys: <see cref="PretrainingOptions"/>
-/// (data, model shape, init, dropout) and <see cref="FineTuningOptions"/> (train on prompt, validation split, block
-/// size); a key of another job is an error. Load a config file plus <c>key=value</c> overrides with <c>Load</c>;
+/// (data, model shape, init, dropout), <see cref="FineTuningOptions"/> (train on prompt, validation split, block
+/// size) and <see cref="DistillationOptions"/> (the student, the loss, the teacher's precision); a key of another job
+/// is an error. Load a config file plus <c>key=value</c> overrides with <c>Load</c>;
 /// <see cref="Validate"/> reports every bad value at once, naming the key and its allowed range.
 /// </summary>
 public record TrainingArguments
