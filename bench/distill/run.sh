@@ -11,22 +11,33 @@
 # 5. `gptsharp eval` of each on the held-out samples/dialogues/test.jsonl; summary.py writes summary.json and summary.md
 #    (validation loss, reply F1, exact match, BLEU, parameters, size, time to decode 128 tokens; ratios to the teacher)
 #    with the commands. `gptsharp compare` measures speed more finely (tokens/s at batch 1 and 8, time to first token).
-# Environment: PRETRAIN_STEPS (default 1000), FT_STEPS (400), DISTILL_STEPS (400), EXTRA (more --set pairs for every training
+# Environment: PRETRAIN_STEPS (default 1000), FT_STEPS (1500: a teacher trained until its val_loss levels off; one
+# fine-tuned for as few steps as its students gets overtaken by them), REUSE=1 (skip a training step whose output has
+# final/, e.g. to rerun the students against a kept teacher), DISTILL_STEPS (400), EXTRA (more --set pairs for every training
 # run), EVAL_LIMIT (evaluate only the first N test dialogues). A smoke run of the script itself:
 #   PRETRAIN_STEPS=3 FT_STEPS=3 DISTILL_STEPS=3 EVAL_LIMIT=3 EXTRA=warmup_steps=0 bench/distill/run.sh /tmp/distill-smoke
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 OUT=${1:-bench/results/$(date -u +%Y-%m-%d)-distill}
-PRETRAIN_STEPS=${PRETRAIN_STEPS:-1000} FT_STEPS=${FT_STEPS:-400} DISTILL_STEPS=${DISTILL_STEPS:-400}
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-1000} FT_STEPS=${FT_STEPS:-1500} DISTILL_STEPS=${DISTILL_STEPS:-400}
 read -r -a EXTRA <<< "${EXTRA:-}"
 mkdir -p "$OUT"
 : > "$OUT/commands.txt"
 
 dotnet build src/GptSharp.Cli -c Release -v q -nologo >&2
 CLI=src/GptSharp.Cli/bin/Release/net10.0/GptSharp.Cli.dll
-g() { # runs and records a gptsharp command
+g() { # runs and records a gptsharp command; with REUSE=1 a training command whose output already has final/ is skipped
   echo "gptsharp $*" >> "$OUT/commands.txt"
+  local arg prev="" out=""
+  for arg in "$@"; do
+    case "$prev" in --output) out=$arg ;; esac
+    case "$arg" in output_dir=*) out=${arg#output_dir=} ;; esac
+    prev=$arg
+  done
+  if [ "${REUSE:-0}" = 1 ] && [ -n "$out" ] && { [ -d "$out/final" ] || [ -f "$out/vocab.json" ] || [ -f "$out/meta.json" ]; }; then
+    echo "[$(date -u +%T)] reusing $out" >&2; return 0
+  fi
   echo "[$(date -u +%T)] gptsharp $*" >&2
   dotnet "$CLI" "$@"
 }
