@@ -9,7 +9,7 @@ static class ExportCommand
     {
         var model = new Option<string>("--model") { Description = "Model directory to export (ours or a Hugging Face GPT-2; an int8 one exports its dequantised weights).", Required = true };
         var format = new Option<string>("--format") { Description = "onnx: a directory ONNX Runtime (and ONNX Runtime GenAI) runs.", Required = true };
-        var output = new Option<string>("--output") { Description = "For onnx, a new directory: model.onnx, model.onnx.data (the weights), config.json, the tokenizer files with the chat template, generation_config.json and genai_config.json.", Required = true };
+        var output = new Option<string>("--output") { Description = "For onnx, a new directory: model.onnx, model.onnx.data (the weights), config.json, the tokenizer files with the chat template (and tokenizer.json), generation_config.json and genai_config.json.", Required = true };
         var type = new Option<string?>("--type") { Description = "GGUF only: the tensor type." };
         var precision = new Option<string?>("--precision") { Description = OnnxExportCommand.PrecisionHelp };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing, non-empty --output (never one that holds --model or the working directory)." };

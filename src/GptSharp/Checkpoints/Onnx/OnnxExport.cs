@@ -8,8 +8,8 @@ namespace GptSharp.Checkpoints.Onnx;
 /// <summary>
 /// Exports a model directory as an ONNX model directory: <c>model.onnx</c> (the graph of <c>GptOnnxGraph</c>) with
 /// its weights in <c>model.onnx.data</c> (external data, as ONNX Runtime GenAI's exports; no 2 GB protobuf limit),
-/// config.json, the tokenizer files with the chat template, generation_config.json, and genai_config.json for ONNX
-/// Runtime GenAI. fp32 uses standard ONNX operators only (opset 17); int8 and int4 store the linear layers'
+/// config.json, the tokenizer files with the chat template (and tokenizer.json, the one form GenAI reads),
+/// generation_config.json, and genai_config.json for ONNX Runtime GenAI. fp32 uses standard ONNX operators only (opset 17); int8 and int4 store the linear layers'
 /// weights for ONNX Runtime's <c>MatMulNBits</c> (block size 32), the embedding and LM head stay fp32.
 /// The directory appears whole or not at all.
 /// </summary>
@@ -50,6 +50,7 @@ public static class OnnxExport
             modelBytes = new FileInfo(Path.Combine(dir, ModelFile)).Length;
             HfConfig.Write(Path.Combine(dir, HfCheckpoint.ConfigFile), model.Model.Config, model.Tokenizer.EndOfTextId);
             model.WriteTokenizerFiles(dir, alwaysGeneration: true);
+            TokenizerJson.Write(dir, model.Tokenizer);
             GenAiConfig.Write(dir, model, ModelFile);
         });
         var files = Directory.EnumerateFiles(outputDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();

@@ -115,7 +115,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         using var tmp = new Fixture.TempDir();
         var result = OnnxExport.Export(Fixture.Path("gpt2-tiny-hf"), tmp["onnx"]);
         Assert.Equal(["config.json", "genai_config.json", "generation_config.json", "merges.txt", "model.onnx", "model.onnx.data",
-                      "tokenizer_config.json", "vocab.json"], result.Files);
+                      "tokenizer.json", "tokenizer_config.json", "vocab.json"], result.Files);
         // The weights are external: the graph file is small whatever the model's size.
         Assert.True(result.ModelBytes < 100_000 && result.DataBytes > 4 * 3_000_000, $"{result.ModelBytes} / {result.DataBytes} bytes");
         using var model = ModelDirectory.Load(Fixture.Path("gpt2-tiny-hf"));
