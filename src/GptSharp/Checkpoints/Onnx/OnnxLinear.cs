@@ -7,7 +7,7 @@ namespace GptSharp.Checkpoints.Onnx;
 /// A linear layer y = x·Wᵀ + b in the graph: MatMul with the transposed float weight, or, quantised, ONNX Runtime's
 /// <c>MatMulNBits</c> (com.microsoft): the weight as stored by nn.Linear ([out, in] = [N, K]), in blocks of
 /// <see cref="BlockSize"/> weights along K with one float scale each and the default zero point 2^(bits-1)
-/// (symmetric), packed low nibble first for 4 bits.
+/// (symmetric, as llama.cpp's q4_0 / q8_0), packed low nibble first for 4 bits.
 /// </summary>
 sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
 {
@@ -35,21 +35,24 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
     }
 
     /// <summary>
-    /// Symmetric block quantisation of a row-major [n, k] weight: per block scale = max|w| / (2^(bits-1) - 1), stored
-    /// value round(w / scale) + 2^(bits-1). A last partial block is padded with zeros.
+    /// Symmetric block quantisation of a row-major [n, k] weight: per block scale = -w_extreme / 2^(bits-1) (w_extreme
+    /// the weight of largest magnitude, sign kept), stored value round(w / scale) + 2^(bits-1), clamped to the bits'
+    /// range. A last partial block is padded with zeros.
     /// </summary>
     public static (byte[] Packed, float[] Scales, int Blocks) Quantize(float[] w, int n, int k, int bits)
     {
-        int blocks = (k + BlockSize - 1) / BlockSize, blob = BlockSize * bits / 8, zero = 1 << (bits - 1), max = zero - 1;
+        int blocks = (k + BlockSize - 1) / BlockSize, blob = BlockSize * bits / 8, zero = 1 << (bits - 1);
         var packed = new byte[(long)n * blocks * blob];
         var scales = new float[n * blocks];
         for (int row = 0; row < n; row++)
             for (int block = 0; block < blocks; block++)
             {
                 int start = block * BlockSize, end = Math.Min(k, start + BlockSize);
-                float absMax = 0;
-                for (int i = start; i < end; i++) absMax = Math.Max(absMax, Math.Abs(w[(long)row * k + i]));
-                float scale = absMax / max;
+                // As q4_0: the weight of largest magnitude maps to -2^(bits-1) exactly, so all 2^bits levels are used.
+                float extreme = 0;
+                for (int i = start; i < end; i++)
+                    if (Math.Abs(w[(long)row * k + i]) > Math.Abs(extreme)) extreme = w[(long)row * k + i];
+                float scale = extreme / -zero;
                 scales[row * blocks + block] = scale;
                 long at = ((long)row * blocks + block) * blob;
                 for (int i = 0; i < BlockSize; i++)
