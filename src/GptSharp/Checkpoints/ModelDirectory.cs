@@ -110,9 +110,18 @@ public sealed class ModelDirectory : IDisposable
         System.IO.Directory.CreateDirectory(dir);
         if (Int8WeightOnly.IsQuantized(Model)) Int8Checkpoint.Save(Model, dir, Tokenizer.EndOfTextId);
         else HfCheckpoint.Save(Model, dir, eosTokenId: Tokenizer.EndOfTextId);
+        WriteTokenizerFiles(dir, alwaysGeneration: false);
+    }
+
+    /// <summary>
+    /// The tokenizer files (with the chat template of a chat model) and generation_config.json, which exports carry
+    /// beside their own weights; <paramref name="alwaysGeneration"/> writes the latter even without decoding defaults.
+    /// </summary>
+    internal void WriteTokenizerFiles(string dir, bool alwaysGeneration)
+    {
         Tokenizer.Save(dir);
         if (ChatTemplate is not null) AddChatTemplate(dir);
-        if (_generation is not null || EndTokenIds.Count > 0)
+        if (alwaysGeneration || _generation is not null || EndTokenIds.Count > 0)
             GenerationConfigFile.Write(dir, Generation, Tokenizer.EndOfTextId, EndTokenIds);
     }
 
