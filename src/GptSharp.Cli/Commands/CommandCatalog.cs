@@ -24,6 +24,7 @@ static class CommandCatalog
         ChatCommand.Create(),
         ServeCommand.Create(),
         QuantizeCommand.Create(),
+        ExportCommand.Create(),
         ReportCommand.Create(),
         TuneCommand.Create(),
     ];

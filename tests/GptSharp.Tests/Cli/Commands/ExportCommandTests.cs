@@ -1,0 +1,73 @@
+using GptSharp.Checkpoints.Gguf;
+using GptSharp.Tests.Checkpoints.Gguf;
+
+namespace GptSharp.Tests.Cli.Commands;
+
+[Collection(nameof(GptSharp.Tests.Training.GlobalTorchRng))]
+public class ExportCommandTests
+{
+    [Fact]
+    public async Task ExportsAGgufThatOurReaderReads()
+    {
+        using var tmp = new Fixture.TempDir();
+        var (dir, tok) = GgufExportTests.TinyChatModel(tmp);
+        var (code, output, err) = await CliRunner.Run("export", "--model", dir, "--format", "gguf", "--type", "q4_0", "--output", tmp["chat.gguf"]);
+        Assert.True(code == 0, err + output);
+        Assert.Contains($"wrote {tmp["chat.gguf"]}: GGUF q4_0", output);
+        Assert.Contains("chat template", output);
+        var f = GgufReader.Read(tmp["chat.gguf"]);
+        Assert.Equal(2, f.Metadata["general.file_type"].AsInteger());
+        Assert.Equal(GgufTensorType.Q4_0, f.Tensor("blk.1.ffn_up.weight").Type);
+        Assert.Equal(tok.VocabSize + 3, f.Metadata["tokenizer.ggml.tokens"].AsStrings().Length);
+
+        // The default type is f16, as llama.cpp's converter; an existing output needs --overwrite.
+        (code, _, err) = await CliRunner.Run("export", "--model", dir, "--format", "gguf", "--output", tmp["chat.gguf"]);
+        Assert.Equal(1, code);
+        Assert.Contains("already exists; pass --overwrite", err);
+        (code, output, err) = await CliRunner.Run("export", "--model", dir, "--format", "gguf", "--output", tmp["chat.gguf"], "--overwrite");
+        Assert.True(code == 0, err);
+        Assert.Equal(GgufTensorType.F16, GgufReader.Read(tmp["chat.gguf"]).Tensor("blk.1.ffn_up.weight").Type);
+    }
+
+    [Theory]
+    [InlineData("--type", "q5_k")]
+    [InlineData("--format", "safetensors")]
+    public async Task UnknownChoicesAreParseErrors(string option, string value)
+    {
+        using var tmp = new Fixture.TempDir();
+        string[] args = ["export", "--model", tmp.Root, "--format", "gguf", "--output", tmp["m.gguf"]];
+        int i = Array.IndexOf(args, option);
+        if (i >= 0) args[i + 1] = value;
+        else args = [.. args, option, value];
+        var (code, _, err) = await CliRunner.Run(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(value, err);
+        Assert.False(File.Exists(tmp["m.gguf"]));
+    }
+
+    [Fact]
+    public async Task BadInputIsAClearErrorAndWritesNothing()
+    {
+        using var tmp = new Fixture.TempDir();
+        var (code, _, err) = await CliRunner.Run("export", "--model", tmp["missing"], "--format", "gguf", "--output", tmp["m.gguf"]);
+        Assert.Equal(1, code);
+        Assert.Contains("model directory not found", err);
+
+        var (dir, _) = GgufExportTests.TinyChatModel(tmp);
+        (code, _, err) = await CliRunner.Run("export", "--model", dir, "--format", "gguf", "--precision", "int8", "--output", tmp["m.gguf"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--precision applies to --format onnx", err);
+        (code, _, err) = await CliRunner.Run("export", "--model", dir, "--format", "onnx", "--output", tmp["onnx"]);
+        Assert.Equal(1, code);
+        Assert.Contains("not available in this build", err);
+        Assert.Equal(["chat"], Directory.GetFileSystemEntries(tmp.Root).Select(e => Path.GetFileName(e)));
+    }
+
+    [Fact]
+    public async Task HelpNamesTheFormatsAndTypes()
+    {
+        var (code, output, _) = await CliRunner.Run("export", "--help");
+        Assert.Equal(0, code);
+        foreach (var word in new[] { "--format", "gguf", "onnx", "--type", "f32", "f16", "q8_0", "q4_0", "--overwrite", "llama.cpp" }) Assert.Contains(word, output);
+    }
+}
