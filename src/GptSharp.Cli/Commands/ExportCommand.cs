@@ -9,7 +9,7 @@ static class ExportCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model directory to export (config.json, model.safetensors or model.int8.safetensors, tokenizer files).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory to export (config.json, model.safetensors, tokenizer files); an int8 directory is exported from its dequantised weights.", Required = true };
         var format = new Option<string>("--format") { Description = "gguf (one file for llama.cpp, Ollama, LLamaSharp) or onnx.", Required = true };
         format.AcceptOnlyFromAmong("gguf", "onnx");
         var output = new Option<string>("--output") { Description = "What to write: a .gguf file for --format gguf.", Required = true };

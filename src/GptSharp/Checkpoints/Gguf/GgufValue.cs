@@ -2,7 +2,8 @@ namespace GptSharp.Checkpoints.Gguf;
 
 /// <summary>
 /// A GGUF metadata value: its <see cref="Type"/> and the value as .NET holds it (<c>uint</c> for UInt32, <c>string</c>,
-/// <c>bool</c>, …; an array is a .NET array of its <see cref="ElementType"/>, e.g. <c>string[]</c> or <c>int[]</c>).
+/// <c>bool</c>, …; an array is a .NET array of its <see cref="ElementType"/>, e.g. <c>string[]</c> or <c>int[]</c>;
+/// <see cref="ElementType"/> means nothing for a scalar).
 /// </summary>
 public sealed record GgufValue(GgufValueType Type, object Value, GgufValueType ElementType = GgufValueType.UInt8)
 {
