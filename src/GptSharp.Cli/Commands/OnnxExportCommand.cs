@@ -1,4 +1,3 @@
-using System.Globalization;
 using GptSharp.Checkpoints.Onnx;
 
 namespace GptSharp.Cli.Commands;
@@ -15,15 +14,11 @@ static class OnnxExportCommand
     {
         var p = OnnxPrecisionNames.Parse(precision ?? "fp32");
         var r = OnnxExport.Export(model, output, p, overwrite);
-        w.WriteLine($"exported {model} as ONNX ({p.Name()}): {Path.Combine(output, OnnxExport.ModelFile)} ({Size(r.ModelBytes)}) + " +
-                    $"{OnnxExport.DataFile} ({Size(r.DataBytes)} of weights)");
+        w.WriteLine($"exported {model} as ONNX ({p.Name()}): {Path.Combine(output, OnnxExport.ModelFile)} ({ExportCommand.Size(r.ModelBytes)}) + " +
+                    $"{OnnxExport.DataFile} ({ExportCommand.Size(r.DataBytes)} of weights)");
         w.WriteLine($"files: {string.Join(", ", r.Files)}");
         w.WriteLine("inputs: input_ids, position_ids [batch, sequence], attention_mask [batch, past + sequence] (int64), " +
                     "past_N [2, batch, heads, past, head_size]; outputs: logits, present_N. genai_config.json: ONNX Runtime GenAI's gpt2 type");
         return 0;
     }
-
-    static string Size(long bytes) =>
-        bytes >= 1 << 20 ? (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB"
-        : (bytes / 1024.0).ToString("F1", CultureInfo.InvariantCulture) + " KiB";
 }

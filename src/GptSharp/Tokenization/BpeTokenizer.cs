@@ -106,6 +106,9 @@ public sealed class BpeTokenizer : ITokenizer
     /// <summary>The token string for an id, as written in vocab.json (byte-level form) or the special token itself.</summary>
     public string IdToToken(int id) => (uint)id < (uint)idToToken.Length && idToToken[id] is { } t ? t : throw UnknownId(id);
 
+    /// <summary>The token for an id, or null for an id the vocabulary leaves unused (a gap, or past its end).</summary>
+    public string? TryIdToToken(int id) => (uint)id < (uint)idToToken.Length ? idToToken[id] : null;
+
     public bool IsSpecial(int id) => (uint)id < (uint)idToToken.Length && idToToken[id] is { } t && specialIds.ContainsKey(t);
 
     /// <summary>Encodes ordinary text: special-token strings inside it are plain text (<c>&lt;|endoftext|&gt;</c> → 27, 91, 437, …).</summary>

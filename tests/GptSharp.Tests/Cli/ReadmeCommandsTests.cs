@@ -84,10 +84,10 @@ public class ReadmeCommandsTests
             if (args[0] == "generate") Assert.StartsWith("Once upon a time", output);
             ran++;
         }
-        Assert.Equal(8, ran); // the "full pretraining run by hand", then tune, tune report, tune ask and tune tell
+        Assert.Equal(9, ran); // the "full pretraining run by hand", then tune, tune report, tune ask and tune tell, and export to GGUF
         Assert.Equal(2, parsedOnly); // quickstart and serve
         foreach (var f in new[] { "tok/vocab.json", "data/meta.json", "runs/tiny/final/model.safetensors", "runs/tiny/final/vocab.json",
-                                  "runs/tune-quickstart/trials.csv", "runs/tune-quickstart/report/optimization_history.png", "s.db" })
+                                  "runs/tune-quickstart/trials.csv", "runs/tune-quickstart/report/optimization_history.png", "s.db", "model-q8_0.gguf" })
             Assert.True(File.Exists(tmp[f]), f);
     }
 
