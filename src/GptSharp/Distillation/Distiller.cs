@@ -180,20 +180,8 @@ public static class Distiller
                                         "fine-tune it on dialogues first (gptsharp finetune), or distil on text (a data directory)");
         var template = new ChatTemplate(tokenizer);
         int blockSize = options.BlockSize!.Value;
-        var all = SftDatasetBuilder.Build(conversations, template, blockSize, options.TrainOnPrompt);
-        SftDataset train;
-        SftDataset? val;
-        if (valConversations is not null)
-            (train, val) = (all, SftDatasetBuilder.Build(valConversations, template, blockSize, options.TrainOnPrompt));
-        else if (options.ValFraction > 0)
-        {
-            var (t, v) = all.Split(options.ValFraction, options.Seed);
-            (train, val) = (new SftDataset(t, all.Stats), v.Count > 0 ? new SftDataset(v, all.Stats) : null);
-        }
-        else (train, val) = (all, null);
-        if (train.Examples.Count == 0) throw new GptSharpException($"{inputs.Data}: no training conversations left after the validation split");
-        if (all.Truncation is { Any: true } t1) notes.Add($"{inputs.Data}: {t1}");
-        if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{inputs.ValData}: {t2}");
+        var (train, val) = SftDatasetBuilder.BuildSplit(conversations, valConversations, template, blockSize, options.TrainOnPrompt,
+                                                        options.ValFraction, options.Seed, inputs.Data, inputs.ValData, notes);
         return (train, val);
     }
 

@@ -105,21 +105,8 @@ public static class FineTuning
             options = options with { BlockSize = options.ResolveBlockSize(model.Config.BlockSize) };
             int blockSize = options.BlockSize.Value;
 
-            var all = SftDatasetBuilder.Build(conversations, template, blockSize, options.TrainOnPrompt);
-            SftDataset train;
-            SftDataset? val;
-            if (valConversations is not null)
-                (train, val) = (all, SftDatasetBuilder.Build(valConversations, template, blockSize, options.TrainOnPrompt));
-            else if (options.ValFraction > 0)
-            {
-                var (t, v) = all.Split(options.ValFraction, options.Seed);
-                (train, val) = (new SftDataset(t, all.Stats), v.Count > 0 ? new SftDataset(v, all.Stats) : null);
-            }
-            else (train, val) = (all, null);
-            if (train.Examples.Count == 0) throw new GptSharpException($"{trainName}: no training conversations left after the validation split");
-            // Every truncation is said, with the assistant text it cost: the model never learns from what was cut.
-            if (all.Truncation is { Any: true } t1) notes.Add($"{trainName}: {t1}");
-            if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{valName}: {t2}");
+            var (train, val) = SftDatasetBuilder.BuildSplit(conversations, valConversations, template, blockSize, options.TrainOnPrompt,
+                                                            options.ValFraction, options.Seed, trainName, valName, notes);
             var plan = new Plan(options, model, loaded.Tokenizer, train, val, notes, inputs.Generation) { Inputs = read };
             _ = plan.MaxSteps; // resolves num_train_epochs on the examples, checking warmup_steps against it before any work
             return plan;

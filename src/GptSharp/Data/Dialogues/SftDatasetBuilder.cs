@@ -12,6 +12,31 @@ namespace GptSharp.Data.Dialogues;
 /// </summary>
 public static class SftDatasetBuilder
 {
+    /// <summary>
+    /// The training and validation examples of a fine-tuning job: <paramref name="valConversations"/> when given, else a
+    /// seeded <paramref name="valFraction"/> of <paramref name="conversations"/> (none at 0). Every truncation is added to
+    /// <paramref name="notes"/> with the assistant text it cost, since the model never learns from what was cut.
+    /// </summary>
+    public static (SftDataset Train, SftDataset? Val) BuildSplit(IReadOnlyList<Conversation> conversations, IReadOnlyList<Conversation>? valConversations,
+        ChatTemplate template, int blockSize, bool trainOnPrompt, double valFraction, long seed, string trainName, string? valName, List<string> notes)
+    {
+        var all = Build(conversations, template, blockSize, trainOnPrompt);
+        SftDataset train;
+        SftDataset? val;
+        if (valConversations is not null)
+            (train, val) = (all, Build(valConversations, template, blockSize, trainOnPrompt));
+        else if (valFraction > 0)
+        {
+            var (t, v) = all.Split(valFraction, seed);
+            (train, val) = (new SftDataset(t, all.Stats), v.Count > 0 ? new SftDataset(v, all.Stats) : null);
+        }
+        else (train, val) = (all, null);
+        if (train.Examples.Count == 0) throw new GptSharpException($"{trainName}: no training conversations left after the validation split");
+        if (all.Truncation is { Any: true } t1) notes.Add($"{trainName}: {t1}");
+        if (valConversations is not null && val?.Truncation is { Any: true } t2) notes.Add($"{valName}: {t2}");
+        return (train, val);
+    }
+
     public static SftDataset Build(IEnumerable<Conversation> conversations, ChatTemplate template, int blockSize, bool trainOnPrompt = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 2);
