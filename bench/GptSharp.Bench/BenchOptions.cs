@@ -4,15 +4,22 @@ namespace GptSharp.Bench;
 /// <summary>Command line: --preset tiny|small|gpt2|all, --precision fp32|bf16|int8|all, --steps N, --warmup N, --json-out FILE, --no-gemm, --decode.</summary>
 sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int Warmup, string? JsonOut, bool Gemm, bool Decode)
 {
+    /// <summary>--save-model DIR: write the decoding benchmark's GPT-2 124M (random weights, seed 1337, GPT-2 tokenizer) as a model directory and exit (for GGUF exports that llama.cpp runs).</summary>
+    public string? SaveModel { get; init; }
+    /// <summary>--profile: with --decode, also split the onnx engine's per-token time (<see cref="EngineProfile"/>) for its precisions.</summary>
+    public bool Profile { get; init; }
+
     public const string Usage =
         "usage: GptSharp.Bench [--preset tiny|small|gpt2|all (comma-separated ok, default all)] [--precision fp32|bf16|all (default all;\n" +
-        "                      with --decode also int8)]\n" +
+        "                      with --decode also int8, onnx-fp32, onnx-int8, onnx-int4: the onnx engine)]\n" +
         "                      [--steps N (timed, default 10)] [--warmup N (default 3)] [--json-out FILE] [--no-gemm]\n" +
         "                      [--decode: generation speed of GPT-2 124M instead (pp256, tg128; --steps = repetitions)]\n" +
+        "                      [--save-model DIR: write that GPT-2 124M (random weights) as a model directory and exit]\n" +
+        "                      [--profile: with --decode, split the onnx engine's time per token: weights, attention, the rest]\n" +
         "Allocator: tcmalloc when libtcmalloc-minimal4 is installed, else glibc+tunables; GPTSHARP_ALLOCATOR=glibc: glibc+tunables;\n" +
         "GPTSHARP_RELAUNCHED=1: glibc+mallopt (no restart); GPTSHARP_ALLOCATOR=stock: plain glibc.";
 
-    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"], AllDecodePrecisions = ["fp32", "bf16", "int8"];
+    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"], AllDecodePrecisions = ["fp32", "bf16", "int8", "onnx-fp32", "onnx-int8", "onnx-int4"];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -36,6 +43,8 @@ sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int
                 "--json-out" => o with { JsonOut = Value() },
                 "--no-gemm" => o with { Gemm = false },
                 "--decode" => o with { Decode = true },
+                "--save-model" => o with { SaveModel = Value() },
+                "--profile" => o with { Profile = true },
                 "-h" or "--help" => throw new GptSharpException(Usage),
                 _ => throw new GptSharpException($"unknown option '{args[i]}'\n{Usage}"),
             };

@@ -4,6 +4,7 @@ using GptSharp.Models;
 using GptSharp.Models.Quantized;
 using ScalarType = TorchSharp.torch.ScalarType;
 using GptSharp.Data;
+using GptSharp.Inference.Onnx;
 
 namespace GptSharp.Bench;
 
@@ -31,9 +32,18 @@ static class DecodeBenchmark
         public double[] SecondTurnUncachedSeconds { get; init; } = [];
     }
 
+    static GptConfig Config => GptPresets.Get("gpt2") with { VocabSize = 50257 };
+
+    /// <summary>The model <see cref="Run"/> decodes with, as a model directory with GPT-2's tokenizer: what GGUF exports for llama.cpp start from.</summary>
+    public static void SaveModel(string dir)
+    {
+        using var model = Gpt.Create(Config, seed: 1337);
+        new GptSharp.Checkpoints.ModelDirectory(model, GptSharp.Tokenization.BpeTokenizer.Gpt2()).Save(dir);
+    }
+
     public static Result Run(string precision, int reps, Action<string> log)
     {
-        var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
+        var config = Config;
         using var model = Gpt.Create(config, seed: 1337);
         Configure(model, precision);
         var generator = new TextGenerator(model);
@@ -71,40 +81,44 @@ static class DecodeBenchmark
         // The same work as 8 requests of the continuous-batching decoder (what the server runs): one packed forward pass
         // per step, attention per sequence. Text is not needed here, so neither is the UTF-8 guard.
         var continuous = new List<double>();
-        using (var decoder = new BatchDecoder(new TextGenerator(model, GptSharp.Tokenization.BpeTokenizer.Gpt2()), new BatchDecoderOptions { MaxBatch = Batch, PrefixCacheEntries = 0 }))
-        {
-            for (int i = 0; i < reps; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                foreach (var p in prompts) decoder.Submit(p, decode with { ValidUtf8 = false });
-                while (decoder.Step()) { }
-                continuous.Add(clock.Elapsed.TotalSeconds);
-                log($"decode {precision} continuous batching, {Batch} requests, rep {i + 1}/{reps}: {Batch * NewTokens / continuous[^1]:F1} tokens/s in all");
-            }
-        }
-        // A conversation's second turn: with the first turn's KV cache kept, only its new tokens are computed.
         var cached = new List<double>();
         var uncached = new List<double>();
-        var chat = new TextGenerator(model, GptSharp.Tokenization.BpeTokenizer.Gpt2());
-        var reply = decode with { MaxNewTokens = 32, ValidUtf8 = false };
-        var firstToken = decode with { MaxNewTokens = 1, ValidUtf8 = false };
-        foreach (var (entries, times) in new[] { (8, cached), (0, uncached) })
+        // The continuous-batching decoder (the server's) runs TorchSharp's packed forward pass whatever the engine.
+        if (model.Engine is null)
         {
-            using var decoder = new BatchDecoder(chat, new BatchDecoderOptions { MaxBatch = 1, PrefixCacheEntries = entries });
-            for (int i = 0; i < reps; i++)
+            using (var decoder = new BatchDecoder(new TextGenerator(model, GptSharp.Tokenization.BpeTokenizer.Gpt2()), new BatchDecoderOptions { MaxBatch = Batch, PrefixCacheEntries = 0 }))
             {
-                int[] turn1 = [.. prompt[..(PromptTokens - 1)], i]; // a new conversation each time
-                var first = decoder.Submit(turn1, reply);
-                while (decoder.Step()) { }
-                var answer = new List<int>();
-                while (first.Deltas.TryRead(out var d)) answer.AddRange(d.Ids);
-                int[] turn2 = [.. turn1, .. answer, .. prompt[..24]];
-                var clock = Stopwatch.StartNew();
-                var second = decoder.Submit(turn2, firstToken);
-                while (decoder.Step()) { }
-                times.Add(clock.Elapsed.TotalSeconds);
+                for (int i = 0; i < reps; i++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    foreach (var p in prompts) decoder.Submit(p, decode with { ValidUtf8 = false });
+                    while (decoder.Step()) { }
+                    continuous.Add(clock.Elapsed.TotalSeconds);
+                    log($"decode {precision} continuous batching, {Batch} requests, rep {i + 1}/{reps}: {Batch * NewTokens / continuous[^1]:F1} tokens/s in all");
+                }
             }
-            log($"decode {precision} second turn ({(entries > 0 ? "cache reused" : "no cache")}): first token in {times.Order().ElementAt(times.Count / 2) * 1000:F0} ms");
+            // A conversation's second turn: with the first turn's KV cache kept, only its new tokens are computed.
+            var chat = new TextGenerator(model, GptSharp.Tokenization.BpeTokenizer.Gpt2());
+            var reply = decode with { MaxNewTokens = 32, ValidUtf8 = false };
+            var firstToken = decode with { MaxNewTokens = 1, ValidUtf8 = false };
+            foreach (var (entries, times) in new[] { (8, cached), (0, uncached) })
+            {
+                using var decoder = new BatchDecoder(chat, new BatchDecoderOptions { MaxBatch = 1, PrefixCacheEntries = entries });
+                for (int i = 0; i < reps; i++)
+                {
+                    int[] turn1 = [.. prompt[..(PromptTokens - 1)], i]; // a new conversation each time
+                    var first = decoder.Submit(turn1, reply);
+                    while (decoder.Step()) { }
+                    var answer = new List<int>();
+                    while (first.Deltas.TryRead(out var d)) answer.AddRange(d.Ids);
+                    int[] turn2 = [.. turn1, .. answer, .. prompt[..24]];
+                    var clock = Stopwatch.StartNew();
+                    var second = decoder.Submit(turn2, firstToken);
+                    while (decoder.Step()) { }
+                    times.Add(clock.Elapsed.TotalSeconds);
+                }
+                log($"decode {precision} second turn ({(entries > 0 ? "cache reused" : "no cache")}): first token in {times.Order().ElementAt(times.Count / 2) * 1000:F0} ms");
+            }
         }
         double? peak = ProcessStats.StatusMiB("VmHWM"), rss = ProcessStats.StatusMiB("VmRSS");
 
@@ -121,6 +135,18 @@ static class DecodeBenchmark
     }
 
     /// <summary>As loading a model directory for the CLI's inference commands sets a model up (<see cref="PrecisionSetup"/>):
-    /// the module converted to bf16; int8 layers with bf16 activations, the float weights freed.</summary>
-    static void Configure(Gpt model, string precision) => PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
+    /// the module converted to bf16; int8 layers with bf16 activations, the float weights freed.
+    /// <para>onnx-fp32, onnx-int8, onnx-int4: the onnx engine (<see cref="OnnxRuntimeEngine"/>) in that precision, as
+    /// <c>--engine onnx</c> loads it.</para></summary>
+    static void Configure(Gpt model, string precision)
+    {
+        if (!precision.StartsWith("onnx-"))
+        {
+            PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
+            return;
+        }
+        var onnx = precision switch { "onnx-int8" => OnnxPrecision.Int8, "onnx-int4" => OnnxPrecision.Int4, _ => OnnxPrecision.Float32 };
+        if (onnx != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, onnx == OnnxPrecision.Int8 ? 8 : 4);
+        model.Engine = OnnxRuntimeEngine.Create(model, onnx);
+    }
 }

@@ -40,6 +40,7 @@ static class PeerFigures
         ["fp32"] = new("f32", 950, 78, "195-250"),
         ["bf16"] = new("f16", 1420, 169, "320-360"),
         ["int8"] = new("q8_0", 1190, 220, "310-330"),
+        ["int4"] = new("q4_0", 1940, 309, "440-460"),
     };
 
     public const string DecodingSource = "llama.cpp llama-bench, GPT-2 124M random weights, tied LM head, 2 threads (shared/bench/README.md, ±10 %)";

@@ -15,6 +15,13 @@ TorchRuntime.Initialize();
 void Log(string line) => Console.Error.WriteLine(line); // progress on stderr; stdout is the JSON document alone
 Log(string.Join(", ", TorchRuntime.Report.Select(kv => $"{kv.Key}: {kv.Value}")));
 
+if (options.SaveModel is { } modelDir)
+{
+    DecodeBenchmark.SaveModel(modelDir);
+    Log($"wrote {modelDir}");
+    return 0;
+}
+
 var gemm = new JsonObject();
 if (options.Gemm)
 {
@@ -27,7 +34,10 @@ var cases = new JsonArray();
 if (options.Decode)
 {
     foreach (var precision in options.Precisions)
+    {
         cases.Add(Report.Decode(DecodeBenchmark.Run(precision, options.Steps, Log)));
+        if (options.Profile && precision.StartsWith("onnx-")) cases[^1]!["time_split"] = EngineProfile.Run(precision, Log);
+    }
 }
 else
 {

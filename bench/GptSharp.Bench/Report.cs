@@ -63,13 +63,17 @@ static class Report
     {
         double pp = DecodeBenchmark.PromptTokens / Median([.. r.PrefillSeconds.Order()]);
         double tg = DecodeBenchmark.NewTokens / Median([.. r.DecodeSeconds.Order()]);
-        var peer = PeerFigures.LlamaCpp[r.Precision];
+        var peer = PeerFigures.LlamaCpp[r.Precision.Replace("onnx-", "")];
         return new JsonObject
         {
+            ["key"] = r.Precision,
             ["precision"] = r.Precision switch
             {
                 "bf16" => "bf16 (the whole module converted to bfloat16, as --precision bf16 loads it)",
                 "int8" => "int8 weight-only (per-output-channel scales; Linear layers and the tied embedding/LM head), bf16 activations, float weights freed",
+                "onnx-fp32" => "fp32 on the onnx engine (ONNX Runtime running the model's graph)",
+                "onnx-int8" => "onnx engine: 8-bit Linear weights in blocks of 32 (MatMulNBits, int8 activations); embedding and LM head fp32",
+                "onnx-int4" => "onnx engine: 4-bit Linear weights in blocks of 32 (MatMulNBits, int8 activations); embedding and LM head fp32",
                 _ => "fp32",
             },
             ["parameters"] = r.Parameters,

@@ -3,7 +3,8 @@
 #   bench/distill/run.sh [OUT_DIR]        default OUT_DIR: bench/results/<today>-distill
 # 1. quickstart's tokenizer and data on samples/text/support.txt;
 # 2. the teacher: samples/configs/distill-teacher-pretrain.json (8 layers), then fine-tuned on samples/dialogues/train.jsonl
-#    with quickstart-finetune.json for FT_STEPS steps;
+#    with quickstart-finetune.json for FT_STEPS steps, evaluated every FT_STEPS/15 steps, keeping the checkpoint with the
+#    lowest val_loss (load_best_model_at_end: a student learns from the teacher's best, not its last, distributions);
 # 3. distilled: --student-layers 4 with samples/configs/distill.json (DISTILL_STEPS steps);
 # 4. baseline (a) from scratch: the same 4-layer shape pretrained with the teacher's recipe and steps, then fine-tuned
 #    for DISTILL_STEPS steps on the same dialogues (it sees the same data as teacher + student together);
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/../.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 OUT=${1:-bench/results/$(date -u +%Y-%m-%d)-distill}
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-1000} FT_STEPS=${FT_STEPS:-1500} DISTILL_STEPS=${DISTILL_STEPS:-400}
+TEACHER_EVAL=$(( FT_STEPS >= 15 ? FT_STEPS / 15 : 1 ))   # the teacher is evaluated 15 times and keeps its best checkpoint
 read -r -a EXTRA <<< "${EXTRA:-}"
 mkdir -p "$OUT"
 : > "$OUT/commands.txt"
@@ -50,7 +52,7 @@ g data prepare --tokenizer "$OUT/tokenizer" --input samples/text/support.txt --o
 
 g train --config samples/configs/distill-teacher-pretrain.json --set data_dir="$OUT/data" output_dir="$OUT/teacher-pretrain" max_steps="$PRETRAIN_STEPS" "${EXTRA[@]}" --overwrite
 g finetune --model "$OUT/teacher-pretrain/final" --data samples/dialogues/train.jsonl --config samples/configs/quickstart-finetune.json \
-  --output "$OUT/teacher" --set max_steps="$FT_STEPS" eval_steps="$FT_STEPS" "${EXTRA[@]}" --overwrite
+  --output "$OUT/teacher" --set max_steps="$FT_STEPS" eval_steps="$TEACHER_EVAL" save_steps="$TEACHER_EVAL" load_best_model_at_end=true "${EXTRA[@]}" --overwrite
 
 g distill --teacher "$OUT/teacher/final" --student-layers 4 --data samples/dialogues/train.jsonl --config samples/configs/distill.json \
   --output "$OUT/distilled" --set max_steps="$DISTILL_STEPS" "${EXTRA[@]}" --overwrite

@@ -17,6 +17,7 @@ static class ChatCommand
         var model = new Option<string>("--model") { Description = "Model directory of a chat model (fine-tuned with the role tokens).", Required = true };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var precision = PrecisionOption.Create();
+        var engineOption = PrecisionOption.CreateEngine();
         var system = new Option<string?>("--system") { Description = "System prompt, sent first in every prompt." };
         var prefix = new Option<string?>("--prefix") { Description = "Text put in front of every message, e.g. \"写一首浪漫的诗：\"." };
         var filter = new Option<string>("--filter") { Description = "Content filter rules (JSON), \"default\" for the built-in list, or \"none\".", DefaultValueFactory = _ => "default" };
@@ -28,7 +29,7 @@ static class ChatCommand
         var seed = new Option<long?>("--seed") { Description = "Random seed, for repeatable replies." };
 
         var cmd = new Command("chat", "Chat with a model: type a message per line; /help lists the commands, Ctrl+C stops a reply.")
-            { model, device, precision, system, prefix, filter, filterAction, maxNewTokens, temperature, topK, topP, seed };
+            { model, device, precision, engineOption, system, prefix, filter, filterAction, maxNewTokens, temperature, topK, topP, seed };
         // A synchronous action on purpose: System.CommandLine turns Ctrl+C into cancelling an async action's token
         // (ending the whole command), while here Ctrl+C must only stop the reply in progress.
         cmd.SetAction(p =>
@@ -40,10 +41,11 @@ static class ChatCommand
                 Seed = p.GetValue(seed),
             });
             var inference = PrecisionOption.Get(p, precision);
+            var decodingEngine = PrecisionOption.GetEngine(p, engineOption);
             var rules = LoadFilter(p.GetValue(filter)!, p.GetValue(filterAction));
             var options = new ChatSessionOptions { SystemPrompt = p.GetValue(system), UserPrefix = p.GetValue(prefix), Generation = generation };
 
-            using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
+            using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference, Engine = decodingEngine });
             // The engine would dispose what it is given; the using above does that already.
             var engine = new GptChatClient(loaded);
             var builder = new ChatClientBuilder(engine);

@@ -22,29 +22,31 @@ static class EvalCommand
         var text = new Option<bool>("--text") { Description = "The data is plain text: report loss, perplexity and next-token accuracy only." };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var precision = PrecisionOption.Create();
+        var engine = PrecisionOption.CreateEngine();
         var cmd = new Command("eval", "Evaluate a chat model on held-out dialogues: loss, perplexity and next-token accuracy on the assistant's tokens, " +
                                       "and greedy replies scored by exact match, token F1 and BLEU.")
-            { model, data, text, output, maxNewTokens, samples, limit, device, precision };
+            { model, data, text, output, maxNewTokens, samples, limit, device, precision, engine };
         cmd.SetAction((p, ct) =>
         {
             var w = p.InvocationConfiguration.Output;
             if (p.GetValue(maxNewTokens) < 1) throw new GptSharpException("--max-new-tokens must be at least 1");
             if (p.GetValue(limit) is < 1) throw new GptSharpException("--limit must be at least 1");
             var inference = PrecisionOption.Get(p, precision);
+            var decodingEngine = PrecisionOption.GetEngine(p, engine);
             if (p.GetValue(output) is { } reportPath) OutputDirectory.CheckFile(reportPath); // before the (long) evaluation
             string dataPath = p.GetValue(data)!;
             EvaluationReport report;
             if (p.GetValue(text))
             {
                 string content = Utf8Text.ReadFile(dataPath);
-                using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
+                using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference, Engine = decodingEngine });
                 report = new TextEvaluator(loaded.Model, loaded.Tokenizer).Evaluate(content, dataPath, ct) with { Model = loaded.Directory };
             }
             else
             {
                 var conversations = DialogueReader.Read(dataPath);
                 if (p.GetValue(limit) is { } n) conversations = conversations.Take(n).ToList();
-                using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
+                using var loaded = ModelDirectory.Load(p.GetValue(model)!, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference, Engine = decodingEngine });
                 var evaluator = new DialogueEvaluator(loaded.Model, loaded.Tokenizer)
                 {
                     MaxNewTokens = p.GetValue(maxNewTokens), SampleCount = p.GetValue(samples), EndTokenIds = loaded.EndTokenIds,

@@ -18,6 +18,7 @@ static class GenerateCommand
         var model = new Option<string>("--model") { Description = "Model directory: config.json, model.safetensors and tokenizer files (GPT-2's vocabulary when it has none).", Required = true };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var precision = PrecisionOption.Create();
+        var engine = PrecisionOption.CreateEngine();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue; empty starts a new document.", DefaultValueFactory = _ => "" };
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = $"The most tokens to generate ({FromModel(defaults.MaxNewTokens)})." };
         var temperature = new Option<double>("--temperature") { Description = $"Sampling temperature; 0 means greedy ({FromModel(defaults.Temperature)})." };
@@ -41,7 +42,7 @@ static class GenerateCommand
         promptOverflow.AcceptOnlyFromAmong("error", "trim");
 
         var cmd = new Command("generate", "Continue a prompt with a trained model.")
-            { model, device, precision, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
+            { model, device, precision, engine, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
               beams, returns, lengthPenalty, promptOverflow };
         cmd.SetAction(async (p, ct) =>
         {
@@ -57,7 +58,8 @@ static class GenerateCommand
                 PromptOverflow = p.GetValue(promptOverflow) == "trim" ? PromptOverflow.TrimStart : PromptOverflow.Error,
             });
             var inference = PrecisionOption.Get(p, precision);
-            using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference });
+            var decodingEngine = PrecisionOption.GetEngine(p, engine);
+            using var loaded = ModelDirectory.Load(dir, new LoadOptions { Device = Devices.Parse(p.GetValue(device)), Precision = inference, Engine = decodingEngine });
             var tokenizer = loaded.Tokenizer;
             // Ends at every end token the directory names; special tokens are never printed.
             var generator = loaded.CreateGenerator();

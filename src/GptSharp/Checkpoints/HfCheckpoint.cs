@@ -13,7 +13,7 @@ public static class HfCheckpoint
 {
     public const string ConfigFile = "config.json", WeightsFile = "model.safetensors";
 
-    static bool IsConv1D(string name) =>
+    internal static bool IsConv1D(string name) =>
         name.EndsWith(".weight") && (name.Contains(".attn.c_attn.") || name.Contains(".attn.c_proj.") || name.Contains(".mlp.c_fc.") || name.Contains(".mlp.c_proj."));
 
     /// <summary>Writes config.json and model.safetensors into <paramref name="dir"/> (created if needed), each atomically.</summary>
@@ -56,14 +56,17 @@ public static class HfCheckpoint
         string weights = Path.Combine(dir, WeightsFile);
         // Weight-only int8 (gptsharp quantize) when there is no float file: dequantised into the float32 model, whose
         // Linear layers are then swapped for int8 ones built from the stored weights unless float was asked for.
-        bool int8 = !File.Exists(weights) && Int8Checkpoint.Exists(dir);
+        bool int8 = !File.Exists(weights) && Int8Checkpoint.Exists(dir), int4 = !int8 && Int4Checkpoint.Exists(dir);
         if (int8) weights = Path.Combine(dir, Int8Checkpoint.WeightsFile);
+        else if (int4) weights = Path.Combine(dir, Int4Checkpoint.WeightsFile);
         else if (!File.Exists(weights)) throw new GptSharpException($"{weights}: file not found (only safetensors weights are supported)");
 
         var model = new Gpt(config);
         var expected = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using var int8Stored = int8 ? Int8Checkpoint.Read(dir) : null;
-        var stored = int8Stored?.Floats ?? SafeTensors.Read(weights);
+        // A 4-bit directory's weights dequantised: the float model then holds exactly what the int4 engine runs.
+        var stored = int8Stored?.Floats
+            ?? (int4 ? Int4Checkpoint.ReadFloats(dir, expected.ToDictionary(p => p.Key, p => p.Value.shape)) : SafeTensors.Read(weights));
         try
         {
             var seen = new HashSet<string>();

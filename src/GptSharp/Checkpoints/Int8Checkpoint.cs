@@ -13,7 +13,7 @@ namespace GptSharp.Checkpoints;
 /// under its usual name. <c>quantization_config.json</c> describes the scheme.
 /// <para>Loading is transparent: <see cref="ModelDirectory.Load"/> falls back to this file when model.safetensors is
 /// absent and builds <see cref="Int8Linear"/> layers from the stored int8 weights as they are (fp32 or bf16 on request:
-/// the dequantised weights). <c>Compression.Int8Quantization</c> writes one from a float directory.</para>
+/// the dequantised weights). <c>Compression.WeightQuantization</c> writes one from a float directory.</para>
 /// </summary>
 public static class Int8Checkpoint
 {

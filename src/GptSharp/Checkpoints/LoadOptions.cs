@@ -16,4 +16,11 @@ public sealed record LoadOptions
     /// Int8 swaps in int8 layers (<c>Models.Quantized.Int8WeightOnly</c>); from then on the model can only infer.
     /// </summary>
     public InferencePrecision Precision { get; init; } = InferencePrecision.Auto;
+
+    /// <summary>
+    /// What decodes: <see cref="DecodingEngineKind.OnnxRuntime"/> builds the model's ONNX graph in the precision asked
+    /// (auto: int8 for an int8 directory, else fp32) and sets it as <see cref="Gpt.Engine"/>; the TorchSharp model is
+    /// kept in fp32 beside it for losses and beam search. Auto: onnx for int4, else torch.
+    /// </summary>
+    public DecodingEngineKind Engine { get; init; } = DecodingEngineKind.Auto;
 }

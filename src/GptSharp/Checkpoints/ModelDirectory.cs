@@ -1,3 +1,4 @@
+using GptSharp.Inference.Onnx;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Inference;
@@ -83,7 +84,29 @@ public sealed class ModelDirectory : IDisposable
         int[] ends = GenerationConfigFile.ReadEndTokenIds(dir);
         GenerationOptions? generation = File.Exists(Path.Combine(dir, GenerationConfigFile.FileName)) ? GenerationConfigFile.Read(dir) : null;
         var template = HasChatTemplate(dir) && HasRoleTokens(tokenizer) ? new ChatTemplate(tokenizer) : null;
-        var model = HfCheckpoint.Load(dir, options.Device, options.Precision);
+        // A 4-bit directory runs in 4 bits unless asked otherwise, as an int8 one runs in int8.
+        var asked = options.Precision == InferencePrecision.Auto && Int4Checkpoint.Exists(dir) ? InferencePrecision.Int4 : options.Precision;
+        var engine = DecodingEngineNames.Resolve(options.Engine, asked);
+        if (engine == DecodingEngineKind.OnnxRuntime && options.Device is { } device && device.type != TorchSharp.DeviceType.CPU)
+            throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
+        var model = HfCheckpoint.Load(dir, options.Device, engine == DecodingEngineKind.OnnxRuntime ? InferencePrecision.Float32 : options.Precision);
+        if (engine == DecodingEngineKind.OnnxRuntime)
+        {
+            var precision = asked switch
+            {
+                InferencePrecision.Int8 => OnnxPrecision.Int8,
+                InferencePrecision.Int4 => OnnxPrecision.Int4,
+                InferencePrecision.Auto when Int8Checkpoint.Exists(dir) && !File.Exists(Path.Combine(dir, HfCheckpoint.WeightsFile)) => OnnxPrecision.Int8,
+                _ => OnnxPrecision.Float32,
+            };
+            try
+            {
+                // The float model takes the engine's block-quantised weights, so its losses (eval, compare) are the engine's.
+                if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
+                model.Engine = OnnxRuntimeEngine.Create(model, precision);
+            }
+            catch { model.Dispose(); throw; }
+        }
         return new ModelDirectory(model, tokenizer, ownsModel: true)
         {
             Directory = dir, _generation = generation, ChatTemplate = template, EndTokenIds = ends,

@@ -43,7 +43,8 @@ public static class ModelComparison
         string floats = Path.Combine(dir, HfCheckpoint.WeightsFile);
         if (File.Exists(floats)) return floats;
         if (Int8Checkpoint.Exists(dir)) return Path.Combine(dir, Int8Checkpoint.WeightsFile);
-        throw new GptSharpException($"{floats}: file not found (nor {Int8Checkpoint.WeightsFile})");
+        if (Int4Checkpoint.Exists(dir)) return Path.Combine(dir, Int4Checkpoint.WeightsFile);
+        throw new GptSharpException($"{floats}: file not found (nor {Int8Checkpoint.WeightsFile} or {Int4Checkpoint.WeightsFile})");
     }
 
     /// <summary>

@@ -276,7 +276,9 @@ public sealed class TextGenerator
         var guard = Utf8GuardFor(o);
         if (guard is not null) foreach (var row in rows) row.Utf8State = guard.StateAfter(row.Tokens);
         // The last new token is never fed back, so the cache never needs more than prompt + max_new_tokens positions.
-        using var cache = o.UseCache && _model is { } model ? new KvCache(model.Config.NLayer, Math.Min(_blockSize, rows[0].Tokens.Count + o.MaxNewTokens)) : null;
+        // A decoding engine on the model (Gpt.Engine) keeps its own caches; without one, a KvCache for Gpt.Forward.
+        using var engine = o.UseCache && _model?.Engine is { } e ? e.Start(rows.Length) : null;
+        using var cache = o.UseCache && engine is null && _model is { } model ? new KvCache(model.Config.NLayer, Math.Min(_blockSize, rows[0].Tokens.Count + o.MaxNewTokens)) : null;
         try
         {
             for (int step = 0; rows.Any(r => r.Finish is null); step++)
@@ -285,7 +287,7 @@ public sealed class TextGenerator
                 // A step needs every token so far inside the context; the token it picks may take the last position.
                 if (rows[0].Tokens.Count > _blockSize) { FinishAll(rows, FinishReason.ContextFull); yield break; }
                 ct.ThrowIfCancellationRequested();
-                int[] next = _script is null ? NextTokens(rows, cache, o, rngs, guard) : [.. rows.Select(r => r.Finish is null ? _script(r.Tokens, step, o, ct) : 0)];
+                int[] next = _script is null ? NextTokens(rows, cache, engine, o, rngs, guard) : [.. rows.Select(r => r.Finish is null ? _script(r.Tokens, step, o, ct) : 0)];
                 for (int r = 0; r < rows.Length; r++)
                 {
                     var row = rows[r];
@@ -307,15 +309,16 @@ public sealed class TextGenerator
     }
 
     /// <summary>One decoding step for every row. Self-contained (grad mode and dispose scopes are per thread), so steps may run on different threads.</summary>
-    int[] NextTokens(DecodingSequence[] rows, KvCache? cache, GenerationOptions o, torch.Generator[] rngs, Utf8Guard? guard)
+    int[] NextTokens(DecodingSequence[] rows, KvCache? cache, IDecodingState? engine, GenerationOptions o, torch.Generator[] rngs, Utf8Guard? guard)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         // With a cache only the tokens it has not seen go in: the whole prompt first, then one token per step.
-        int seen = cache?.Length ?? 0, fresh = rows[0].Tokens.Count - seen;
+        int seen = engine?.Length ?? cache?.Length ?? 0, fresh = rows[0].Tokens.Count - seen;
         long[] ids = rows.SelectMany(r => r.Tokens.Skip(seen).Select(t => (long)t)).ToArray();
-        var input = tensor(ids, [rows.Length, fresh], ScalarType.Int64, _device);
-        var logits = _model!.Forward(input, cache, lastPositionOnly: true);
+        // Logits [rows, 1, vocab] either way: rows pick from logits[r, -1].
+        var logits = engine is not null ? engine.Step(ids, fresh).unsqueeze(1)
+            : _model!.Forward(tensor(ids, [rows.Length, fresh], ScalarType.Int64, _device), cache, lastPositionOnly: true);
         var next = new int[rows.Length];
         for (int r = 0; r < rows.Length; r++)
         {

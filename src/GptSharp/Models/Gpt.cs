@@ -62,6 +62,17 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
 
     public long ParameterCount { get; }
 
+    /// <summary>
+    /// The engine generators decode with instead of <see cref="Forward"/> (null: Forward with a <see cref="KvCache"/>).
+    /// The model owns it: disposing the model disposes it.
+    /// </summary>
+    public IDecodingEngine? Engine
+    {
+        get => _engine;
+        set { if (!ReferenceEquals(_engine, value)) _engine?.Dispose(); _engine = value; }
+    }
+    IDecodingEngine? _engine;
+
     public Device Device
     {
         // The embedding's weight getter wraps the native tensor in a new handle on every call: release it at once.
@@ -173,4 +184,10 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>, IReplaceableChildren
     /// <summary>Mean next-token cross-entropy of logits [B, T, V] against targets [B, T]; targets of -100 are ignored.</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>
         nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), targets.reshape(-1), ignore_index: -100);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Engine = null;
+        base.Dispose(disposing);
+    }
 }

@@ -10,11 +10,16 @@ public enum InferencePrecision
     BFloat16,
     /// <summary>Weight-only int8 with bf16 activations: int8 layers swapped in (<c>Models.Quantized.Int8WeightOnly</c>); inference only.</summary>
     Int8,
+    /// <summary>
+    /// 4-bit weights in blocks of 32 with one scale each (as llama.cpp's q4_0) and int8 activations: ONNX Runtime's
+    /// MatMulNBits, so only the onnx decoding engine runs it (<c>Checkpoints.DecodingEngineKind</c>); inference only.
+    /// </summary>
+    Int4,
 }
 
 public static class InferencePrecisionNames
 {
-    public const string Choices = "auto, fp32, bf16 or int8";
+    public const string Choices = "auto, fp32, bf16, int8 or int4";
 
     public static InferencePrecision Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
@@ -22,6 +27,7 @@ public static class InferencePrecisionNames
         "fp32" or "float32" => InferencePrecision.Float32,
         "bf16" or "bfloat16" => InferencePrecision.BFloat16,
         "int8" => InferencePrecision.Int8,
+        "int4" => InferencePrecision.Int4,
         _ => throw new GptSharpException($"unknown precision '{name}' (expected {Choices})"),
     };
 }

@@ -118,7 +118,7 @@ public class Int8CheckpointTests(ITestOutputHelper log)
 
         using var tmp = new Fixture.TempDir();
         new ModelDirectory(model, tokenizer).Save(tmp["fp32"]);
-        var report = Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
+        var report = WeightQuantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         using var fp32 = ModelDirectory.Load(tmp["fp32"]);
         using var int8 = ModelDirectory.Load(tmp["int8"]);
 
@@ -135,11 +135,11 @@ public class Int8CheckpointTests(ITestOutputHelper log)
         log.WriteLine($"trained tiny model: logits max |fp32 - int8| = {maxDiff:G4}");
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trained tiny model: perplexity fp32 {before:F4} → int8 {after:F4} ({change:+0.00%;-0.00%}); " +
-            $"weights file {report.OriginalFileBytes} → {report.QuantizedFileBytes} B; Linear weights {report.LinearFloat32Bytes} → {report.LinearInt8Bytes} B"));
+            $"weights file {report.OriginalFileBytes} → {report.QuantizedFileBytes} B; Linear weights {report.LinearFloat32Bytes} → {report.LinearQuantizedBytes} B"));
         Assert.True(before < 50, $"training should have lowered perplexity well below the vocabulary size (got {before})");
         Assert.True(Math.Abs(change) < 0.02, $"int8 perplexity {after} is not within 2% of fp32 {before}");
         Assert.True(maxDiff < 0.1f, $"logits differ by up to {maxDiff}");
-        Assert.InRange(report.LinearInt8Bytes / (double)report.LinearFloat32Bytes, 0.25, 0.27);
+        Assert.InRange(report.LinearQuantizedBytes / (double)report.LinearFloat32Bytes, 0.25, 0.27);
         Assert.True(report.QuantizedFileBytes < report.OriginalFileBytes);
     }
 
@@ -147,7 +147,7 @@ public class Int8CheckpointTests(ITestOutputHelper log)
     public void TheInt8FileKeepsTheFloatTensorsAsTheyWereAndQuantisesTheLinearWeights()
     {
         using var tmp = ModelDir();
-        Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
+        WeightQuantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         var before = SafeTensors.Read(Path.Combine(tmp["fp32"], HfCheckpoint.WeightsFile));
         var after = SafeTensors.Read(Path.Combine(tmp["int8"], Int8Checkpoint.WeightsFile));
         try

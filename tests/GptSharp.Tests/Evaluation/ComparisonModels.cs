@@ -29,7 +29,7 @@ static class ComparisonModels
     /// <summary>The `gptsharp quantize` output of <paramref name="floatDir"/>.</summary>
     public static string Quantized(string floatDir, string dir)
     {
-        Int8Quantization.QuantizeDirectory(floatDir, dir);
+        WeightQuantization.QuantizeDirectory(floatDir, dir);
         return dir;
     }
 }

@@ -79,7 +79,7 @@ public class Int8InferenceTests
         using (var model = Gpt.Create(Tiny with { VocabSize = 50257 }, seed: 6))
         {
             new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["fp32"]);
-            Int8Quantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
+            WeightQuantization.QuantizeDirectory(tmp["fp32"], tmp["int8"]);
         }
         using var fromInt8 = ModelDirectory.Load(tmp["int8"]);
         using var fromFloat = ModelDirectory.Load(tmp["fp32"]);
@@ -183,7 +183,7 @@ public class Int8InferenceTests
     [Fact]
     public void AnUnknownPrecisionNamesTheChoices()
     {
-        var e = Assert.Throws<GptSharpException>(() => InferencePrecisionNames.Parse("int4"));
-        Assert.Contains("fp32, bf16 or int8", e.Message);
+        var e = Assert.Throws<GptSharpException>(() => InferencePrecisionNames.Parse("int3"));
+        Assert.Contains("fp32, bf16, int8 or int4", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using GptSharp.Inference.Onnx;
 using System.Reflection;
 using GptSharp.IO;
 using GptSharp.Models;

@@ -1,3 +1,5 @@
+using GptSharp.Inference.Onnx;
+
 namespace GptSharp.Checkpoints.Onnx;
 
 /// <summary>What <see cref="OnnxExport"/> wrote: the directory, its files, and the model's and weights' sizes.</summary>

@@ -29,6 +29,8 @@ public static class PrecisionSetup
                 model.Precision.ComputeType = null;
                 model.to(ScalarType.BFloat16);
                 break;
+            case InferencePrecision.Int4:
+                throw new GptSharpException("int4 runs on the onnx decoding engine only (--engine onnx; it is the default for int4)");
             case InferencePrecision.Float32:
                 Int8WeightOnly.RequireFloat(model, "infer in fp32");
                 if (WeightType(model) != ScalarType.Float32)

@@ -164,7 +164,7 @@ public class GgufExportTests
     {
         using var tmp = new Fixture.TempDir();
         var (dir, _) = TinyChatModel(tmp);
-        Int8Quantization.QuantizeDirectory(dir, tmp["int8"]);
+        WeightQuantization.QuantizeDirectory(dir, tmp["int8"]);
         GgufExport.Export(tmp["int8"], tmp["m.gguf"], GgufExportType.F32);
         var f = GgufReader.Read(tmp["m.gguf"]);
         using var dequantised = HfCheckpoint.Load(tmp["int8"]);

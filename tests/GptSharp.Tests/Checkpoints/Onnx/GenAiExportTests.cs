@@ -1,3 +1,4 @@
+using GptSharp.Inference.Onnx;
 using GptSharp.Checkpoints;
 using GptSharp.Checkpoints.Onnx;
 using GptSharp.Inference;

@@ -1,3 +1,4 @@
+using GptSharp.Inference.Onnx;
 using System.Text.Json.Nodes;
 using GptSharp.Checkpoints;
 using GptSharp.Checkpoints.Onnx;

@@ -1,3 +1,4 @@
+using GptSharp.Inference.Onnx;
 using GptSharp.Checkpoints.Onnx;
 using Microsoft.ML.OnnxRuntime;
 

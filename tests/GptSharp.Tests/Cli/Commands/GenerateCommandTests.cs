@@ -29,6 +29,32 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public async Task TheOnnxEngineGivesTheReferenceContinuationAndBadEngineChoicesFailClearly()
+    {
+        using var dir = ModelDir();
+        var greedy = JsonDocument.Parse(File.ReadAllText(Fixture.Path("gpt2-tiny-hf", "expected.json"))).RootElement.GetProperty("greedy");
+        var expectedIds = greedy.GetProperty("generated_ids").EnumerateArray().Select(e => e.GetInt32());
+        string[] args = ["generate", "--model", dir.Root, "--prompt", "Hello, my dog is cute", "--greedy", "--max-new-tokens", "20"];
+
+        var (code, output, error) = await CliRunner.Run([.. args, "--engine", "onnx"]);
+        Assert.True(code == 0, error);
+        Assert.Equal("Hello, my dog is cute" + BpeTokenizer.Gpt2().Decode(expectedIds) + Environment.NewLine, output);
+        (code, output, error) = await CliRunner.Run([.. args, "--precision", "int4"]); // int4 picks the onnx engine by itself
+        Assert.True(code == 0, error);
+        Assert.StartsWith("Hello, my dog is cute", output);
+
+        (code, _, error) = await CliRunner.Run([.. args, "--engine", "onnx", "--precision", "bf16"]);
+        Assert.Equal(1, code);
+        Assert.Contains("the onnx engine runs fp32, int8 or int4", error);
+        (code, _, error) = await CliRunner.Run([.. args, "--engine", "torch", "--precision", "int4"]);
+        Assert.Equal(1, code);
+        Assert.Contains("int4 runs on the onnx engine only", error);
+        (code, _, error) = await CliRunner.Run([.. args, "--engine", "tensorrt"]);
+        Assert.Equal(1, code);
+        Assert.Contains("unknown engine 'tensorrt' (expected auto, torch or onnx)", error);
+    }
+
+    [Fact]
     public async Task StreamingStopsExactlyBeforeAStopSequenceSpanningTokens()
     {
         using var dir = ModelDir();

@@ -1,4 +1,4 @@
-namespace GptSharp.Checkpoints.Onnx;
+namespace GptSharp.Inference.Onnx;
 
 /// <summary>How an ONNX export stores the weights of its linear layers.</summary>
 public enum OnnxPrecision

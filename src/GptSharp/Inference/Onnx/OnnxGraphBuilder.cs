@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
-using GptSharp.Checkpoints.Onnx.Proto;
-using DataType = GptSharp.Checkpoints.Onnx.Proto.TensorProto.Types.DataType;
+using GptSharp.Inference.Onnx.Proto;
+using DataType = GptSharp.Inference.Onnx.Proto.TensorProto.Types.DataType;
 
-namespace GptSharp.Checkpoints.Onnx;
+namespace GptSharp.Inference.Onnx;
 
 /// <summary>
 /// Builds one ONNX graph node by node. Large initializers go to an external data file beside the model

@@ -1,10 +1,10 @@
-using GptSharp.Checkpoints.Onnx.Proto;
+using GptSharp.Inference.Onnx.Proto;
 using GptSharp.Models;
-using static GptSharp.Checkpoints.Onnx.OnnxGraphBuilder;
+using static GptSharp.Inference.Onnx.OnnxGraphBuilder;
 using static TorchSharp.torch;
-using DataType = GptSharp.Checkpoints.Onnx.Proto.TensorProto.Types.DataType;
+using DataType = GptSharp.Inference.Onnx.Proto.TensorProto.Types.DataType;
 
-namespace GptSharp.Checkpoints.Onnx;
+namespace GptSharp.Inference.Onnx;
 
 /// <summary>
 /// GPT-2 as an ONNX graph of standard operators (opset 17), in the layout ONNX Runtime GenAI's <c>gpt2</c> model type
@@ -25,7 +25,7 @@ static class GptOnnxGraph
     public static string Present(int layer) => $"present_{layer}";
 
     /// <summary>Builds the graph of <paramref name="model"/>, writing its weights to <paramref name="g"/>'s data file.</summary>
-    public static ModelProto Build(Gpt model, OnnxGraphBuilder g, OnnxPrecision precision, string producerVersion)
+    public static ModelProto Build(Gpt model, OnnxGraphBuilder g, OnnxPrecision precision, string producerVersion, bool lastPositionOnly = false)
     {
         var config = model.Config;
         int layers = config.NLayer, heads = config.NHead, c = config.NEmbd, d = config.HeadSize, vocab = config.VocabSize;
@@ -68,14 +68,17 @@ static class GptOnnxGraph
             var hidden = Gelu(g, linear.Apply(ln2, p + "mlp.c_fc", W(p + "mlp.c_fc.weight"), W(p + "mlp.c_fc.bias")));
             x = g.Node("Add", [x, linear.Apply(hidden, p + "mlp.c_proj", W(p + "mlp.c_proj.weight"), W(p + "mlp.c_proj.bias"))]);
         }
+        // Decoding needs the last position's logits alone: the LM head is a third of a short prompt's work.
+        if (lastPositionOnly) x = g.Node("Slice", [x, g.Int64s(-1), g.Int64s(long.MaxValue), g.Int64s(1)]);
         var final = LayerNorm(g, x, W, "ln_f", config.LayerNormEpsilon);
         // The LM head is tied to the token embedding: Gemm with transB reads wte as it is, no transposed copy.
         var flat = g.Node("Reshape", [final, g.Int64s(-1, c)]);
         var head = g.Node("Gemm", [flat, "wte.weight"], Attribute("transB", 1L));
-        var logitsShape = g.Node("Concat", [g.Node("Shape", [InputIds]), g.Int64s(vocab)], Attribute("axis", 0L));
+        var logitsShape = lastPositionOnly ? g.Int64s(-1, 1, vocab) : g.Node("Concat", [g.Node("Shape", [InputIds]), g.Int64s(vocab)], Attribute("axis", 0L));
         g.Rename(g.Node("Reshape", [head, logitsShape]), Logits);
 
-        g.Output(Logits, DataType.Float, "batch_size", "sequence_length", (long)vocab);
+        if (lastPositionOnly) g.Output(Logits, DataType.Float, "batch_size", 1L, (long)vocab);
+        else g.Output(Logits, DataType.Float, "batch_size", "sequence_length", (long)vocab);
         for (int i = 0; i < layers; i++) g.Output(Present(i), DataType.Float, 2L, "batch_size", (long)heads, "total_sequence_length", (long)d);
 
         var onnx = new ModelProto

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GptSharp.Inference.Onnx;
+using GptSharp.Inference;
+using GptSharp.Models;
+using GptSharp.Models.Quantized;
+
+namespace GptSharp.Bench;
+
+/// <summary>
+/// Where a decoding step's time goes on the onnx engine: ONNX Runtime's profiler times every node of tg128 (GPT-2 124M,
+/// batch 1, from a one-token prompt), and the nodes are split into streaming the weights (the linear layers and the LM
+/// head: MatMul/Gemm/MatMulNBits whose second input is a 2-D weight), attention (the 4-D MatMuls over the cache, Softmax,
+/// the Concat that appends to the past, the mask), and everything else (layer norms, GELU, adds, reshapes); what the
+/// nodes do not account for is time outside the kernels (the run call, inputs and outputs, our sampling).
+/// </summary>
+static class EngineProfile
+{
+    public static JsonObject Run(string precision, Action<string> log)
+    {
+        var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
+        using var model = Gpt.Create(config, seed: 1337);
+        var onnx = precision switch { "onnx-int8" => OnnxPrecision.Int8, "onnx-int4" => OnnxPrecision.Int4, _ => OnnxPrecision.Float32 };
+        if (onnx != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, onnx == OnnxPrecision.Int8 ? 8 : 4);
+        string prefix = Path.Combine(Path.GetTempPath(), $"gptsharp-profile-{Environment.ProcessId}");
+        var engine = OnnxRuntimeEngine.Create(model, onnx, profilePrefix: prefix);
+        model.Engine = engine;
+        var generator = new TextGenerator(model);
+        var options = new GenerationOptions { DoSample = false, MaxNewTokens = DecodeBenchmark.NewTokens, StopAtEndOfText = false };
+        var clock = Stopwatch.StartNew();
+        int made = generator.Generate([1], options).Length;
+        double wallMs = clock.Elapsed.TotalMilliseconds;
+        string trace = engine.EndProfiling();
+        try
+        {
+            var totals = new Dictionary<string, double> { ["weights"] = 0, ["attention"] = 0, ["other"] = 0 };
+            var byOp = new Dictionary<string, double>();
+            using var doc = JsonDocument.Parse(File.ReadAllText(trace));
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node" || !e.GetProperty("name").GetString()!.EndsWith("_kernel_time")) continue;
+                var args = e.GetProperty("args");
+                string op = args.GetProperty("op_name").GetString()!;
+                double us = e.GetProperty("dur").GetDouble();
+                byOp[op] = byOp.GetValueOrDefault(op) + us;
+                totals[Kind(op, args)] += us;
+            }
+            double perToken(double us) => Math.Round(us / 1000 / made, 3);
+            double nodes = totals.Values.Sum();
+            var result = new JsonObject
+            {
+                ["precision"] = precision,
+                ["tokens"] = made,
+                ["ms_per_token"] = Math.Round(wallMs / made, 3),
+                ["weights_ms_per_token"] = perToken(totals["weights"]),
+                ["attention_ms_per_token"] = perToken(totals["attention"]),
+                ["other_nodes_ms_per_token"] = perToken(totals["other"]),
+                ["outside_nodes_ms_per_token"] = Math.Round((wallMs * 1000 - nodes) / 1000 / made, 3),
+                ["by_operator_ms_per_token"] = new JsonObject(byOp.OrderByDescending(kv => kv.Value).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)perToken(kv.Value)))),
+            };
+            log($"profile {precision}: {result["ms_per_token"]} ms/token = weights {result["weights_ms_per_token"]} + attention {result["attention_ms_per_token"]} + other nodes {result["other_nodes_ms_per_token"]} + outside nodes {result["outside_nodes_ms_per_token"]}");
+            return result;
+        }
+        finally
+        {
+            File.Delete(trace);
+        }
+    }
+
+    static string Kind(string op, JsonElement args)
+    {
+        if (op is "Gemm" or "MatMulNBits" or "FusedMatMul" or "MatMul")
+        {
+            // The profiler lists activations only: a product with one listed input multiplies by a weight (an initializer),
+            // as does one with a 2-D input (the LM head's Gemm); the attention products multiply two 4-D activations.
+            var shapes = args.TryGetProperty("input_type_shape", out var s) ? s.EnumerateArray().ToArray() : [];
+            bool weight = shapes.Length < 2 || shapes.Any(i => i.EnumerateObject().Any(p => p.Value.GetArrayLength() <= 2));
+            return op == "MatMulNBits" || weight ? "weights" : "attention";
+        }
+        return op is "Softmax" or "Concat" or "Where" or "Transpose" ? "attention" : "other";
+    }
+}

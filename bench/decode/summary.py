@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Pairs GptSharp.Bench --decode with llama.cpp from one vs-llamacpp.sh run: summary.json and a markdown table on stdout."""
+import glob, json, os, sys
+
+out = sys.argv[1]
+PAIRS = {"fp32": "f32", "onnx-fp32": "f32", "bf16": "f16", "int8": "q8_0", "onnx-int8": "q8_0", "onnx-int4": "q4_0"}
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def llama(kind, weights):
+    """Best avg_ts over the rounds (llama-bench -o json: a list with one entry per test)."""
+    best = None
+    for path in sorted(glob.glob(os.path.join(out, f"llama-{kind}-{weights}-*.json"))):
+        for entry in load(path):
+            best = max(best or 0, entry["avg_ts"])
+    return best
+
+
+def batched(weights, sequences):
+    best = None
+    for path in sorted(glob.glob(os.path.join(out, f"llama-batched-{weights}-*.jsonl"))):
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                if row.get("pl") == sequences:
+                    best = max(best or 0, row["speed_tg"])
+    return best
+
+
+ours = {}
+machine = None
+for path in sorted(glob.glob(os.path.join(out, "gptsharp-*.json"))):
+    doc = load(path)
+    machine = doc.get("machine")
+    for case in doc["cases"]:
+        best = ours.setdefault(case["key"], {})
+        for field in ("tg128_tokens_per_s_best", "pp256_tokens_per_s", "tg128_batch8_aggregate_tokens_per_s"):
+            best[field] = max(best.get(field, 0), case[field] or 0)
+
+rows = []
+for precision, weights in PAIRS.items():
+    if precision not in ours:
+        continue
+    o = ours[precision]
+    tg, pp, b8 = llama("tg", weights), llama("pp", weights), batched(weights, 8)
+    rows.append({
+        "gptsharp": precision, "llama_cpp": weights,
+        "tg128": o["tg128_tokens_per_s_best"], "llama_tg128": tg, "ratio_tg128": round(o["tg128_tokens_per_s_best"] / tg, 3) if tg else None,
+        "pp256": o["pp256_tokens_per_s"], "llama_pp256": pp, "ratio_pp256": round(o["pp256_tokens_per_s"] / pp, 3) if pp else None,
+        "batch8": o["tg128_batch8_aggregate_tokens_per_s"], "llama_batch8": b8,
+        "ratio_batch8": round(o["tg128_batch8_aggregate_tokens_per_s"] / b8, 3) if b8 else None,
+    })
+
+with open(os.path.join(out, "summary.json"), "w") as f:
+    json.dump({"machine": machine, "rows": rows}, f, indent=2)
+print(f"GPT-2 124M (random weights), 2 threads, best of the rounds; machine: {machine}\n")
+print("| GptSharp | llama.cpp | tg128 ours | tg128 llama.cpp | ratio | pp256 ours | pp256 llama.cpp | ratio | batch 8 ours | batch 8 llama.cpp | ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    cells = [r["gptsharp"], r["llama_cpp"], r["tg128"], r["llama_tg128"], r["ratio_tg128"], r["pp256"], r["llama_pp256"], r["ratio_pp256"],
+             r["batch8"], r["llama_batch8"], r["ratio_batch8"]]
+    print("| " + " | ".join("" if c is None else f"{c:.1f}" if isinstance(c, float) and c > 5 else str(c) for c in cells) + " |")

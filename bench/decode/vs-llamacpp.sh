@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# GptSharp's decoding benchmark and llama.cpp's llama-bench / llama-batched-bench on the same model, same machine, same run.
+#   bench/decode/vs-llamacpp.sh [OUT_DIR]     default OUT_DIR: bench/results/<today>-decode-vs-llamacpp
+# llama.cpp is built as ../shared/bench/llamacpp.md says (LLAMA_BIN: its build/bin, default ~/.cache/llamacpp/llama.cpp/build/bin).
+# 1. The decoding benchmark's GPT-2 124M (random weights, seed 1337) is saved as a model directory and exported to GGUF
+#    (f32, f16, q8_0, q4_0) with `gptsharp export`: llama.cpp runs the very weights GptSharp does.
+# 2. ROUNDS times (default 2), alternating: llama-bench tg128 and pp256 (2 threads) on each GGUF, then GptSharp.Bench
+#    --decode on PRECISIONS (default fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4), then llama-batched-bench (8 sequences).
+# 3. summary.py pairs them (fp32 and onnx-fp32 with f32, bf16 with f16, int8 and onnx-int8 with q8_0, onnx-int4 with q4_0)
+#    and writes summary.json and summary.md with the ratios (best round of each side).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+OUT=${1:-bench/results/$(date -u +%Y-%m-%d)-decode-vs-llamacpp}
+LLAMA_BIN=${LLAMA_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/llamacpp/llama.cpp/build/bin}
+ROUNDS=${ROUNDS:-2} REPS=${REPS:-3}
+PRECISIONS=${PRECISIONS:-fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4}
+for tool in llama-bench llama-batched-bench; do
+  [ -x "$LLAMA_BIN/$tool" ] || { echo "$LLAMA_BIN/$tool not found: build llama.cpp as ../shared/bench/llamacpp.md says, or set LLAMA_BIN" >&2; exit 2; }
+done
+mkdir -p "$OUT"
+dotnet build bench/GptSharp.Bench -c Release -v q -nologo >&2
+dotnet build src/GptSharp.Cli -c Release -v q -nologo >&2
+BENCH=bench/GptSharp.Bench/bin/Release/net10.0/GptSharp.Bench.dll
+CLI=src/GptSharp.Cli/bin/Release/net10.0/GptSharp.Cli.dll
+[ -f "$OUT/model/config.json" ] || dotnet "$BENCH" --save-model "$OUT/model"
+for type in f32 f16 q8_0 q4_0; do
+  [ -f "$OUT/gpt2-$type.gguf" ] || dotnet "$CLI" export --model "$OUT/model" --format gguf --type "$type" --output "$OUT/gpt2-$type.gguf" >&2
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for type in f32 f16 q8_0 q4_0; do
+    echo "[$(date -u +%T)] round $round: llama-bench $type" >&2
+    "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 0 -n 128 -r "$REPS" -o json > "$OUT/llama-tg-$type-$round.json"
+    "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 256 -n 0 -r "$REPS" -o json > "$OUT/llama-pp-$type-$round.json"
+  done
+  echo "[$(date -u +%T)] round $round: GptSharp.Bench --decode --precision $PRECISIONS" >&2
+  dotnet "$BENCH" --decode --precision "$PRECISIONS" --steps "$REPS" --json-out "$OUT/gptsharp-$round.json" > /dev/null
+  for type in f32 q8_0; do
+    echo "[$(date -u +%T)] round $round: llama-batched-bench $type" >&2
+    "$LLAMA_BIN/llama-batched-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -tb 2 -c 2048 -b 2048 -ub 512 -npp 1 -ntg 128 -npl 1,8 \
+      --output-format jsonl 2>/dev/null | grep '^{' > "$OUT/llama-batched-$type-$round.jsonl" || true
+  done
+done
+python3 bench/decode/summary.py "$OUT" | tee "$OUT/summary.md"

@@ -1,0 +1,156 @@
+using GptSharp.Models;
+using Microsoft.ML.OnnxRuntime;
+using static TorchSharp.torch;
+
+namespace GptSharp.Inference.Onnx;
+
+/// <summary>
+/// Decoding in ONNX Runtime (issue 14's engine, option a): the model's own graph (<see cref="GptOnnxGraph"/>, built from
+/// its weights when the engine is made, logits for the last position only) run by one <see cref="InferenceSession"/>,
+/// so a token costs one native call instead of ~300 TorchSharp dispatches. Int8 and int4 weights run as
+/// <c>MatMulNBits</c> with int8 activations (accuracy_level 4, as llama.cpp's q8_0 / q4_0 dot products). Rows of a batch
+/// advance together (equal lengths, as <see cref="Inference.TextGenerator"/> groups them); each step's presents are the
+/// next step's pasts, handed back to ONNX Runtime without a copy.
+/// </summary>
+public sealed class OnnxRuntimeEngine : IDecodingEngine
+{
+    const string ScratchModel = "model.onnx", ScratchData = "model.onnx.data";
+    readonly InferenceSession _session;
+    readonly int _layers, _heads, _headSize, _vocab;
+    readonly string[] _outputNames;
+
+    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision)
+    {
+        _session = session;
+        (_layers, _heads, _headSize, _vocab) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize);
+        _outputNames = [GptOnnxGraph.Logits, .. Enumerable.Range(0, _layers).Select(GptOnnxGraph.Present)];
+        Precision = precision;
+    }
+
+    public string Name => "onnxruntime";
+    public OnnxPrecision Precision { get; }
+    /// <summary>Sequences started and not yet disposed: each holds its caches (tests check that leaving a stream frees them).</summary>
+    public int LiveStates => Volatile.Read(ref _liveStates);
+    int _liveStates;
+
+    /// <summary>
+    /// An engine for <paramref name="model"/>'s current (float, CPU) weights in <paramref name="precision"/>, run on
+    /// <paramref name="threads"/> threads (default: TorchSharp's count, so both engines use the same cores).
+    /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
+    /// </summary>
+    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null)
+    {
+        if (model.Device.type != TorchSharp.DeviceType.CPU)
+            throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
+        // The graph's weights go to a scratch directory ONNX Runtime loads from (external data: no 2 GB protobuf limit),
+        // deleted as soon as the session holds them.
+        string dir = Path.Combine(Path.GetTempPath(), $"gptsharp-ort-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string path = Path.Combine(dir, ScratchModel);
+            using (no_grad())
+            using (var data = new FileStream(Path.Combine(dir, ScratchData), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                var onnx = GptOnnxGraph.Build(model, new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData), precision,
+                                              "engine", lastPositionOnly: true);
+                using var file = File.Create(path);
+                using var w = new Google.Protobuf.CodedOutputStream(file, leaveOpen: true);
+                onnx.WriteTo(w);
+            }
+            using var options = new SessionOptions
+            {
+                IntraOpNumThreads = threads ?? get_num_threads(), InterOpNumThreads = 1,
+                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            };
+            if (profilePrefix is not null)
+            {
+                options.ProfileOutputPathPrefix = profilePrefix; // read when profiling is turned on
+                options.EnableProfiling = true;
+            }
+            return new OnnxRuntimeEngine(new InferenceSession(path, options), model.Config, precision);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new GptSharpException($"ONNX Runtime could not load the model's graph: {e.Message}");
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    public IDecodingState Start(int rows) =>
+        rows > 0 ? new State(this, rows) : throw new ArgumentOutOfRangeException(nameof(rows), "at least one row");
+
+    /// <summary>Stops the profiler (see <see cref="Create"/>) and returns the path of its JSON trace.</summary>
+    public string EndProfiling() => _session.EndProfiling();
+
+    public bool IsDisposed { get; private set; }
+
+    public void Dispose()
+    {
+        IsDisposed = true;
+        _session.Dispose();
+    }
+
+    sealed class State : IDecodingState
+    {
+        readonly OnnxRuntimeEngine engine;
+        readonly int rows;
+
+        public State(OnnxRuntimeEngine engine, int rows)
+        {
+            (this.engine, this.rows) = (engine, rows);
+            _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, GptOnnxGraph.AttentionMask,
+                           .. Enumerable.Range(0, engine._layers).Select(GptOnnxGraph.Past)];
+            Interlocked.Increment(ref engine._liveStates);
+        }
+
+        readonly string[] _inputNames;
+        IDisposableReadOnlyCollection<OrtValue>? _outputs; // the last step's: logits, then present_0 … present_{L-1}
+        OrtValue? _emptyPast;
+
+        public int Length { get; private set; }
+
+        public Tensor Step(long[] ids, int fresh)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (fresh < 1 || ids.Length != rows * fresh) throw new ArgumentException($"expected {rows} × {fresh} ids, got {ids.Length}");
+            int total = Length + fresh;
+            var positions = new long[ids.Length];
+            for (int r = 0; r < rows; r++)
+                for (int t = 0; t < fresh; t++) positions[r * fresh + t] = Length + t;
+            var mask = new long[rows * total];
+            Array.Fill(mask, 1L);
+            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [rows, fresh]);
+            using var positionsValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, fresh]);
+            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [rows, total]);
+            var inputs = new OrtValue[3 + engine._layers];
+            (inputs[0], inputs[1], inputs[2]) = (idsValue, positionsValue, maskValue);
+            _emptyPast ??= _outputs is null ? OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [2, rows, engine._heads, 0, engine._headSize]) : null;
+            for (int i = 0; i < engine._layers; i++) inputs[3 + i] = _outputs?[1 + i] ?? _emptyPast!;
+
+            using var run = new RunOptions();
+            var outputs = engine._session.Run(run, _inputNames, inputs, engine._outputNames);
+            var logits = outputs[0].GetTensorDataAsSpan<float>();
+            var result = tensor(logits.ToArray(), [rows, engine._vocab]);
+            _outputs?.Dispose();
+            _outputs = outputs;
+            Length = total;
+            return result;
+        }
+
+        bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Interlocked.Decrement(ref engine._liveStates);
+            _outputs?.Dispose();
+            _outputs = null;
+            _emptyPast?.Dispose();
+        }
+    }
+}

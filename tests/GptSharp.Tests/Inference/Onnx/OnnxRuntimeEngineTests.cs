@@ -1,0 +1,115 @@
+using GptSharp.Checkpoints;
+using GptSharp.Inference.Onnx;
+using GptSharp.Inference;
+using GptSharp.Models;
+using GptSharp.Models.Quantized;
+using static TorchSharp.torch;
+
+namespace GptSharp.Tests.Inference.Onnx;
+
+public class OnnxRuntimeEngineTests
+{
+    static readonly int[] Prompt = [5, 17, 42, 99, 3, 250, 7];
+    static readonly GenerationOptions Greedy = new() { DoSample = false, MaxNewTokens = 16, StopAtEndOfText = false };
+
+    /// <summary>GPT-2's shape where it matters for the graph (GPT-2's vocabulary, head size 64, context 1024) at two layers.</summary>
+    static Gpt Gpt2Shaped() => Gpt.Create(GptPresets.Get("gpt2") with { VocabSize = 50257, NLayer = 2, NHead = 3, NEmbd = 192 }, seed: 3);
+
+    static Gpt Tiny(long seed = 7) => Gpt.Create(new GptConfig { VocabSize = 300, BlockSize = 32, NLayer = 2, NHead = 2, NEmbd = 32 }, seed);
+
+    /// <summary>The last position's logits after each of: the prompt, then two single tokens, by TorchSharp (with its
+    /// KV cache) and by the engine.</summary>
+    static float MaxStepDiff(Gpt model, IDecodingEngine engine)
+    {
+        using var _ = no_grad();
+        model.eval();
+        using var cache = new KvCache(model.Config.NLayer, 64);
+        using var state = engine.Start(1);
+        float max = 0;
+        foreach (int[] feed in new[] { Prompt, [11], [200] })
+        {
+            using var scope = NewDisposeScope();
+            var expected = model.Forward(tensor(feed.Select(t => (long)t).ToArray()).unsqueeze(0), cache, lastPositionOnly: true).reshape(-1);
+            var actual = state.Step([.. feed.Select(t => (long)t)], feed.Length).reshape(-1);
+            Assert.Equal(expected.shape, actual.shape);
+            max = Math.Max(max, (expected - actual).abs().max().item<float>());
+        }
+        Assert.Equal(Prompt.Length + 2, state.Length);
+        return max;
+    }
+
+    [Fact]
+    public void Fp32LogitsMatchTorchSharpOnTheHuggingFaceFixtureAndAGpt2ShapedModel()
+    {
+        using var hf = HfCheckpoint.Load(Fixture.Path("gpt2-tiny-hf"));
+        using (var engine = OnnxRuntimeEngine.Create(hf))
+            Assert.InRange(MaxStepDiff(hf, engine), 0, 1e-4f);
+        using var gpt2 = Gpt2Shaped();
+        using (var engine = OnnxRuntimeEngine.Create(gpt2))
+            Assert.InRange(MaxStepDiff(gpt2, engine), 0, 1e-3f);
+    }
+
+    [Theory]
+    [InlineData(OnnxPrecision.Int8, 8, 0.05f)]
+    [InlineData(OnnxPrecision.Int4, 4, 0.05f)]
+    public void QuantisedEnginesMatchTheirRoundTrippedWeightsUpToInt8Activations(OnnxPrecision precision, int bits, float tolerance)
+    {
+        // The engine's MatMulNBits computes with the very weights BlockQuantization.RoundTrip leaves in the float model;
+        // what is left is its int8 activations (accuracy_level 4).
+        using var model = Gpt2Shaped();
+        using var engine = OnnxRuntimeEngine.Create(model, precision);
+        using var fp32 = OnnxRuntimeEngine.Create(model);
+        float vsFloat = MaxStepDiff(model, engine);
+        BlockQuantization.RoundTrip(model, bits);
+        float vsRoundTrip = MaxStepDiff(model, engine);
+        Assert.InRange(vsRoundTrip, 0, tolerance);
+        Assert.True(vsRoundTrip < vsFloat, $"round-tripped {vsRoundTrip} vs float {vsFloat}");
+    }
+
+    [Fact]
+    public void GeneratorsOnAModelWithTheEngineGiveTorchSharpsGreedyTokensPlainBatchedAndStreamed()
+    {
+        using var model = Tiny();
+        var generator = new TextGenerator(model);
+        var expected = generator.Generate(Prompt, Greedy);
+        var batchExpected = generator.GenerateBatch([Prompt, [.. Prompt.Reverse()], [1, 2]], Greedy);
+
+        model.Engine = OnnxRuntimeEngine.Create(model);
+        Assert.Equal(expected, generator.Generate(Prompt, Greedy));
+        var batch = generator.GenerateBatch([Prompt, [.. Prompt.Reverse()], [1, 2]], Greedy);
+        Assert.Equal(batchExpected.Select(r => r.Ids), batch.Select(r => r.Ids));
+        Assert.Equal(0, ((OnnxRuntimeEngine)model.Engine).LiveStates);
+    }
+
+    [Fact]
+    public async Task LeavingOrCancellingAStreamFreesTheEnginesCaches()
+    {
+        using var model = Tiny(seed: 9);
+        var engine = OnnxRuntimeEngine.Create(model);
+        model.Engine = engine;
+        var generator = new TextGenerator(model);
+        int taken = 0;
+        await foreach (int _ in generator.StreamAsync(Prompt, Greedy))
+        {
+            Assert.Equal(1, engine.LiveStates);
+            if (++taken == 3) break;
+        }
+        Assert.Equal(0, engine.LiveStates);
+
+        using var cts = new CancellationTokenSource();
+        var result = Task.Run(() => generator.Complete(Prompt, Greedy with { MaxNewTokens = 20 }, cts.Token));
+        cts.Cancel();
+        await result;
+        Assert.Equal(0, engine.LiveStates);
+    }
+
+    [Fact]
+    public void DisposingTheModelDisposesItsEngine()
+    {
+        var model = Tiny();
+        var engine = OnnxRuntimeEngine.Create(model);
+        model.Engine = engine;
+        model.Dispose();
+        Assert.True(engine.IsDisposed);
+    }
+}
