@@ -13,7 +13,7 @@ public sealed record ComparedModel(string Directory, InferencePrecision Precisio
     public string Label { get; init; } = Directory;
 
     /// <summary>
-    /// <c>DIR</c> or <c>DIR@PRECISION</c> (auto, fp32, bf16, int8). An existing directory whose name holds an '@' is
+    /// <c>DIR</c> or <c>DIR@PRECISION</c> (auto, fp32, bf16, int8, int4). An existing directory whose name holds an '@' is
     /// taken as it is; otherwise the text after the last '@' must be a precision.
     /// </summary>
     public static ComparedModel Parse(string spec)

@@ -21,13 +21,16 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
     /// </summary>
     public const long AccuracyLevel = 4;
 
-    public string Apply(string x, string name, Tensor weight, Tensor bias)
+    public string Apply(string x, string name, Tensor weight, Tensor bias) =>
+        g.Node("Add", [Product(x, name, weight), GptOnnxGraph.Float(g, name + ".bias", bias)]);
+
+    /// <summary>x·Wᵀ alone, for a graph that adds the bias inside the next fused operator.</summary>
+    public string Product(string x, string name, Tensor weight)
     {
-        var b = GptOnnxGraph.Float(g, name + ".bias", bias);
         if (precision == OnnxPrecision.Float32)
         {
             using var t = weight.detach().t();
-            return g.Node("Add", [g.Node("MatMul", [x, GptOnnxGraph.Float(g, name + ".weight", t)]), b]);
+            return g.Node("MatMul", [x, GptOnnxGraph.Float(g, name + ".weight", t)]);
         }
         int bits = precision == OnnxPrecision.Int8 ? 8 : 4;
         using var w = weight.detach().to(ScalarType.Float32).cpu().contiguous();
@@ -39,7 +42,7 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
         var y = g.Node("MatMulNBits", [x, q, s], 1, MicrosoftDomain,
                        Attribute("K", (long)k), Attribute("N", (long)n), Attribute("bits", (long)bits), Attribute("block_size", (long)BlockSize),
                        Attribute("accuracy_level", AccuracyLevel))[0];
-        return g.Node("Add", [y, b]);
+        return y;
     }
 
     /// <summary>The weight in <see cref="BlockQuantization"/>'s layout, which is MatMulNBits' (its blocks of <see cref="BlockSize"/>).</summary>

@@ -17,13 +17,21 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     const string ScratchModel = "model.onnx", ScratchData = "model.onnx.data";
     readonly InferenceSession _session;
     readonly int _layers, _heads, _headSize, _vocab;
-    readonly string[] _outputNames;
+    readonly string[] _inputNames, _outputNames;
+    readonly bool _fused;
 
-    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision)
+    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, bool fused)
     {
         _session = session;
-        (_layers, _heads, _headSize, _vocab) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize);
-        _outputNames = [GptOnnxGraph.Logits, .. Enumerable.Range(0, _layers).Select(GptOnnxGraph.Present)];
+        (_layers, _heads, _headSize, _vocab, _fused) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, fused);
+        var layers = Enumerable.Range(0, _layers);
+        // Each present feeds the past of the same place in the next step.
+        _inputNames = fused
+            ? [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, .. layers.SelectMany(i => new[] { FusedGptOnnxGraph.PastKey(i), FusedGptOnnxGraph.PastValue(i) })]
+            : [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, GptOnnxGraph.AttentionMask, .. layers.Select(GptOnnxGraph.Past)];
+        _outputNames = fused
+            ? [GptOnnxGraph.Logits, .. layers.SelectMany(i => new[] { FusedGptOnnxGraph.PresentKey(i), FusedGptOnnxGraph.PresentValue(i) })]
+            : [GptOnnxGraph.Logits, .. layers.Select(GptOnnxGraph.Present)];
         Precision = precision;
     }
 
@@ -37,8 +45,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// An engine for <paramref name="model"/>'s current (float, CPU) weights in <paramref name="precision"/>, run on
     /// <paramref name="threads"/> threads (default: TorchSharp's count, so both engines use the same cores).
     /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
+    /// <paramref name="fused"/> (the default) runs <see cref="FusedGptOnnxGraph"/>, ONNX Runtime's fused operators; false
+    /// runs the export's graph of standard operators (<see cref="GptOnnxGraph"/>).
     /// </summary>
-    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null)
+    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null,
+                                           string? profilePrefix = null, bool fused = true)
     {
         if (model.Device.type != TorchSharp.DeviceType.CPU)
             throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
@@ -52,8 +63,9 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             using (no_grad())
             using (var data = new FileStream(Path.Combine(dir, ScratchData), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                var onnx = GptOnnxGraph.Build(model, new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData), precision,
-                                              "engine", lastPositionOnly: true);
+                var builder = new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData);
+                var onnx = fused ? FusedGptOnnxGraph.Build(model, builder, precision)
+                    : GptOnnxGraph.Build(model, builder, precision, "engine", lastPositionOnly: true);
                 using var file = File.Create(path);
                 using var w = new Google.Protobuf.CodedOutputStream(file, leaveOpen: true);
                 onnx.WriteTo(w);
@@ -68,7 +80,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
                 options.ProfileOutputPathPrefix = profilePrefix; // read when profiling is turned on
                 options.EnableProfiling = true;
             }
-            return new OnnxRuntimeEngine(new InferenceSession(path, options), model.Config, precision);
+            return new OnnxRuntimeEngine(new InferenceSession(path, options), model.Config, precision, fused);
         }
         catch (OnnxRuntimeException e)
         {
@@ -102,13 +114,10 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         public State(OnnxRuntimeEngine engine, int rows)
         {
             (this.engine, this.rows) = (engine, rows);
-            _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, GptOnnxGraph.AttentionMask,
-                           .. Enumerable.Range(0, engine._layers).Select(GptOnnxGraph.Past)];
             Interlocked.Increment(ref engine._liveStates);
         }
 
-        readonly string[] _inputNames;
-        IDisposableReadOnlyCollection<OrtValue>? _outputs; // the last step's: logits, then present_0 … present_{L-1}
+        IDisposableReadOnlyCollection<OrtValue>? _outputs; // the last step's: logits, then the presents
         OrtValue? _emptyPast;
 
         public int Length { get; private set; }
@@ -121,18 +130,20 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             var positions = new long[ids.Length];
             for (int r = 0; r < rows; r++)
                 for (int t = 0; t < fresh; t++) positions[r * fresh + t] = Length + t;
-            var mask = new long[rows * total];
-            Array.Fill(mask, 1L);
             using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [rows, fresh]);
             using var positionsValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, fresh]);
-            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [rows, total]);
-            var inputs = new OrtValue[3 + engine._layers];
-            (inputs[0], inputs[1], inputs[2]) = (idsValue, positionsValue, maskValue);
-            _emptyPast ??= _outputs is null ? OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [2, rows, engine._heads, 0, engine._headSize]) : null;
-            for (int i = 0; i < engine._layers; i++) inputs[3 + i] = _outputs?[1 + i] ?? _emptyPast!;
+            // The export's graph also takes an attention mask: all ones, as rows have no padding.
+            using var maskValue = engine._fused ? null : OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, rows * total).ToArray(), [rows, total]);
+            int fixedInputs = engine._fused ? 2 : 3, pasts = engine._inputNames.Length - fixedInputs;
+            var inputs = new OrtValue[engine._inputNames.Length];
+            (inputs[0], inputs[1]) = (idsValue, positionsValue);
+            if (maskValue is not null) inputs[2] = maskValue;
+            _emptyPast ??= _outputs is not null ? null : OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(),
+                engine._fused ? [rows, engine._heads, 0, engine._headSize] : [2, rows, engine._heads, 0, engine._headSize]);
+            for (int i = 0; i < pasts; i++) inputs[fixedInputs + i] = _outputs?[1 + i] ?? _emptyPast!;
 
             using var run = new RunOptions();
-            var outputs = engine._session.Run(run, _inputNames, inputs, engine._outputNames);
+            var outputs = engine._session.Run(run, engine._inputNames, inputs, engine._outputNames);
             var logits = outputs[0].GetTensorDataAsSpan<float>();
             var result = tensor(logits.ToArray(), [rows, engine._vocab]);
             _outputs?.Dispose();

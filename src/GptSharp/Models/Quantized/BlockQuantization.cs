@@ -63,9 +63,10 @@ public static class BlockQuantization
     }
 
     /// <summary>
-    /// Replaces each block's linear weights (attention and MLP; not the embeddings, which stay float as in the ONNX
-    /// graph) with their quantised-then-dequantised values: the float model then computes with the engine's weights,
-    /// so its losses measure what <paramref name="bits"/>-bit weights cost.
+    /// Replaces each block's linear weights (attention and MLP) with their <paramref name="bits"/>-bit quantised-then-
+    /// dequantised values, and the token embedding, which is also the LM head, with its 8-bit ones (the onnx engine's
+    /// head is 8-bit at any quantised precision; the position embedding stays float): the float model then computes
+    /// with the engine's weights, so its losses measure what the engine's quantisation costs.
     /// </summary>
     public static void RoundTrip(Gpt model, int bits)
     {
@@ -74,13 +75,21 @@ public static class BlockQuantization
         using var _ = no_grad();
         foreach (var (name, p) in model.named_parameters())
         {
-            if (!IsBlockLinear(name)) continue;
-            int n = (int)p.shape[0], k = (int)p.shape[1];
-            using var cpu = p.detach().to(ScalarType.Float32).cpu().contiguous();
-            var (packed, scales, _) = Quantize(cpu.data<float>().ToArray(), n, k, bits);
-            using var back = tensor(Dequantize(packed, scales, n, k, bits), [n, k], ScalarType.Float32);
-            p.copy_(back);
+            if (name == TokenEmbedding) RoundTrip(p, 8);
+            else if (IsBlockLinear(name)) RoundTrip(p, bits);
         }
+    }
+
+    /// <summary>The tied token embedding / LM head weight, [vocab, n_embd].</summary>
+    public const string TokenEmbedding = "wte.weight";
+
+    static void RoundTrip(TorchSharp.Modules.Parameter p, int bits)
+    {
+        int n = (int)p.shape[0], k = (int)p.shape[1];
+        using var cpu = p.detach().to(ScalarType.Float32).cpu().contiguous();
+        var (packed, scales, _) = Quantize(cpu.data<float>().ToArray(), n, k, bits);
+        using var back = tensor(Dequantize(packed, scales, n, k, bits), [n, k], ScalarType.Float32);
+        p.copy_(back);
     }
 
     /// <summary>A block's linear weight (h.N.attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj), [out, in] as nn.Linear holds it.</summary>

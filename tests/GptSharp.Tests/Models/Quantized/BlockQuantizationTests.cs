@@ -36,14 +36,14 @@ public class BlockQuantizationTests
     }
 
     [Fact]
-    public void RoundTripChangesTheBlockLinearWeightsOnlyAndIsIdempotent()
+    public void RoundTripChangesTheBlockLinearWeightsAndTheTiedHeadOnlyAndIsIdempotent()
     {
         using var model = Gpt.Create(new GptConfig { VocabSize = 64, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 32 }, seed: 2);
         var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         BlockQuantization.RoundTrip(model, 4);
         var once = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         foreach (var (name, t) in once)
-            Assert.Equal(BlockQuantization.IsBlockLinear(name), !t.equal(before[name]).all().item<bool>());
+            Assert.Equal(BlockQuantization.IsBlockLinear(name) || name == "wte.weight", !t.equal(before[name]).all().item<bool>());
         BlockQuantization.RoundTrip(model, 4);
         foreach (var (name, p) in model.named_parameters())
             Assert.True(p.equal(once[name]).all().item<bool>(), name);

@@ -1,0 +1,87 @@
+using GptSharp.Inference.Onnx.Proto;
+using GptSharp.Models;
+using static GptSharp.Inference.Onnx.OnnxGraphBuilder;
+using static TorchSharp.torch;
+using DataType = GptSharp.Inference.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace GptSharp.Inference.Onnx;
+
+/// <summary>
+/// GPT-2 for the onnx engine alone: the same model as <see cref="GptOnnxGraph"/> in ONNX Runtime's fused CPU operators
+/// (com.microsoft) — <c>MultiHeadAttention</c> (causal, over the past it appends to), <c>SkipLayerNormalization</c> (residual
+/// add, bias and layer norm in one), <c>FastGelu</c> (GPT-2's tanh GELU with its bias) — so a layer is 9 nodes instead of
+/// about 40, and every bias rides in a fused operator. Quantised, the tied LM head is 8-bit too. Only ONNX Runtime runs
+/// it, hence not the export's graph.
+/// Inputs: <c>input_ids</c>, <c>position_ids</c> [batch, sequence]; per layer <c>past_key_N</c>, <c>past_value_N</c>
+/// [batch, heads, past, head_size]. Outputs: <c>logits</c> [batch, 1, vocab] (the last position) and
+/// <c>present_key_N</c>, <c>present_value_N</c>. Rows have no padding (the engine decodes rows of equal length).
+/// </summary>
+static class FusedGptOnnxGraph
+{
+    public static string PastKey(int layer) => $"past_key_{layer}";
+    public static string PastValue(int layer) => $"past_value_{layer}";
+    public static string PresentKey(int layer) => $"present_key_{layer}";
+    public static string PresentValue(int layer) => $"present_value_{layer}";
+
+    public static ModelProto Build(Gpt model, OnnxGraphBuilder g, OnnxPrecision precision)
+    {
+        var config = model.Config;
+        int layers = config.NLayer, heads = config.NHead, c = config.NEmbd, d = config.HeadSize, vocab = config.VocabSize;
+        var weights = model.state_dict();
+        Tensor W(string name) => weights.TryGetValue(name, out var t) ? t : throw new GptSharpException($"the model has no weight '{name}'");
+        string F(string name) => GptOnnxGraph.Float(g, name, W(name));
+        const string ms = OnnxLinear.MicrosoftDomain;
+        var epsilon = Attribute("epsilon", (float)config.LayerNormEpsilon);
+
+        g.Input(GptOnnxGraph.InputIds, DataType.Int64, "batch_size", "sequence_length");
+        g.Input(GptOnnxGraph.PositionIds, DataType.Int64, "batch_size", "sequence_length");
+        for (int i = 0; i < layers; i++)
+        {
+            g.Input(PastKey(i), DataType.Float, "batch_size", (long)heads, "past_sequence_length", (long)d);
+            g.Input(PastValue(i), DataType.Float, "batch_size", (long)heads, "past_sequence_length", (long)d);
+        }
+
+        var residual = g.Node("Add", [g.Node("Gather", [F("wte.weight"), GptOnnxGraph.InputIds]), g.Node("Gather", [F("wpe.weight"), GptOnnxGraph.PositionIds])]);
+        var normed = g.Node("LayerNormalization", [residual, F("h.0.ln_1.weight"), F("h.0.ln_1.bias")], Attribute("axis", -1L), epsilon);
+        var linear = new OnnxLinear(g, precision);
+        string? pending = null, pendingBias = null; // the last MLP's output and its bias, added by the next SkipLayerNormalization
+        for (int i = 0; i < layers; i++)
+        {
+            string p = $"h.{i}.";
+            if (pending is not null)
+            {
+                var next = g.Node("SkipLayerNormalization", [pending, residual, F(p + "ln_1.weight"), F(p + "ln_1.bias"), pendingBias!], 4, ms, epsilon);
+                (normed, residual) = (next[0], next[3]);
+            }
+            var qkv = g.Node("Split", [linear.Product(normed, p + "attn.c_attn", W(p + "attn.c_attn.weight")), g.Int64s(c, c, c)], 3, "", Attribute("axis", 2L));
+            var attention = g.Node("MultiHeadAttention", [qkv[0], qkv[1], qkv[2], F(p + "attn.c_attn.bias"), "", "", PastKey(i), PastValue(i)], 3, ms,
+                                   Attribute("num_heads", (long)heads), Attribute("unidirectional", 1L));
+            g.Rename(attention[1], PresentKey(i));
+            g.Rename(attention[2], PresentValue(i));
+            var projected = linear.Product(attention[0], p + "attn.c_proj", W(p + "attn.c_proj.weight"));
+            var second = g.Node("SkipLayerNormalization", [projected, residual, F(p + "ln_2.weight"), F(p + "ln_2.bias"), F(p + "attn.c_proj.bias")], 4, ms, epsilon);
+            residual = second[3];
+            var hidden = g.Node("FastGelu", [linear.Product(second[0], p + "mlp.c_fc", W(p + "mlp.c_fc.weight")), F(p + "mlp.c_fc.bias")], 1, ms)[0];
+            (pending, pendingBias) = (linear.Product(hidden, p + "mlp.c_proj", W(p + "mlp.c_proj.weight")), F(p + "mlp.c_proj.bias"));
+        }
+        var final = g.Node("SkipLayerNormalization", [pending!, residual, F("ln_f.weight"), F("ln_f.bias"), pendingBias!], 1, ms, epsilon)[0];
+        // The last position alone goes through the LM head, tied to the token embedding: fp32 with Gemm reading wte as it
+        // is (transB); quantised, 8-bit blocks whatever the precision (as llama.cpp's q4_0 keeps its head at 6 bits or
+        // more): in fp32 it would stream more bytes than all the int8 layers together.
+        var last = g.Node("Reshape", [g.Node("Slice", [final, g.Int64s(-1), g.Int64s(long.MaxValue), g.Int64s(1)]), g.Int64s(-1, c)]);
+        var head = precision == OnnxPrecision.Float32 ? g.Node("Gemm", [last, "wte.weight"], Attribute("transB", 1L))
+            : new OnnxLinear(g, OnnxPrecision.Int8).Product(last, "lm_head", W("wte.weight"));
+        g.Rename(g.Node("Reshape", [head, g.Int64s(-1, 1, vocab)]), GptOnnxGraph.Logits);
+
+        g.Output(GptOnnxGraph.Logits, DataType.Float, "batch_size", 1L, (long)vocab);
+        for (int i = 0; i < layers; i++)
+        {
+            g.Output(PresentKey(i), DataType.Float, "batch_size", (long)heads, "total_sequence_length", (long)d);
+            g.Output(PresentValue(i), DataType.Float, "batch_size", (long)heads, "total_sequence_length", (long)d);
+        }
+        var onnx = new ModelProto { IrVersion = GptOnnxGraph.IrVersion, ProducerName = "GptSharp", Graph = g.Graph };
+        onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = GptOnnxGraph.Opset });
+        onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = ms, Version = 1 });
+        return onnx;
+    }
+}
