@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using GptSharp.Inference;
 using GptSharp.Checkpoints;
@@ -40,10 +41,15 @@ static class GenerateCommand
             DefaultValueFactory = _ => "error",
         };
         promptOverflow.AcceptOnlyFromAmong("error", "trim");
+        var stats = new Option<bool>("--stats")
+        {
+            Description = "After the text, print to stderr the prompt's tokens, the time to the first token and the decoding speed " +
+                          "(new tokens after the first ÷ their time), as llama.cpp's timings.",
+        };
 
         var cmd = new Command("generate", "Continue a prompt with a trained model.")
             { model, device, precision, engine, prompt, maxNewTokens, temperature, topK, topP, seed, greedy, minNewTokens, repetitionPenalty, noRepeatNgram, stop,
-              beams, returns, lengthPenalty, promptOverflow };
+              beams, returns, lengthPenalty, promptOverflow, stats };
         cmd.SetAction(async (p, ct) =>
         {
             // Check the options before the (slow) model load. Options not given come from the model's generation_config.json.
@@ -85,15 +91,26 @@ static class GenerateCommand
             await output.WriteAsync(text);
             await output.FlushAsync(ct);
             bool first = true;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan firstToken = default;
+            int tokens = 0;
             await foreach (var d in deltas)
             {
-                if (first) NoteKept(d.PromptTokensKept);
+                if (first) { NoteKept(d.PromptTokensKept); firstToken = clock.Elapsed; }
                 first = false;
+                tokens += d.Ids.Count;
                 if (d.FinishReason == FinishReason.Cancelled) ct.ThrowIfCancellationRequested();
                 await output.WriteAsync(d.Text);
                 await output.FlushAsync(ct);
             }
             await output.WriteLineAsync();
+            if (p.GetValue(stats))
+            {
+                double decode = (clock.Elapsed - firstToken).TotalSeconds;
+                string speed = tokens > 1 ? string.Create(CultureInfo.InvariantCulture, $"{(tokens - 1) / decode:F1} tokens/s") : "n/a";
+                p.InvocationConfiguration.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"prompt {promptIds.Length} tokens, first token after {firstToken.TotalMilliseconds:F0} ms; {tokens} new tokens, decoding {speed} ({(loaded.Model.Engine?.Name ?? "torch")} engine)"));
+            }
             return 0;
         });
         return cmd;
