@@ -78,6 +78,6 @@ static class EngineProfile
             bool weight = shapes.Length < 2 || shapes.Any(i => i.EnumerateObject().Any(p => p.Value.GetArrayLength() <= 2));
             return op == "MatMulNBits" || weight ? "weights" : "attention";
         }
-        return op is "Softmax" or "Concat" or "Where" or "Transpose" ? "attention" : "other";
+        return op is "MultiHeadAttention" or "Softmax" or "Concat" or "Where" or "Transpose" ? "attention" : "other";
     }
 }

@@ -14,7 +14,7 @@ def load(path):
 def llama(kind, weights):
     """Best avg_ts over the rounds (llama-bench -o json: a list with one entry per test)."""
     best = None
-    for path in sorted(glob.glob(os.path.join(out, f"llama-{kind}-{weights}-*.json"))):
+    for path in sorted(glob.glob(os.path.join(out, f"llama-{kind}-{weights}-[0-9]*.json")) + glob.glob(os.path.join(out, f"llama-{kind}-{weights}-nommap-*.json"))):
         for entry in load(path):
             best = max(best or 0, entry["avg_ts"])
     return best
@@ -40,6 +40,8 @@ for path in sorted(glob.glob(os.path.join(out, "gptsharp-*.json"))):
         best = ours.setdefault(case["key"], {})
         for field in ("tg128_tokens_per_s_best", "pp256_tokens_per_s", "tg128_batch8_aggregate_tokens_per_s"):
             best[field] = max(best.get(field, 0), case[field] or 0)
+        if case.get("time_split"):
+            best["time_split"] = case["time_split"]
 
 rows = []
 for precision, weights in PAIRS.items():
@@ -53,6 +55,7 @@ for precision, weights in PAIRS.items():
         "pp256": o["pp256_tokens_per_s"], "llama_pp256": pp, "ratio_pp256": round(o["pp256_tokens_per_s"] / pp, 3) if pp else None,
         "batch8": o["tg128_batch8_aggregate_tokens_per_s"], "llama_batch8": b8,
         "ratio_batch8": round(o["tg128_batch8_aggregate_tokens_per_s"] / b8, 3) if b8 else None,
+        "time_split": o.get("time_split"),
     })
 
 with open(os.path.join(out, "summary.json"), "w") as f:
@@ -64,3 +67,11 @@ for r in rows:
     cells = [r["gptsharp"], r["llama_cpp"], r["tg128"], r["llama_tg128"], r["ratio_tg128"], r["pp256"], r["llama_pp256"], r["ratio_pp256"],
              r["batch8"], r["llama_batch8"], r["ratio_batch8"]]
     print("| " + " | ".join("" if c is None else f"{c:.1f}" if isinstance(c, float) and c > 5 else str(c) for c in cells) + " |")
+split = [r for r in rows if r.get("time_split")]
+if split:
+    print("\nWhere a token's time goes on the onnx engine (ONNX Runtime's profiler, tg128, ms per token):\n")
+    print("| precision | total | weights streamed | attention | other nodes | outside the nodes |")
+    print("|---|---|---|---|---|---|")
+    for r in split:
+        t = r["time_split"]
+        print(f"| {r['gptsharp']} | {t['ms_per_token']} | {t['weights_ms_per_token']} | {t['attention_ms_per_token']} | {t['other_nodes_ms_per_token']} | {t['outside_nodes_ms_per_token']} |")

@@ -4,8 +4,9 @@
 # llama.cpp is built as ../shared/bench/llamacpp.md says (LLAMA_BIN: its build/bin, default ~/.cache/llamacpp/llama.cpp/build/bin).
 # 1. The decoding benchmark's GPT-2 124M (random weights, seed 1337) is saved as a model directory and exported to GGUF
 #    (f32, f16, q8_0, q4_0) with `gptsharp export`: llama.cpp runs the very weights GptSharp does.
-# 2. ROUNDS times (default 2), alternating: llama-bench tg128 and pp256 (2 threads) on each GGUF, then GptSharp.Bench
-#    --decode on PRECISIONS (default fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4), then llama-batched-bench (8 sequences).
+# 2. ROUNDS times (default 2), alternating: llama-bench tg128 (mmap on and off) and pp256 (2 threads) on each GGUF, then
+#    GptSharp.Bench --decode --profile on PRECISIONS (default fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4), then
+#    llama-batched-bench (1 and 8 sequences of 128 new tokens after a 1-token prompt, as GptSharp's batch 8).
 # 3. summary.py pairs them (fp32 and onnx-fp32 with f32, bf16 with f16, int8 and onnx-int8 with q8_0, onnx-int4 with q4_0)
 #    and writes summary.json and summary.md with the ratios (best round of each side).
 set -euo pipefail
@@ -31,11 +32,13 @@ for round in $(seq 1 "$ROUNDS"); do
   for type in f32 f16 q8_0 q4_0; do
     echo "[$(date -u +%T)] round $round: llama-bench $type" >&2
     "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 0 -n 128 -r "$REPS" -o json > "$OUT/llama-tg-$type-$round.json"
+    # Weights read into memory instead of mmap'ed: faster for f32 (../shared/bench/README.md); the better of both counts.
+    "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 0 -n 128 -r "$REPS" -lm none -o json > "$OUT/llama-tg-$type-nommap-$round.json"
     "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 256 -n 0 -r "$REPS" -o json > "$OUT/llama-pp-$type-$round.json"
   done
   echo "[$(date -u +%T)] round $round: GptSharp.Bench --decode --precision $PRECISIONS" >&2
-  dotnet "$BENCH" --decode --precision "$PRECISIONS" --steps "$REPS" --json-out "$OUT/gptsharp-$round.json" > /dev/null
-  for type in f32 q8_0; do
+  dotnet "$BENCH" --decode --profile --precision "$PRECISIONS" --steps "$REPS" --json-out "$OUT/gptsharp-$round.json" > /dev/null
+  for type in f32 f16 q8_0 q4_0; do
     echo "[$(date -u +%T)] round $round: llama-batched-bench $type" >&2
     "$LLAMA_BIN/llama-batched-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -tb 2 -c 2048 -b 2048 -ub 512 -npp 1 -ntg 128 -npl 1,8 \
       --output-format jsonl 2>/dev/null | grep '^{' > "$OUT/llama-batched-$type-$round.jsonl" || true

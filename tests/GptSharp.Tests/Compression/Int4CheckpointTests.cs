@@ -16,19 +16,9 @@ namespace GptSharp.Tests.Compression;
 
 public class Int4CheckpointTests(ITestOutputHelper log)
 {
-    const string Text = "The quick brown fox jumps over the lazy dog. A stitch in time saves nine. " +
-                        "The early bird catches the worm, and the quick brown fox jumps again. ";
-
-    static Fixture.TempDir ModelDir()
-    {
-        var tmp = new Fixture.TempDir();
-        Directory.CreateDirectory(tmp["fp32"]);
-        foreach (var f in new[] { "config.json", "model.safetensors" })
-            File.Copy(Fixture.Path("gpt2-tiny-hf", f), Path.Combine(tmp["fp32"], f));
-        BpeTokenizer.Gpt2().Save(tmp["fp32"]);
-        File.WriteAllText(Path.Combine(tmp["fp32"], GenerationConfigFile.FileName), "{\"max_new_tokens\": 7}");
-        return tmp;
-    }
+    // The tiny reference GPT-2 with tokenizer and generation files (fp32/), and a text to score, as the int8 tests use.
+    const string Text = Int8CheckpointTests.Text;
+    static Fixture.TempDir ModelDir() => Int8CheckpointTests.ModelDir();
 
     [Fact]
     public async Task QuantizeBits4WritesA4BitDirectoryThatRunsOnTheOnnxEngineWithTheSameWeights()

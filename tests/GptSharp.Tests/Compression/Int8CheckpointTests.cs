@@ -18,11 +18,11 @@ namespace GptSharp.Tests.Compression;
 
 public class Int8CheckpointTests(ITestOutputHelper log)
 {
-    const string Text = "The quick brown fox jumps over the lazy dog. A stitch in time saves nine. " +
+    internal const string Text = "The quick brown fox jumps over the lazy dog. A stitch in time saves nine. " +
                         "The early bird catches the worm, and the quick brown fox jumps again. ";
 
     /// <summary>The tiny reference GPT-2 (random weights) with tokenizer and generation files beside it.</summary>
-    static Fixture.TempDir ModelDir()
+    internal static Fixture.TempDir ModelDir()
     {
         var tmp = new Fixture.TempDir();
         Directory.CreateDirectory(tmp["fp32"]);
