@@ -60,9 +60,11 @@ public static class ModelComparison
         using var loaded = ModelDirectory.Load(model.Directory, new LoadOptions { Precision = model.Precision });
         string precision = model.Precision switch
         {
+            InferencePrecision.Auto when loaded.Model.Engine is Inference.Onnx.OnnxRuntimeEngine { Precision: var p } => Inference.Onnx.OnnxPrecisionNames.Name(p),
             InferencePrecision.Auto => Int8WeightOnly.IsQuantized(loaded.Model) ? "int8" : "fp32",
             InferencePrecision.BFloat16 => "bf16",
             InferencePrecision.Int8 => "int8",
+            InferencePrecision.Int4 => "int4",
             _ => "fp32",
         };
 
