@@ -13,7 +13,7 @@ public sealed record ModelFigures
     /// <summary>How the model was named (<see cref="ComparedModel.Label"/>).</summary>
     public required string Label { get; init; }
     public required string Model { get; init; }
-    /// <summary>How it inferred: fp32, bf16 or int8 (auto resolved).</summary>
+    /// <summary>How it inferred: fp32, bf16, int8 or int4 (auto resolved).</summary>
     public required string Precision { get; init; }
     public long Parameters { get; init; }
     /// <summary>The bytes of the weight file the model loaded from (model.safetensors, or model.int8.safetensors of a

@@ -54,10 +54,10 @@ public class ScoreCommandTests
             Assert.InRange(b / a - 1, -0.01, 0.01);
         }
 
-        (code, _, err) = await CliRunner.Run("score", "--model", Model, "--precision", "int4", "--input", tmp["in.jsonl"], "--output", tmp["int4.jsonl"]);
+        (code, _, err) = await CliRunner.Run("score", "--model", Model, "--precision", "int3", "--input", tmp["in.jsonl"], "--output", tmp["int3.jsonl"]);
         Assert.Equal(1, code);
-        Assert.Contains("unknown precision 'int4' (expected auto, fp32, bf16 or int8)", err);
-        Assert.False(File.Exists(tmp["int4.jsonl"]));
+        Assert.Contains("unknown precision 'int3' (expected auto, fp32, bf16, int8 or int4)", err);
+        Assert.False(File.Exists(tmp["int3.jsonl"]));
     }
 
     [Theory]
