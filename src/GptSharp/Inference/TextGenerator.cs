@@ -320,11 +320,22 @@ public sealed class TextGenerator
         var logits = engine is not null ? engine.Step(ids, fresh).unsqueeze(1)
             : _model!.Forward(tensor(ids, [rows.Length, fresh], ScalarType.Int64, _device), cache, lastPositionOnly: true);
         var next = new int[rows.Length];
-        for (int r = 0; r < rows.Length; r++)
+        // Beside an engine, libtorch only adjusts and samples logits here: on one thread, so its OpenMP pool's threads
+        // do not spin through the engine's next step (they halved onnx decoding with min_new_tokens or the UTF-8 guard on).
+        int threads = engine is not null ? get_num_threads() : 0;
+        if (engine is not null) set_num_threads(1);
+        try
         {
-            var row = rows[r];
-            if (row.Finish is not null) continue;
-            next[r] = row.Choose(logits[r, -1], o, EndIds, guard, rngs[r]);
+            for (int r = 0; r < rows.Length; r++)
+            {
+                var row = rows[r];
+                if (row.Finish is not null) continue;
+                next[r] = row.Choose(logits[r, -1], o, EndIds, guard, rngs[r]);
+            }
+        }
+        finally
+        {
+            if (engine is not null) set_num_threads(threads);
         }
         return next;
     }
