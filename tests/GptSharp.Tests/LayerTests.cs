@@ -24,7 +24,7 @@ public class LayerTests
         ["Data"] = ["IO", "Tokenization"],
         ["Models"] = ["Native"], // only Models.Quantized may: see ModelsCoreUsesNeitherNativeNorCompression
         // 4
-        ["Inference"] = ["Models", "Tokenization", "IO"],
+        ["Inference"] = ["Models", "Tokenization", "IO", "Native"],
         ["Checkpoints"] = ["Inference", "Models", "Tokenization", "IO", "Native"],
         // 5
         ["Chat"] = ["Checkpoints", "Inference", "Models", "Tokenization", "IO", "Native"],

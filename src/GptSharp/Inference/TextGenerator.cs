@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GptSharp.Models;
+using GptSharp.Native;
 using GptSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -320,11 +321,9 @@ public sealed class TextGenerator
         var logits = engine is not null ? engine.Step(ids, fresh).unsqueeze(1)
             : _model!.Forward(tensor(ids, [rows.Length, fresh], ScalarType.Int64, _device), cache, lastPositionOnly: true);
         var next = new int[rows.Length];
-        // Beside an engine, libtorch only adjusts and samples logits here: on one thread, so its OpenMP pool's threads
-        // do not spin through the engine's next step (they halved onnx decoding with min_new_tokens or the UTF-8 guard on).
-        int threads = engine is not null ? get_num_threads() : 0;
-        if (engine is not null) set_num_threads(1);
-        try
+        // Beside an engine, libtorch only adjusts and samples logits here: on this thread alone, so its OpenMP pool's
+        // threads do not spin through the engine's next step (they halved onnx decoding with min_new_tokens or the UTF-8 guard on).
+        using (engine is not null ? OpenMpThreads.SingleThreaded() : default)
         {
             for (int r = 0; r < rows.Length; r++)
             {
@@ -332,10 +331,6 @@ public sealed class TextGenerator
                 if (row.Finish is not null) continue;
                 next[r] = row.Choose(logits[r, -1], o, EndIds, guard, rngs[r]);
             }
-        }
-        finally
-        {
-            if (engine is not null) set_num_threads(threads);
         }
         return next;
     }
