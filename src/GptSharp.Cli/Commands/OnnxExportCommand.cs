@@ -1,5 +1,5 @@
-using GptSharp.Inference.Onnx;
 using GptSharp.Checkpoints.Onnx;
+using GptSharp.Inference.Onnx;
 
 namespace GptSharp.Cli.Commands;
 

@@ -1,7 +1,7 @@
-using GptSharp.Inference.Onnx;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.Inference;
+using GptSharp.Inference.Onnx;
 using GptSharp.IO;
 using GptSharp.Models;
 using GptSharp.Models.Quantized;

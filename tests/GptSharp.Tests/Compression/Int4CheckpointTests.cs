@@ -1,11 +1,11 @@
-using GptSharp.Inference.Onnx;
 using System.Globalization;
 using System.Text.Json;
 using GptSharp.Checkpoints;
 using GptSharp.Checkpoints.Onnx;
 using GptSharp.Evaluation;
-using GptSharp.Inference;
 using GptSharp.IO;
+using GptSharp.Inference;
+using GptSharp.Inference.Onnx;
 using GptSharp.Models;
 using GptSharp.Tests.Cli;
 using GptSharp.Tokenization;

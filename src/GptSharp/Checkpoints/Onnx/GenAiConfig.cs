@@ -1,7 +1,7 @@
-using GptSharp.Inference.Onnx;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GptSharp.IO;
+using GptSharp.Inference.Onnx;
 using GptSharp.Tokenization;
 
 namespace GptSharp.Checkpoints.Onnx;

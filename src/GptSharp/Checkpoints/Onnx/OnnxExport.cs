@@ -1,6 +1,6 @@
-using GptSharp.Inference.Onnx;
 using System.Reflection;
 using GptSharp.IO;
+using GptSharp.Inference.Onnx;
 using GptSharp.Models;
 using static TorchSharp.torch;
 

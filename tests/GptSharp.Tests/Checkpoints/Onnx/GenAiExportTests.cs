@@ -1,10 +1,10 @@
-using GptSharp.Inference.Onnx;
+using System.Text.Json.Nodes;
 using GptSharp.Checkpoints;
 using GptSharp.Checkpoints.Onnx;
 using GptSharp.Inference;
+using GptSharp.Inference.Onnx;
 using GptSharp.Models;
 using GptSharp.Tokenization;
-using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntimeGenAI;
 
 namespace GptSharp.Tests.Checkpoints.Onnx;

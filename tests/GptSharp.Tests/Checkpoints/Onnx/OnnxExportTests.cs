@@ -1,12 +1,12 @@
-using GptSharp.Inference.Onnx;
 using System.Text.Json.Nodes;
 using GptSharp.Checkpoints;
 using GptSharp.Checkpoints.Onnx;
 using GptSharp.Inference;
+using GptSharp.Inference.Onnx;
 using GptSharp.Models;
 using GptSharp.Tokenization;
-using static TorchSharp.torch;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace GptSharp.Tests.Checkpoints.Onnx;
 

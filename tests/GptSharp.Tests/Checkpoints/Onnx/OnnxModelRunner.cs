@@ -1,5 +1,5 @@
-using GptSharp.Inference.Onnx;
 using GptSharp.Checkpoints.Onnx;
+using GptSharp.Inference.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace GptSharp.Tests.Checkpoints.Onnx;
