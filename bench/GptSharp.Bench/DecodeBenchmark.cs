@@ -140,13 +140,11 @@ static class DecodeBenchmark
     /// <c>--engine onnx</c> loads it.</para></summary>
     static void Configure(Gpt model, string precision)
     {
-        if (!precision.StartsWith("onnx-"))
-        {
-            PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
-            return;
-        }
-        var onnx = precision switch { "onnx-int8" => OnnxPrecision.Int8, "onnx-int4" => OnnxPrecision.Int4, _ => OnnxPrecision.Float32 };
-        if (onnx != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, onnx == OnnxPrecision.Int8 ? 8 : 4);
-        model.Engine = OnnxRuntimeEngine.Create(model, onnx);
+        if (OnnxPrecisionOf(precision) is { } onnx) OnnxRuntimeEngine.Attach(model, onnx);
+        else PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
     }
+
+    /// <summary>The onnx engine's precision for onnx-fp32, onnx-int8, onnx-int4; null for the torch engine's precisions.</summary>
+    public static OnnxPrecision? OnnxPrecisionOf(string precision) =>
+        precision.StartsWith("onnx-") ? OnnxPrecisionNames.Parse(precision["onnx-".Length..]) : null;
 }

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using GptSharp.Inference.Onnx;
 using GptSharp.Inference;
 using GptSharp.Models;
-using GptSharp.Models.Quantized;
 
 namespace GptSharp.Bench;
 
@@ -21,11 +20,8 @@ static class EngineProfile
     {
         var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
         using var model = Gpt.Create(config, seed: 1337);
-        var onnx = precision switch { "onnx-int8" => OnnxPrecision.Int8, "onnx-int4" => OnnxPrecision.Int4, _ => OnnxPrecision.Float32 };
-        if (onnx != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, onnx == OnnxPrecision.Int8 ? 8 : 4);
         string prefix = Path.Combine(Path.GetTempPath(), $"gptsharp-profile-{Environment.ProcessId}");
-        var engine = OnnxRuntimeEngine.Create(model, onnx, profilePrefix: prefix);
-        model.Engine = engine;
+        var engine = OnnxRuntimeEngine.Attach(model, DecodeBenchmark.OnnxPrecisionOf(precision)!.Value, prefix);
         var generator = new TextGenerator(model);
         var options = new GenerationOptions { DoSample = false, MaxNewTokens = DecodeBenchmark.NewTokens, StopAtEndOfText = false };
         var clock = Stopwatch.StartNew();

@@ -99,12 +99,7 @@ public sealed class ModelDirectory : IDisposable
                 InferencePrecision.Auto when Int8Checkpoint.Exists(dir) && !File.Exists(Path.Combine(dir, HfCheckpoint.WeightsFile)) => OnnxPrecision.Int8,
                 _ => OnnxPrecision.Float32,
             };
-            try
-            {
-                // The float model takes the engine's block-quantised weights, so its losses (eval, compare) are the engine's.
-                if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
-                model.Engine = OnnxRuntimeEngine.Create(model, precision);
-            }
+            try { OnnxRuntimeEngine.Attach(model, precision); }
             catch { model.Dispose(); throw; }
         }
         return new ModelDirectory(model, tokenizer, ownsModel: true)

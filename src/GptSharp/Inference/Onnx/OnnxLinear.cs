@@ -35,7 +35,7 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
         int bits = precision == OnnxPrecision.Int8 ? 8 : 4;
         using var w = weight.detach().to(ScalarType.Float32).cpu().contiguous();
         int n = (int)w.shape[0], k = (int)w.shape[1];
-        var (packed, scales, blocks) = Quantize(w.data<float>().ToArray(), n, k, bits);
+        var (packed, scales, blocks) = BlockQuantization.Quantize(w.data<float>().ToArray(), n, k, bits);
         int blob = BlockSize * bits / 8;
         var q = g.Bytes(name + ".weight.q" + bits, packed, n, blocks, blob);
         var s = g.Float(name + ".weight.scales", scales, (long)n * blocks);
@@ -44,8 +44,4 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
                        Attribute("accuracy_level", AccuracyLevel))[0];
         return y;
     }
-
-    /// <summary>The weight in <see cref="BlockQuantization"/>'s layout, which is MatMulNBits' (its blocks of <see cref="BlockSize"/>).</summary>
-    public static (byte[] Packed, float[] Scales, int Blocks) Quantize(float[] w, int n, int k, int bits) =>
-        BlockQuantization.Quantize(w, n, k, bits);
 }

@@ -1,4 +1,5 @@
 using GptSharp.Models;
+using GptSharp.Models.Quantized;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
 
@@ -40,6 +41,19 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <summary>Sequences started and not yet disposed: each holds its caches (tests check that leaving a stream frees them).</summary>
     public int LiveStates => Volatile.Read(ref _liveStates);
     int _liveStates;
+
+    /// <summary>
+    /// Sets <paramref name="model"/> (float, CPU) up to decode on an engine in <paramref name="precision"/>: quantised, its
+    /// float weights first take the engine's block-quantised values (<see cref="BlockQuantization.RoundTrip(Gpt, int)"/>), so its
+    /// own losses are the engine's. Returns the engine, now <see cref="Gpt.Engine"/>.
+    /// </summary>
+    public static OnnxRuntimeEngine Attach(Gpt model, OnnxPrecision precision, string? profilePrefix = null)
+    {
+        if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
+        var engine = Create(model, precision, profilePrefix: profilePrefix);
+        model.Engine = engine;
+        return engine;
+    }
 
     /// <summary>
     /// An engine for <paramref name="model"/>'s current (float, CPU) weights in <paramref name="precision"/>, run on

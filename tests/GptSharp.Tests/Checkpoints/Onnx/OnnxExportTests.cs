@@ -4,6 +4,7 @@ using GptSharp.Checkpoints.Onnx;
 using GptSharp.Inference;
 using GptSharp.Inference.Onnx;
 using GptSharp.Models;
+using GptSharp.Models.Quantized;
 using GptSharp.Tokenization;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -172,19 +173,19 @@ public class OnnxExportTests(ITestOutputHelper output)
         // One row of 32 weights: the largest magnitude (-8) maps to 0 = -8 around the zero point 8, so the scale is 1;
         // two values a byte, low nibble first; 9 is clamped to the top level, 15.
         float[] w = [.. Enumerable.Range(0, 32).Select(i => i switch { 0 => -8f, 1 => 7f, 2 => 1f, _ => 0f })];
-        var (packed, scales, blocks) = OnnxLinear.Quantize(w, 1, 32, 4);
+        var (packed, scales, blocks) = BlockQuantization.Quantize(w, 1, 32, 4);
         Assert.Equal((1, 16), (blocks, packed.Length));
         Assert.Equal(1f, scales[0]);
         Assert.Equal(0 | (15 << 4), packed[0]);
         Assert.Equal(9 | (8 << 4), packed[1]);
-        var (bytes8, scales8, _) = OnnxLinear.Quantize(w, 1, 32, 8);
+        var (bytes8, scales8, _) = BlockQuantization.Quantize(w, 1, 32, 8);
         Assert.Equal([0, 240, 144, 128], bytes8[..4]);
         Assert.Equal(1f / 16, scales8[0]);
         // A block whose largest magnitude is positive gets a negative scale: (q - 8) · scale restores the sign.
-        var (_, negative, _) = OnnxLinear.Quantize([.. w.Select(v => -v)], 1, 32, 4);
+        var (_, negative, _) = BlockQuantization.Quantize([.. w.Select(v => -v)], 1, 32, 4);
         Assert.Equal(-1f, negative[0]);
         // k not a multiple of the block: the last block is padded with zero points.
-        var (partial, _, partialBlocks) = OnnxLinear.Quantize([.. w.Take(20), .. w.Take(20)], 2, 20, 4);
+        var (partial, _, partialBlocks) = BlockQuantization.Quantize([.. w.Take(20), .. w.Take(20)], 2, 20, 4);
         Assert.Equal((1, 32), (partialBlocks, partial.Length));
         Assert.Equal(8 | (8 << 4), partial[15]);
     }
