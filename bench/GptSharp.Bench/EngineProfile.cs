@@ -10,7 +10,7 @@ namespace GptSharp.Bench;
 /// <summary>
 /// Where a decoding step's time goes on the onnx engine: ONNX Runtime's profiler times every node of tg128 (GPT-2 124M,
 /// batch 1, from a one-token prompt), and the nodes are split into streaming the weights (the linear layers and the LM
-/// head: MatMul/Gemm/MatMulNBits whose second input is a 2-D weight), attention (the 4-D MatMuls over the cache, Softmax,
+/// head: MatMul/Gemm/MatMulNBits whose second input is a 2-D weight), attention (GroupQueryAttention; in graphs of standard operators the 4-D MatMuls over the cache, Softmax,
 /// the Concat that appends to the past, the mask), and everything else (layer norms, GELU, adds, reshapes); what the
 /// nodes do not account for is time outside the kernels (the run call, inputs and outputs, our sampling).
 /// </summary>
@@ -74,6 +74,6 @@ static class EngineProfile
             bool weight = shapes.Length < 2 || shapes.Any(i => i.EnumerateObject().Any(p => p.Value.GetArrayLength() <= 2));
             return op == "MatMulNBits" || weight ? "weights" : "attention";
         }
-        return op is "MultiHeadAttention" or "Softmax" or "Concat" or "Where" or "Transpose" ? "attention" : "other";
+        return op is "GroupQueryAttention" or "MultiHeadAttention" or "Softmax" or "Concat" or "Where" or "Transpose" ? "attention" : "other";
     }
 }

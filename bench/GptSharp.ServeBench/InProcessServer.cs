@@ -33,6 +33,7 @@ sealed class InProcessServer : IAsyncDisposable
         var options = new ServerOptions
         {
             Models = [new(Path.Combine(dir, o.ModelId), o.ModelId)], Port = 0, Precision = InferencePrecisionNames.Parse(o.Precision),
+            Engine = DecodingEngineNames.Parse(o.Engine),
             MaxBatch = o.MaxBatch, MaxQueue = Math.Max(64, Math.Max(o.Levels.Max(), o.SoakConcurrency)), Filter = o.Filter,
         };
         var app = GptServer.Build(options);

@@ -16,7 +16,7 @@ IReadOnlyList<int> Prompt(int i) => new Random(1000 + i).GetItems(Enumerable.Ran
 InProcessServer? server = o.Url is null ? await InProcessServer.StartAsync(o) : null;
 string url = o.Url ?? server!.Url;
 int? pid = server is not null ? Environment.ProcessId : o.ServerPid;
-Log($"server {url} ({(server is null ? "external" : $"in process, GPT-2 124M random weights, {o.Precision}")})");
+Log($"server {url} ({(server is null ? "external" : $"in process, GPT-2 124M random weights, {o.Precision}, engine {o.Engine}")})");
 // No draining of unread responses (the soak's disconnects close their connections); a connection per concurrent client.
 using var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, MaxConnectionsPerServer = 1024 })
 {
@@ -37,6 +37,7 @@ var doc = new JsonObject
     ["server"] = server is null ? url : $"in process (this driver's process: RSS includes the driver), max_batch {o.MaxBatch}, filter {o.Filter}",
     ["model"] = server is null ? o.ModelId : "GPT-2 124M (preset gpt2), random weights",
     ["precision"] = o.Precision,
+    ["engine"] = server is null ? null : o.Engine,
     ["prompt_tokens"] = o.PromptTokens,
     ["max_tokens"] = o.MaxTokens,
 };

@@ -5,6 +5,7 @@ sealed record ServeBenchOptions
 {
     public const string Usage =
         "usage: GptSharp.ServeBench [--url http://HOST:PORT --model-id ID [--server-pid PID]] [--precision fp32|int8 (default fp32)]\n" +
+        "                           [--engine torch|onnx|auto (what the in-process server decodes with, default auto: torch)]\n" +
         "                           [--levels 1,4,8,16,32] [--rounds N (requests per level = N x concurrency, default 2)]\n" +
         "                           [--prompt-tokens 256] [--max-tokens 64] [--max-batch 8] [--filter none|default (default none)]\n" +
         "                           [--reference-json DECODE.json (GptSharp.Bench --decode output)] [--no-reference] [--json-out FILE]\n" +
@@ -15,6 +16,7 @@ sealed record ServeBenchOptions
     public string ModelId { get; init; } = "gpt2";
     public int? ServerPid { get; init; }
     public string Precision { get; init; } = "fp32";
+    public string Engine { get; init; } = "auto";
     public int[] Levels { get; init; } = [1, 4, 8, 16, 32];
     public int Rounds { get; init; } = 2;
     public int PromptTokens { get; init; } = 256;
@@ -45,6 +47,7 @@ sealed record ServeBenchOptions
                 "--model-id" => o with { ModelId = Value() },
                 "--server-pid" => o with { ServerPid = Count(1) },
                 "--precision" => o with { Precision = Value() is var p && p is "fp32" or "int8" or "bf16" ? p : throw new GptSharpException($"--precision: fp32, bf16 or int8\n{Usage}") },
+                "--engine" => o with { Engine = Value() is var e && e is "torch" or "onnx" or "auto" ? e : throw new GptSharpException($"--engine: torch, onnx or auto\n{Usage}") },
                 "--levels" => o with { Levels = [.. Value().Split(',').Select(s => int.TryParse(s, out int n) && n > 0 ? n : throw new GptSharpException($"--levels: '{s}' is not a positive integer"))] },
                 "--rounds" => o with { Rounds = Count(1) },
                 "--prompt-tokens" => o with { PromptTokens = Count(1) },

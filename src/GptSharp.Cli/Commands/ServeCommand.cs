@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GptSharp.Checkpoints;
 using GptSharp.Models;
 using GptSharp.Server;
 using GptSharp.Server.Hosting;
@@ -27,9 +28,10 @@ static class ServeCommand
         var port = new Option<int?>("--port") { Description = $"Port to listen on (default {defaults.Port}; 0 picks a free one)." };
         var apiKey = new Option<string[]>("--api-key") { Description = "Require this bearer key (repeatable); /health stays open.", DefaultValueFactory = _ => [] };
         var apiKeysFile = new Option<string?>("--api-keys-file") { Description = "Require one of the keys in this file (one a line, # comments)." };
-        var precision = new Option<string?>("--precision") { Description = "auto (int8 for a quantised directory, else fp32), fp32, bf16 or int8." };
+        var precision = new Option<string?>("--precision") { Description = "auto (int8 or int4 for a directory made by `quantize`, else fp32), fp32, bf16, int8 or int4 (on the onnx engine)." };
+        var engine = new Option<string?>("--engine") { Description = "What decodes: torch (TorchSharp, any device), onnx (ONNX Runtime on the CPU, continuous batching included; fp32, int8 or int4) or auto (onnx for int4, else torch; the default)." };
         var device = new Option<string?>("--device") { Description = $"cpu, cuda, cuda:N or auto (default {defaults.Device})." };
-        var maxBatch = new Option<int?>("--max-batch") { Description = $"Sequences a model decodes together (default {defaults.MaxBatch}; requests run one at a time per model until continuous batching lands)." };
+        var maxBatch = new Option<int?>("--max-batch") { Description = $"Sequences a model decodes together (default {defaults.MaxBatch}): one forward pass per step for all of them (continuous batching)." };
         var maxQueue = new Option<int?>("--max-queue") { Description = $"Requests that may wait per model; more get 429 with Retry-After (default {defaults.MaxQueue})." };
         var filter = new Option<string?>("--filter") { Description = "Content filter: default (the built-in rules), none, or a rules JSON file." };
         var cors = new Option<string[]>("--cors") { Description = "Allow browser calls from this origin (repeatable; * for any).", DefaultValueFactory = _ => [] };
@@ -38,7 +40,7 @@ static class ServeCommand
         var config = new Option<string?>("--config") { Description = "JSON config file (keys as in README's Serving section); options given here override it." };
 
         var cmd = new Command("serve", "Serve models over an OpenAI-compatible HTTP API (chat and text completions, streaming, models, metrics).")
-            { model, alias, host, port, apiKey, apiKeysFile, precision, device, maxBatch, maxQueue, filter, cors, timeout, rateLimit, config };
+            { model, alias, host, port, apiKey, apiKeysFile, precision, engine, device, maxBatch, maxQueue, filter, cors, timeout, rateLimit, config };
         cmd.SetAction(async (p, ct) =>
         {
             var o = p.GetValue(config) is { } file ? ServerConfigFile.Read(file) : new ServerOptions();
@@ -52,6 +54,7 @@ static class ServeCommand
                 Port = p.GetValue(port) ?? o.Port,
                 ApiKeys = p.GetValue(apiKeysFile) is { } kf ? [.. keys, .. ServerOptions.ReadApiKeys(kf)] : keys.Length > 0 ? keys : o.ApiKeys,
                 Precision = p.GetValue(precision) is { } pr ? InferencePrecisionNames.Parse(pr) : o.Precision,
+                Engine = p.GetValue(engine) is { } en ? DecodingEngineNames.Parse(en) : o.Engine,
                 Device = p.GetValue(device) ?? o.Device,
                 MaxBatch = p.GetValue(maxBatch) ?? o.MaxBatch,
                 MaxQueue = p.GetValue(maxQueue) ?? o.MaxQueue,

@@ -32,7 +32,7 @@ public sealed class ModelRegistry(ServerOptions options, SchedulerFactory schedu
     {
         try
         {
-            var load = new LoadOptions { Device = Devices.Parse(options.Device), Precision = options.Precision };
+            var load = new LoadOptions { Device = Devices.Parse(options.Device), Precision = options.Precision, Engine = options.Engine };
             foreach (var served in options.Models)
             {
                 var directory = ModelDirectory.Load(served.Path, load);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GptSharp.Checkpoints;
 using GptSharp.Models;
 
 namespace GptSharp.Server.Options;
@@ -30,6 +31,7 @@ public static class ServerConfigFile
         public string[]? ApiKeys { get; init; }
         public string? ApiKeysFile { get; init; }
         public string? Precision { get; init; }
+        public string? Engine { get; init; }
         public string? Device { get; init; }
         public int? MaxBatch { get; init; }
         public int? MaxQueue { get; init; }
@@ -62,6 +64,7 @@ public static class ServerConfigFile
             Port = keys.Port ?? o.Port,
             ApiKeys = keys.ApiKeysFile is { } f ? ServerOptions.ReadApiKeys(Rooted(f)) : keys.ApiKeys ?? o.ApiKeys,
             Precision = keys.Precision is { } p ? InferencePrecisionNames.Parse(p) : o.Precision,
+            Engine = keys.Engine is { } engine ? DecodingEngineNames.Parse(engine) : o.Engine,
             Device = keys.Device ?? o.Device,
             MaxBatch = keys.MaxBatch ?? o.MaxBatch,
             MaxQueue = keys.MaxQueue ?? o.MaxQueue,

@@ -1,3 +1,4 @@
+using GptSharp.Checkpoints;
 using GptSharp.Models;
 
 namespace GptSharp.Server.Options;
@@ -15,6 +16,8 @@ public sealed record ServerOptions
     /// <summary>Bearer keys a request must present; empty serves without authentication.</summary>
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
     public InferencePrecision Precision { get; init; } = InferencePrecision.Auto;
+    /// <summary>What decodes: TorchSharp, or the onnx engine (CPU; its slots run the continuous batching), as `generate` takes it.</summary>
+    public DecodingEngineKind Engine { get; init; } = DecodingEngineKind.Auto;
     /// <summary>cpu, cuda, cuda:N or auto (<c>Native.Devices.Parse</c>: a GPU when there is one), as `generate` and `chat` take it.</summary>
     public string Device { get; init; } = "auto";
     /// <summary>How many sequences a model decodes at once, in one forward pass per step (continuous batching).</summary>

@@ -7,7 +7,8 @@ namespace GptSharp.Inference;
 
 /// <summary>
 /// Continuous batching (Yu et al. 2022, "Orca", iteration-level scheduling): every active request decodes in the same
-/// forward pass (<see cref="Gpt.ForwardPacked"/>), one token each per step. Requests join between steps — a long prompt
+/// forward pass (<see cref="IDecodingSlots.Forward"/>: the model's decoding engine when it has one, else
+/// <see cref="Gpt.ForwardPacked"/>), one token each per step. Requests join between steps — a long prompt
 /// is prefilled over several steps, at most <see cref="BatchDecoderOptions.PrefillChunk"/> tokens per step, so running
 /// streams keep flowing — and leave as soon as they finish, stop or are cancelled, freeing their KV cache. A finished
 /// request's cache is kept for a follow-up that starts with the same tokens (the next turn of a chat), which then
@@ -27,10 +28,10 @@ public sealed class BatchDecoder : IDisposable
     readonly BatchDecoderOptions _options;
     readonly ConcurrentQueue<Active> _waiting = new();
     readonly List<Active> _active = [];
-    readonly LinkedList<(int[] Tokens, KvCache Cache)> _prefixes = new(); // most recently used first
+    readonly LinkedList<(int[] Tokens, IKvSnapshot Cache)> _prefixes = new(); // most recently used first
     readonly SemaphoreSlim _signal = new(0);
     readonly Device _device;
-    readonly KvSlots _slots;
+    readonly IDecodingSlots _slots;
 
     public BatchDecoder(TextGenerator generator, BatchDecoderOptions? options = null)
     {
@@ -39,8 +40,7 @@ public sealed class BatchDecoder : IDisposable
         if (generator.Tokenizer is null) throw new GptSharpException("batched decoding streams text: create the TextGenerator with a tokenizer");
         _options = (options ?? new BatchDecoderOptions()).Validate();
         _device = _model.Device;
-        int context = _model.Config.BlockSize;
-        _slots = new KvSlots(_model.Config.NLayer, _options.MaxBatch, Math.Min(context, 256), context);
+        _slots = _model.Engine?.StartSlots(_options.MaxBatch) ?? new TorchDecodingSlots(_model, _options.MaxBatch);
     }
 
     /// <summary>Requests decoding now.</summary>
@@ -113,7 +113,7 @@ public sealed class BatchDecoder : IDisposable
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             Interlocked.Increment(ref _passes);
-            var logits = _model.ForwardPacked(batch.Select(b => (IReadOnlyList<int>)b.Feed).ToList(), batch.Select(b => b.Row.Slot).ToList(), _slots);
+            var logits = _slots.Forward(batch.Select(b => (IReadOnlyList<int>)b.Feed).ToList(), batch.Select(b => b.Row.Slot).ToList());
             var endIds = _generator.EndIds;
             for (int i = 0; i < batch.Count; i++)
             {
@@ -153,7 +153,7 @@ public sealed class BatchDecoder : IDisposable
     int ReuseCache(Active a)
     {
         var prompt = a.Row.Tokens;
-        LinkedListNode<(int[] Tokens, KvCache Cache)>? best = null;
+        LinkedListNode<(int[] Tokens, IKvSnapshot Cache)>? best = null;
         int bestShared = 0;
         for (var node = _prefixes.First; node is not null; node = node.Next)
         {
@@ -241,7 +241,7 @@ public sealed class BatchDecoder : IDisposable
         public int PromptLength { get; } = promptLength;
         public torch.Generator? Rng { get; private set; }
         public Utf8Guard? Guard { get; private set; }
-        /// <summary>Its slot in the decoder's <see cref="KvSlots"/> (it changes when another request leaves).</summary>
+        /// <summary>Its slot in the decoder's <see cref="IDecodingSlots"/> (it changes when another request leaves).</summary>
         public int Slot { get; set; } = -1;
 
         public void Start(TextGenerator generator, int slot, Device device)

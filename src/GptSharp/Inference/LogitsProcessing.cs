@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GptSharp.Inference;
@@ -26,10 +27,14 @@ public static class LogitsProcessing
         var x = logits.to(ScalarType.Float32, copy: true);
         if (penalty)
         {
-            double p = options.RepetitionPenalty;
+            using var p = options.RepetitionPenalty.ToScalar(); // scalars kept alive across the calls (see Sampling.MinusInfinity)
+            using var zero = 0.ToScalar();
             using var ids = tensor(tokens.Distinct().Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);
             using var seen = x.index_select(0, ids);
-            using var penalised = where(seen > 0, seen / p, seen * p);
+            using var positive = seen > zero;
+            using var divided = seen / p;
+            using var multiplied = seen * p;
+            using var penalised = where(positive, divided, multiplied);
             x.index_copy_(0, ids, penalised);
         }
         if (openAiPenalty)
@@ -43,7 +48,7 @@ public static class LogitsProcessing
         if (banned.Length > 0)
         {
             using var ids = tensor(banned.Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);
-            x.index_fill_(0, ids, double.NegativeInfinity);
+            x.index_fill_(0, ids, Sampling.MinusInfinity);
         }
         return x;
     }
@@ -53,7 +58,8 @@ public static class LogitsProcessing
     {
         using var index = tensor(ids.Select(t => (long)t).ToArray(), ScalarType.Int64, x.device);
         using var delta = tensor(amounts.Select(a => (float)a).ToArray(), ScalarType.Float32, x.device);
-        x.index_add_(0, index, delta, 1);
+        using var one = 1.ToScalar();
+        x.index_add_(0, index, delta, one);
     }
 
     /// <summary>

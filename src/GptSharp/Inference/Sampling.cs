@@ -9,6 +9,13 @@ namespace GptSharp.Inference;
 /// </summary>
 public static class Sampling
 {
+    /// <summary>
+    /// -∞ as one TorchSharp scalar for every masking call: a scalar made on the spot (double → Scalar) has a finalizer that
+    /// can free it while libtorch still reads it (its handle is a bare IntPtr), which a garbage collection mid-call did
+    /// under load in the server ("Expected false to be true" from Scalar::toFloat).
+    /// </summary>
+    internal static readonly Scalar MinusInfinity = double.NegativeInfinity.ToScalar();
+
     /// <summary>The next token id for <paramref name="logits"/> ([vocab]); <paramref name="rng"/> makes draws repeatable.</summary>
     public static long NextToken(Tensor logits, GenerationOptions options, torch.Generator? rng = null)
     {
@@ -16,7 +23,8 @@ public static class Sampling
         if (options.IsGreedy) return logits.argmax().item<long>();
 
         // bf16 logits are too coarse for a softmax over 50k tokens: sample in fp32.
-        var scaled = logits.to(ScalarType.Float32) / options.Temperature;
+        using var temperature = options.Temperature.ToScalar(); // kept alive across the call (see MinusInfinity)
+        var scaled = logits.to(ScalarType.Float32) / temperature;
         if (options.TopK > 0) scaled = KeepTopK(scaled, options.TopK);
         if (options.TopP < 1) scaled = KeepTopP(scaled, options.TopP);
         if (options.MinP > 0) scaled = KeepMinP(scaled, options.MinP);
@@ -28,15 +36,16 @@ public static class Sampling
     {
         if (k >= logits.shape[^1]) return logits.alias();
         var kth = logits.topk(k).values.narrow(-1, k - 1, 1); // the smallest value that survives, kept as a dimension
-        return logits.masked_fill(logits < kth, double.NegativeInfinity);
+        return logits.masked_fill(logits < kth, MinusInfinity);
     }
 
     /// <summary>The logits with every token less likely than <paramref name="p"/> times the most likely one set to -∞.</summary>
     public static Tensor KeepMinP(Tensor logits, double p)
     {
         var probs = logits.softmax(-1);
-        var threshold = probs.max(-1, keepdim: true).values * p;
-        return logits.masked_fill(probs < threshold, double.NegativeInfinity);
+        using var scale = p.ToScalar();
+        var threshold = probs.max(-1, keepdim: true).values * scale;
+        return logits.masked_fill(probs < threshold, MinusInfinity);
     }
 
     /// <summary>
@@ -49,8 +58,9 @@ public static class Sampling
         var probs = sorted.softmax(-1);
         // A token is dropped when the tokens ranked above it already reach p without it.
         var massBefore = probs.cumsum(-1) - probs;
-        var dropSorted = massBefore >= p;
+        using var mass = p.ToScalar();
+        var dropSorted = massBefore >= mass;
         var drop = dropSorted.scatter(-1, order, dropSorted); // back to vocabulary order
-        return logits.masked_fill(drop, double.NegativeInfinity);
+        return logits.masked_fill(drop, MinusInfinity);
     }
 }

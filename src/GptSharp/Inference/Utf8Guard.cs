@@ -78,7 +78,7 @@ public sealed class Utf8Guard
                 bool[] flags = _next[state].Select(n => n == Invalid).ToArray();
                 _masks[key] = banned = tensor(flags, device: device).DetachFromDisposeScope();
             }
-        return logits.masked_fill(banned, double.NegativeInfinity);
+        return logits.masked_fill(banned, Sampling.MinusInfinity);
     }
 
     static int Step(int state, byte b) => state switch

@@ -5,8 +5,8 @@ namespace GptSharp.Models;
 /// <summary>
 /// A forward pass for decoding that runs outside TorchSharp's one-call-per-operation dispatch (ONNX Runtime, say), set
 /// on a model as <see cref="Gpt.Engine"/>: every generator built on that model then decodes with it (plain, batched and
-/// streamed generation, chat, evaluation's replies), while training, losses, beam search and the server's continuous
-/// batching keep <see cref="Gpt.Forward"/>.
+/// streamed generation, chat, evaluation's replies, the server's continuous batching), while training, losses and beam
+/// search keep <see cref="Gpt.Forward"/>.
 /// </summary>
 public interface IDecodingEngine : IDisposable
 {
@@ -15,6 +15,9 @@ public interface IDecodingEngine : IDisposable
 
     /// <summary>Starts <paramref name="rows"/> sequences with empty caches; they advance together, as one batch.</summary>
     IDecodingState Start(int rows);
+
+    /// <summary>Up to <paramref name="slots"/> sequences that come and go, of any lengths (continuous batching).</summary>
+    IDecodingSlots StartSlots(int slots);
 }
 
 /// <summary>The caches of sequences being decoded by an <see cref="IDecodingEngine"/>; disposing frees them.</summary>

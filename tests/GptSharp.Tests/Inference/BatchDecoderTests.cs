@@ -10,13 +10,17 @@ namespace GptSharp.Tests.Inference;
 /// <see cref="BatchDecoder"/>: requests decoded together stream what each would stream alone, join and leave between
 /// steps, prefill long prompts in chunks, end on cancellation with their cache freed, and reuse a conversation's cache.
 /// </summary>
-public sealed class BatchDecoderTests : IDisposable
+public class BatchDecoderTests : IDisposable
 {
     static readonly BpeTokenizer Gpt2 = BpeTokenizer.Gpt2();
     static readonly GenerationOptions Greedy = new() { DoSample = false, MaxNewTokens = 12 };
 
-    readonly Gpt _model = Model();
-    public void Dispose() => _model.Dispose();
+    protected readonly Gpt _model = Model();
+    public void Dispose()
+    {
+        _model.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     static Gpt Model()
     {

@@ -8,13 +8,16 @@ namespace GptSharp.Inference.Onnx;
 
 /// <summary>
 /// GPT-2 for the onnx engine alone: the same model as <see cref="GptOnnxGraph"/> in ONNX Runtime's fused CPU operators
-/// (com.microsoft) — <c>MultiHeadAttention</c> (causal, over the past it appends to), <c>SkipLayerNormalization</c> (residual
-/// add, bias and layer norm in one), <c>FastGelu</c> (GPT-2's tanh GELU with its bias) — so a layer is 9 nodes instead of
-/// about 40, and every bias rides in a fused operator. Quantised, the tied LM head is 8-bit too. Only ONNX Runtime runs
-/// it, hence not the export's graph.
-/// Inputs: <c>input_ids</c>, <c>position_ids</c> [batch, sequence]; per layer <c>past_key_N</c>, <c>past_value_N</c>
-/// [batch, heads, past, head_size]. Outputs: <c>logits</c> [batch, 1, vocab] (the last position) and
-/// <c>present_key_N</c>, <c>present_value_N</c>. Rows have no padding (the engine decodes rows of equal length).
+/// (com.microsoft) — <c>GroupQueryAttention</c> (with as many key/value heads as query heads: GPT-2's attention, causal,
+/// over a KV buffer it appends to in place at each row's own length), <c>SkipLayerNormalization</c> (residual add, bias
+/// and layer norm in one), <c>FastGelu</c> (GPT-2's tanh GELU with its bias) — so a layer is about 9 nodes instead of 40.
+/// Quantised, the tied LM head is 8-bit too. Only ONNX Runtime runs it, hence not the export's graph.
+/// Inputs: <c>input_ids</c>, <c>position_ids</c> [batch, sequence]; <c>seqlens_k</c> [batch] (int32: each row's length
+/// after this step, minus one); <c>total_sequence_length</c> (int32 scalar: the longest row's); per layer
+/// <c>past_key_N</c>, <c>past_value_N</c> [batch, heads, capacity, head_size], the engine's buffers
+/// (<see cref="OnnxKvBuffers"/>), bound again as the outputs <c>present_key_N</c>, <c>present_value_N</c> so the
+/// operator writes the new positions into them. Output <c>logits</c> [batch, 1, vocab] (the last position). Several new
+/// tokens per row on top of a past only for a batch of one (the operator's rule; the engine splits such steps).
 /// </summary>
 static class FusedGptOnnxGraph
 {
@@ -22,6 +25,7 @@ static class FusedGptOnnxGraph
     public static string PastValue(int layer) => $"past_value_{layer}";
     public static string PresentKey(int layer) => $"present_key_{layer}";
     public static string PresentValue(int layer) => $"present_value_{layer}";
+    public const string SeqLensK = "seqlens_k", TotalSequenceLength = "total_sequence_length";
 
     public static ModelProto Build(Gpt model, OnnxGraphBuilder g, OnnxPrecision precision)
     {
@@ -35,6 +39,8 @@ static class FusedGptOnnxGraph
 
         g.Input(GptOnnxGraph.InputIds, DataType.Int64, "batch_size", "sequence_length");
         g.Input(GptOnnxGraph.PositionIds, DataType.Int64, "batch_size", "sequence_length");
+        g.Input(SeqLensK, DataType.Int32, "batch_size");
+        g.Input(TotalSequenceLength, DataType.Int32);
         for (int i = 0; i < layers; i++)
         {
             g.Input(PastKey(i), DataType.Float, "batch_size", (long)heads, "past_sequence_length", (long)d);
@@ -63,9 +69,11 @@ static class FusedGptOnnxGraph
                 var next = g.Node("SkipLayerNormalization", [pending, residual, F(p + "ln_1.weight"), F(p + "ln_1.bias"), pendingBias!], 4, ms, epsilon);
                 (normed, residual) = (next[0], next[3]);
             }
-            var qkv = g.Node("Split", [linear.Product(normed, p + "attn.c_attn", W(p + "attn.c_attn.weight")), g.Int64s(c, c, c)], 3, "", Attribute("axis", 2L));
-            var attention = g.Node("MultiHeadAttention", [qkv[0], qkv[1], qkv[2], F(p + "attn.c_attn.bias"), "", "", PastKey(i), PastValue(i)], 3, ms,
-                                   Attribute("num_heads", (long)heads), Attribute("unidirectional", 1L));
+            // Queries, keys and values packed as c_attn gives them; each row's keys and values go into its cache at
+            // its own length (seqlens_k), so rows of different lengths decode together.
+            var packed = linear.Apply(normed, p + "attn.c_attn", W(p + "attn.c_attn.weight"), W(p + "attn.c_attn.bias"));
+            var attention = g.Node("GroupQueryAttention", [packed, "", "", PastKey(i), PastValue(i), SeqLensK, TotalSequenceLength], 3, ms,
+                                   Attribute("num_heads", (long)heads), Attribute("kv_num_heads", (long)heads));
             g.Rename(attention[1], PresentKey(i));
             g.Rename(attention[2], PresentValue(i));
             var projected = linear.Product(attention[0], p + "attn.c_proj", W(p + "attn.c_proj.weight"));

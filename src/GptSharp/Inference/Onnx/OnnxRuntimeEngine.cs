@@ -1,44 +1,41 @@
 using GptSharp.Models;
 using GptSharp.Models.Quantized;
 using Microsoft.ML.OnnxRuntime;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using static TorchSharp.torch;
 
 namespace GptSharp.Inference.Onnx;
 
 /// <summary>
-/// Decoding in ONNX Runtime (issue 14's engine, option a): the model's own graph (<see cref="GptOnnxGraph"/>, built from
-/// its weights when the engine is made, logits for the last position only) run by one <see cref="InferenceSession"/>,
-/// so a token costs one native call instead of ~300 TorchSharp dispatches. Int8 and int4 weights run as
-/// <c>MatMulNBits</c> with int8 activations (accuracy_level 4, as llama.cpp's q8_0 / q4_0 dot products). Rows of a batch
-/// advance together (equal lengths, as <see cref="Inference.TextGenerator"/> groups them); each step's presents are the
-/// next step's pasts, handed back to ONNX Runtime without a copy.
+/// Decoding in ONNX Runtime (issue 14's engine, option a): the model's own graph (<see cref="FusedGptOnnxGraph"/>, built
+/// from its weights when the engine is made) run by one <see cref="InferenceSession"/>, so a token costs one native call
+/// instead of ~300 TorchSharp dispatches. Int8 and int4 weights run as <c>MatMulNBits</c> with int8 activations
+/// (accuracy_level 4, as llama.cpp's q8_0 / q4_0 dot products). The KV cache is <see cref="OnnxKvBuffers"/>, written in
+/// place at each row's own length, so rows of different lengths decode in one pass: rows that advance together for
+/// <see cref="Inference.TextGenerator"/> (<see cref="Start"/>), sequences that come and go for the server's continuous
+/// batching (<see cref="StartSlots"/>).
 /// </summary>
 public sealed class OnnxRuntimeEngine : IDecodingEngine
 {
     const string ScratchModel = "model.onnx", ScratchData = "model.onnx.data";
     readonly InferenceSession _session;
-    readonly int _layers, _heads, _headSize, _vocab;
+    readonly int _layers, _heads, _headSize, _vocab, _context;
     readonly string[] _inputNames, _outputNames;
-    readonly bool _fused;
 
-    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, bool fused)
+    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision)
     {
         _session = session;
-        (_layers, _heads, _headSize, _vocab, _fused) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, fused);
+        (_layers, _heads, _headSize, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, config.BlockSize);
         var layers = Enumerable.Range(0, _layers);
-        // Each present feeds the past of the same place in the next step.
-        _inputNames = fused
-            ? [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, .. layers.SelectMany(i => new[] { FusedGptOnnxGraph.PastKey(i), FusedGptOnnxGraph.PastValue(i) })]
-            : [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, GptOnnxGraph.AttentionMask, .. layers.Select(GptOnnxGraph.Past)];
-        _outputNames = fused
-            ? [GptOnnxGraph.Logits, .. layers.SelectMany(i => new[] { FusedGptOnnxGraph.PresentKey(i), FusedGptOnnxGraph.PresentValue(i) })]
-            : [GptOnnxGraph.Logits, .. layers.Select(GptOnnxGraph.Present)];
+        _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, FusedGptOnnxGraph.SeqLensK, FusedGptOnnxGraph.TotalSequenceLength,
+                       .. layers.SelectMany(i => new[] { FusedGptOnnxGraph.PastKey(i), FusedGptOnnxGraph.PastValue(i) })];
+        _outputNames = [GptOnnxGraph.Logits, .. layers.SelectMany(i => new[] { FusedGptOnnxGraph.PresentKey(i), FusedGptOnnxGraph.PresentValue(i) })];
         Precision = precision;
     }
 
     public string Name => "onnxruntime";
     public OnnxPrecision Precision { get; }
-    /// <summary>Sequences started and not yet disposed: each holds its caches (tests check that leaving a stream frees them).</summary>
+    /// <summary>Caches started and not yet disposed (<see cref="Start"/>'s and <see cref="StartSlots"/>'s): tests check that leaving a stream frees them.</summary>
     public int LiveStates => Volatile.Read(ref _liveStates);
     int _liveStates;
 
@@ -59,14 +56,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// An engine for <paramref name="model"/>'s current (float, CPU) weights in <paramref name="precision"/>, run on
     /// <paramref name="threads"/> threads (default: TorchSharp's count, so both engines use the same cores).
     /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
-    /// <paramref name="fused"/> (the default) runs <see cref="FusedGptOnnxGraph"/>, ONNX Runtime's fused operators; false
-    /// runs the export's graph of standard operators (<see cref="GptOnnxGraph"/>).
     /// </summary>
-    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null,
-                                           string? profilePrefix = null, bool fused = true)
+    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null)
     {
         if (model.Device.type != TorchSharp.DeviceType.CPU)
             throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
+        if (model.Config.HeadSize % 8 != 0)
+            throw new GptSharpException($"the onnx engine needs a head size (n_embd / n_head) that is a multiple of 8, this model's is {model.Config.HeadSize}; use --engine torch");
         // The graph's weights go to a scratch directory ONNX Runtime loads from (external data: no 2 GB protobuf limit),
         // deleted as soon as the session holds them.
         string dir = Path.Combine(Path.GetTempPath(), $"gptsharp-ort-{Environment.ProcessId}-{Guid.NewGuid():N}");
@@ -77,9 +73,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             using (no_grad())
             using (var data = new FileStream(Path.Combine(dir, ScratchData), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                var builder = new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData);
-                var onnx = fused ? FusedGptOnnxGraph.Build(model, builder, precision)
-                    : GptOnnxGraph.Build(model, builder, precision, "engine", lastPositionOnly: true);
+                var onnx = FusedGptOnnxGraph.Build(model, new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData), precision);
                 using var file = File.Create(path);
                 using var w = new Google.Protobuf.CodedOutputStream(file, leaveOpen: true);
                 onnx.WriteTo(w);
@@ -94,7 +88,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
                 options.ProfileOutputPathPrefix = profilePrefix; // read when profiling is turned on
                 options.EnableProfiling = true;
             }
-            return new OnnxRuntimeEngine(new InferenceSession(path, options), model.Config, precision, fused);
+            return new OnnxRuntimeEngine(new InferenceSession(path, options), model.Config, precision);
         }
         catch (OnnxRuntimeException e)
         {
@@ -109,6 +103,9 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     public IDecodingState Start(int rows) =>
         rows > 0 ? new State(this, rows) : throw new ArgumentOutOfRangeException(nameof(rows), "at least one row");
 
+    public IDecodingSlots StartSlots(int slots) =>
+        slots > 0 ? new Slots(this, slots) : throw new ArgumentOutOfRangeException(nameof(slots), "at least one slot");
+
     /// <summary>Stops the profiler (see <see cref="Create"/>) and returns the path of its JSON trace.</summary>
     public string EndProfiling() => _session.EndProfiling();
 
@@ -120,50 +117,88 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         _session.Dispose();
     }
 
+    /// <summary>KV buffers for <paramref name="slots"/> sequences, room for <paramref name="positions"/> to start with; one
+    /// position beyond the context, for a full slot's dummy token (see <see cref="Slots.Forward"/>).</summary>
+    OnnxKvBuffers NewBuffers(int slots, int positions)
+    {
+        int capacity = 64;
+        while (capacity < positions) capacity *= 2;
+        return new OnnxKvBuffers(_layers, _heads, _headSize, slots, Math.Min(capacity, _context + 1), _context + 1);
+    }
+
+    /// <summary>
+    /// One pass over slots [<paramref name="first"/>, first + count) of <paramref name="kv"/>, count = pasts.Length: row r
+    /// feeds <paramref name="fresh"/> tokens (<paramref name="ids"/>, row-major) after its <paramref name="pasts"/>[r] cached
+    /// positions; the last position's logits of row r go to row <paramref name="logitsRow"/> + r of
+    /// <paramref name="logits"/> (float32, CPU, contiguous), written there by ONNX Runtime: no managed array per step for
+    /// the GC to collect. GroupQueryAttention takes several tokens per row only for one row with a past, or for rows that
+    /// all start empty; callers split steps accordingly.
+    /// </summary>
+    unsafe void Run(OnnxKvBuffers kv, int first, ReadOnlySpan<long> ids, int fresh, ReadOnlySpan<int> pasts, Tensor logits, int logitsRow)
+    {
+        int count = pasts.Length;
+        var positions = new long[count * fresh];
+        var seqlens = new int[count];
+        int total = 0;
+        for (int r = 0; r < count; r++)
+        {
+            // A dummy row of a full slot (see Slots.Forward) sits one past the context: any position embedding will do.
+            for (int t = 0; t < fresh; t++) positions[r * fresh + t] = Math.Min(pasts[r] + t, _context - 1);
+            seqlens[r] = pasts[r] + fresh - 1;
+            total = Math.Max(total, pasts[r] + fresh);
+        }
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids.ToArray(), [count, fresh]);
+        using var positionsValue = OrtValue.CreateTensorValueFromMemory(positions, [count, fresh]);
+        using var seqlensValue = OrtValue.CreateTensorValueFromMemory(seqlens, [count]);
+        using var totalValue = OrtValue.CreateTensorValueFromMemory(new[] { total }, []);
+        fixed (byte* start = logits.bytes)
+        {
+            using var logitsValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, 1, _vocab],
+                                                                       (IntPtr)(start + (long)logitsRow * _vocab * sizeof(float)), (long)count * _vocab * sizeof(float));
+            var views = kv.Views(first, count);
+            var inputs = new OrtValue[_inputNames.Length];
+            (inputs[0], inputs[1], inputs[2], inputs[3]) = (idsValue, positionsValue, seqlensValue, totalValue);
+            views.CopyTo(inputs, 4);
+            var outputs = new OrtValue[_outputNames.Length];
+            outputs[0] = logitsValue;
+            views.CopyTo(outputs, 1); // past and present share each buffer: GroupQueryAttention writes the new positions in place
+            using var run = new RunOptions();
+            _session.Run(run, _inputNames, inputs, _outputNames, outputs);
+        }
+    }
+
+    /// <summary>Rows that advance together, for <see cref="TextGenerator"/>: slot r is row r.</summary>
     sealed class State : IDecodingState
     {
-        readonly OnnxRuntimeEngine engine;
-        readonly int rows;
+        readonly OnnxRuntimeEngine _engine;
+        readonly int _rows;
+        OnnxKvBuffers? _kv;
 
         public State(OnnxRuntimeEngine engine, int rows)
         {
-            (this.engine, this.rows) = (engine, rows);
+            (_engine, _rows) = (engine, rows);
             Interlocked.Increment(ref engine._liveStates);
         }
-
-        IDisposableReadOnlyCollection<OrtValue>? _outputs; // the last step's: logits, then the presents
-        OrtValue? _emptyPast;
 
         public int Length { get; private set; }
 
         public Tensor Step(long[] ids, int fresh)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (fresh < 1 || ids.Length != rows * fresh) throw new ArgumentException($"expected {rows} × {fresh} ids, got {ids.Length}");
+            if (fresh < 1 || ids.Length != _rows * fresh) throw new ArgumentException($"expected {_rows} × {fresh} ids, got {ids.Length}");
             int total = Length + fresh;
-            var positions = new long[ids.Length];
-            for (int r = 0; r < rows; r++)
-                for (int t = 0; t < fresh; t++) positions[r * fresh + t] = Length + t;
-            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [rows, fresh]);
-            using var positionsValue = OrtValue.CreateTensorValueFromMemory(positions, [rows, fresh]);
-            // The export's graph also takes an attention mask: all ones, as rows have no padding.
-            using var maskValue = engine._fused ? null : OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, rows * total).ToArray(), [rows, total]);
-            int fixedInputs = engine._fused ? 2 : 3, pasts = engine._inputNames.Length - fixedInputs;
-            var inputs = new OrtValue[engine._inputNames.Length];
-            (inputs[0], inputs[1]) = (idsValue, positionsValue);
-            if (maskValue is not null) inputs[2] = maskValue;
-            _emptyPast ??= _outputs is not null ? null : OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(),
-                engine._fused ? [rows, engine._heads, 0, engine._headSize] : [2, rows, engine._heads, 0, engine._headSize]);
-            for (int i = 0; i < pasts; i++) inputs[fixedInputs + i] = _outputs?[1 + i] ?? _emptyPast!;
-
-            using var run = new RunOptions();
-            var outputs = engine._session.Run(run, engine._inputNames, inputs, engine._outputNames);
-            var logits = outputs[0].GetTensorDataAsSpan<float>();
-            var result = tensor(logits.ToArray(), [rows, engine._vocab]);
-            _outputs?.Dispose();
-            _outputs = outputs;
+            if (total > _engine._context) throw new GptSharpException($"sequence of {total} tokens is longer than the model's context ({_engine._context})");
+            var pasts = Enumerable.Repeat(Length, _rows).ToArray();
+            _kv ??= _engine.NewBuffers(_rows, total);
+            _kv.Reserve(total, pasts);
+            var logits = empty([_rows, _engine._vocab], ScalarType.Float32);
+            if (Length == 0 || fresh == 1 || _rows == 1)
+                _engine.Run(_kv, 0, ids, fresh, pasts, logits, 0);
+            else // several new tokens on top of a past: a row at a time
+                for (int r = 0; r < _rows; r++)
+                    _engine.Run(_kv, r, ids.AsSpan(r * fresh, fresh), fresh, [Length], logits, r);
             Length = total;
-            return result;
+            return logits;
         }
 
         bool _disposed;
@@ -172,10 +207,125 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         {
             if (_disposed) return;
             _disposed = true;
-            Interlocked.Decrement(ref engine._liveStates);
-            _outputs?.Dispose();
-            _outputs = null;
-            _emptyPast?.Dispose();
+            Interlocked.Decrement(ref _engine._liveStates);
+            _kv?.Dispose();
+        }
+    }
+
+    /// <summary>Sequences that come and go (the server's continuous batching): the slots in use are 0..Count-1.</summary>
+    sealed class Slots : IDecodingSlots
+    {
+        readonly OnnxRuntimeEngine _engine;
+        readonly OnnxKvBuffers _kv;
+        readonly int[] _lengths;
+
+        public Slots(OnnxRuntimeEngine engine, int slots)
+        {
+            _engine = engine;
+            _lengths = new int[slots];
+            _kv = engine.NewBuffers(slots, 256);
+            Interlocked.Increment(ref engine._liveStates);
+        }
+
+        public int Count { get; private set; }
+
+        public int Length(int slot) => _lengths[Check(slot)];
+
+        public int Add()
+        {
+            if (Count == _lengths.Length) throw new InvalidOperationException($"all {_lengths.Length} KV slots are in use");
+            _lengths[Count] = 0;
+            return Count++;
+        }
+
+        public int Remove(int slot)
+        {
+            Check(slot);
+            int last = --Count;
+            if (slot == last) return -1;
+            _kv.CopySlot(last, slot, _lengths[last]);
+            _lengths[slot] = _lengths[last];
+            return last;
+        }
+
+        public IKvSnapshot CopyOut(int slot) => new Snapshot(_kv.CopyOut(slot, Length(slot)), _lengths[slot]);
+
+        public void CopyIn(int slot, IKvSnapshot snapshot, int length)
+        {
+            Check(slot);
+            if (snapshot is not Snapshot s) throw new ArgumentException("a snapshot of other slots", nameof(snapshot));
+            length = Math.Min(length, s.Length);
+            _kv.Reserve(length, _lengths.AsSpan(0, Count));
+            _kv.CopyIn(slot, s.Data, s.Length, length);
+            _lengths[slot] = length;
+        }
+
+        public Tensor Forward(IReadOnlyList<IReadOnlyList<int>> tokens, IReadOnlyList<int> slots)
+        {
+            if (tokens.Count != slots.Count || tokens.Count == 0)
+                throw new ArgumentException($"expected one token list per slot (got {tokens.Count} and {slots.Count})");
+            if (slots.Distinct().Count() != slots.Count) throw new ArgumentException("a slot appears twice in one pass");
+            int longest = 0;
+            for (int i = 0; i < slots.Count; i++)
+            {
+                if (tokens[i].Count == 0) throw new ArgumentException($"sequence {i} has no new tokens");
+                int needed = Length(slots[i]) + tokens[i].Count;
+                if (needed > _engine._context)
+                    throw new GptSharpException($"sequence of {needed} tokens is longer than the model's context ({_engine._context})");
+                longest = Math.Max(longest, needed);
+            }
+            // The one-token rows run as one pass over every slot in use: a slot fed nothing here gets a dummy token one
+            // position past its end, which its own next tokens overwrite before anything reads it. Rows with several
+            // tokens (prompt chunks) run after, one at a time.
+            var singles = Enumerable.Range(0, slots.Count).Where(i => tokens[i].Count == 1).ToList();
+            int held = 0;
+            for (int slot = 0; slot < Count; slot++) held = Math.Max(held, _lengths[slot]);
+            _kv.Reserve(Math.Max(longest, singles.Count > 0 ? held + 1 : 0), _lengths.AsSpan(0, Count));
+            var logits = empty([slots.Count, _engine._vocab], ScalarType.Float32);
+            if (singles.Count > 0)
+            {
+                var ids = new long[Count];
+                var pasts = _lengths.AsSpan(0, Count).ToArray();
+                foreach (int i in singles) ids[slots[i]] = tokens[i][0];
+                if (singles.Count == Count && Enumerable.Range(0, Count).All(i => slots[i] == i))
+                    _engine.Run(_kv, 0, ids, 1, pasts, logits, 0); // every slot decoding, in slot order: straight into place
+                else
+                {
+                    using var all = empty([Count, _engine._vocab], ScalarType.Float32);
+                    _engine.Run(_kv, 0, ids, 1, pasts, all, 0);
+                    using var from = tensor(singles.Select(i => (long)slots[i]).ToArray());
+                    using var to = tensor(singles.Select(i => (long)i).ToArray());
+                    using var picked = all.index_select(0, from);
+                    logits.index_copy_(0, to, picked);
+                }
+            }
+            for (int i = 0; i < slots.Count; i++)
+            {
+                if (tokens[i].Count == 1) continue;
+                var ids = tokens[i].Select(t => (long)t).ToArray();
+                _engine.Run(_kv, slots[i], ids, ids.Length, [_lengths[slots[i]]], logits, i);
+            }
+            for (int i = 0; i < slots.Count; i++) _lengths[slots[i]] += tokens[i].Count;
+            return logits;
+        }
+
+        int Check(int slot) => slot >= 0 && slot < Count ? slot : throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not in use (0..{Count - 1})");
+
+        bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Interlocked.Decrement(ref _engine._liveStates);
+            _kv.Dispose();
+        }
+
+        sealed class Snapshot(float[] data, int length) : IKvSnapshot
+        {
+            public float[] Data { get; } = data;
+            public int Length { get; } = length;
+            public void Dispose() { }
         }
     }
 }

@@ -104,6 +104,48 @@ public class OnnxRuntimeEngineTests
     }
 
     [Fact]
+    public void SlotsOfDifferentLengthsGiveTorchSharpsLogitsAsTheyJoinLeaveAndReuseACache()
+    {
+        using var _ = no_grad();
+        using var model = Gpt2Shaped();
+        model.eval();
+        var engine = OnnxRuntimeEngine.Create(model);
+        model.Engine = engine;
+        using var torchSlots = new TorchDecodingSlots(model, 4);
+        float max = 0;
+        using (var onnx = engine.StartSlots(4))
+        {
+            Assert.Equal(1, engine.LiveStates);
+            void Both(Action<IDecodingSlots> act) { act(torchSlots); act(onnx); }
+            void Pass(int[][] tokens, int[] slots)
+            {
+                using var scope = NewDisposeScope();
+                var expected = torchSlots.Forward(tokens, slots);
+                var actual = onnx.Forward(tokens, slots);
+                Assert.Equal(expected.shape, actual.shape);
+                max = Math.Max(max, (expected - actual).abs().max().item<float>());
+                for (int s = 0; s < torchSlots.Count; s++) Assert.Equal(torchSlots.Length(s), onnx.Length(s));
+            }
+            Both(s => { s.Add(); s.Add(); s.Add(); });
+            Pass([Prompt, [1, 2, 3]], [0, 1]);               // two prompts of different lengths; slot 2 waits
+            Pass([[4], [5], [6, 7, 8, 9]], [0, 1, 2]);        // two decode while slot 2's prompt goes in
+            Pass([[10], [11, 12]], [2, 1]);                    // a chunk on top of a past, and one token; slot 0 idle
+            Pass([[13], [14], [15]], [0, 1, 2]);
+            var snapshots = (torchSlots.CopyOut(1), onnx.CopyOut(1));
+            Both(s => Assert.Equal(2, s.Remove(1)));           // the last slot moves into the freed one
+            Pass([[16], [17]], [0, 1]);
+            Both(s => s.Add());
+            torchSlots.CopyIn(2, snapshots.Item1, 4);
+            onnx.CopyIn(2, snapshots.Item2, 4);               // a follow-up reusing 4 positions of the conversation
+            Pass([[18, 19], [20], [21]], [2, 0, 1]);
+            snapshots.Item1.Dispose();
+            snapshots.Item2.Dispose();
+        }
+        Assert.InRange(max, 0, 1e-3f);
+        Assert.Equal(0, engine.LiveStates);
+    }
+
+    [Fact]
     public void DisposingTheModelDisposesItsEngine()
     {
         var model = Tiny();

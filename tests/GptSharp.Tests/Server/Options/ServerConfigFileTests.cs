@@ -1,3 +1,4 @@
+using GptSharp.Checkpoints;
 using GptSharp.Models;
 using GptSharp.Server.Options;
 
@@ -13,7 +14,7 @@ public class ServerConfigFileTests
         File.WriteAllText(tmp["keys.txt"], "# ours\nk1\n\nk2\n");
         File.WriteAllText(tmp["serve.json"], """
             { "models": [{ "path": "chat", "alias": "c" }], "port": 9000, "api_keys_file": "keys.txt", "precision": "int8",
-              "max_queue": 3, "request_timeout_seconds": 2.5, "cors": ["https://example.com"], "filter": "none" }
+              "engine": "onnx", "max_queue": 3, "request_timeout_seconds": 2.5, "cors": ["https://example.com"], "filter": "none" }
             """);
         var o = ServerConfigFile.Read(tmp["serve.json"]);
         Assert.Equal(Path.Combine(tmp.Root, "chat"), o.Models.Single().Path);
@@ -21,6 +22,7 @@ public class ServerConfigFileTests
         Assert.Equal(9000, o.Port);
         Assert.Equal(["k1", "k2"], o.ApiKeys);
         Assert.Equal(InferencePrecision.Int8, o.Precision);
+        Assert.Equal(DecodingEngineKind.OnnxRuntime, o.Engine);
         Assert.Equal(3, o.MaxQueue);
         Assert.Equal(TimeSpan.FromSeconds(2.5), o.RequestTimeout);
         Assert.Equal("none", o.Filter);

@@ -10,10 +10,13 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
 {
     static readonly GenerationOptions Greedy = new() { DoSample = false, MaxNewTokens = 3 };
 
-    [Fact]
-    public async Task SequencesDecodeTogetherAndAgreeWithTheGenerator()
+    [Theory]
+    [InlineData(DecodingEngineKind.Torch)]
+    [InlineData(DecodingEngineKind.OnnxRuntime)] // its slots: sequences of different lengths in one pass
+    public async Task SequencesDecodeTogetherAndAgreeWithTheGenerator(DecodingEngineKind engine)
     {
-        using var dir = ModelDirectory.Load(models.Small);
+        using var dir = ModelDirectory.Load(models.Small, new LoadOptions { Engine = engine });
+        Assert.Equal(engine == DecodingEngineKind.OnnxRuntime, dir.Model.Engine is not null);
         var generator = dir.CreateGenerator();
         await using var scheduler = new ContinuousBatchingScheduler(generator, "small", maxBatch: 4, maxQueue: 4);
         string[] prompts = ["Where is order 123?", "Can I return my mug?", "我的订单到了吗？", "Order"];
