@@ -20,6 +20,10 @@ public class ServeCommandTests
         Assert.Equal(1, code);
         Assert.Contains("unknown precision", err);
 
+        (code, _, err) = await CliRunner.Run("serve", "--model", ".", "--engine", "tensorrt");
+        Assert.Equal(1, code);
+        Assert.Contains("tensorrt", err);
+
         (code, _, err) = await CliRunner.Run("serve", "--model", "a", "--alias", "x", "--alias", "y");
         Assert.Equal(1, code);
         Assert.Contains("--alias given 2 times for 1 --model", err);
