@@ -33,10 +33,12 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
         Assert.Equal(0, scheduler.ActiveSequences);
     }
 
-    [Fact]
-    public async Task ManyStreamsRunAtOnce()
+    [Theory]
+    [InlineData(DecodingEngineKind.Torch)]
+    [InlineData(DecodingEngineKind.OnnxRuntime)] // slots filled to the last position of the context
+    public async Task ManyStreamsRunAtOnce(DecodingEngineKind engine)
     {
-        using var dir = ModelDirectory.Load(models.Base); // a context of 128: long enough streams to overlap
+        using var dir = ModelDirectory.Load(models.Base, new LoadOptions { Engine = engine }); // a context of 128: long enough streams to overlap
         await using var scheduler = new ContinuousBatchingScheduler(dir.CreateGenerator(), "base", maxBatch: 3, maxQueue: 10);
         var options = Greedy with { MaxNewTokens = 200, StopAtEndOfText = false };
         var sequences = Enumerable.Range(0, 3).Select(i => scheduler.Enqueue([100 + i, 7, 8], options, default)).ToList();
