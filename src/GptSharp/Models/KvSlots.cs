@@ -11,7 +11,7 @@ namespace GptSharp.Models;
 public sealed class KvSlots : IDisposable
 {
     readonly Tensor?[] _keys, _values;
-    readonly int[] _lengths;
+    readonly SlotLengths _lengths;
     readonly int _maxCapacity;
 
     /// <param name="capacity">Positions allocated at first; grows as needed up to <paramref name="maxCapacity"/>.</param>
@@ -20,36 +20,29 @@ public sealed class KvSlots : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
         _keys = new Tensor?[layers];
         _values = new Tensor?[layers];
-        _lengths = new int[slots];
+        _lengths = new SlotLengths(slots);
         _maxCapacity = maxCapacity;
         Capacity = Math.Min(Math.Max(1, capacity), maxCapacity);
     }
 
-    public int Slots => _lengths.Length;
+    public int Slots => _lengths.Slots;
     /// <summary>Slots in use: 0..Count-1.</summary>
-    public int Count { get; private set; }
+    public int Count => _lengths.Count;
     /// <summary>Positions each slot can hold now (<see cref="Reserve"/> grows it).</summary>
     public int Capacity { get; private set; }
 
     /// <summary>Positions stored in <paramref name="slot"/>.</summary>
-    public int Length(int slot) => _lengths[Check(slot)];
+    public int Length(int slot) => _lengths[slot];
 
     /// <summary>A new empty slot (the next free index).</summary>
-    public int Add()
-    {
-        if (Count == Slots) throw new InvalidOperationException($"all {Slots} KV slots are in use");
-        _lengths[Count] = 0;
-        return Count++;
-    }
+    public int Add() => _lengths.Add();
 
     /// <summary>Frees <paramref name="slot"/>; the last slot in use moves into its place. Returns the index that moved (or -1 when none did).</summary>
     public int Remove(int slot)
     {
-        Check(slot);
-        int last = Count - 1;
-        Count--;
-        if (slot == last) return -1;
-        int length = _lengths[last];
+        int last = _lengths.Remove(slot);
+        if (last < 0) return -1;
+        int length = _lengths[slot]; // the moved slot's
         if (length > 0)
         {
             using var _ = no_grad();
@@ -61,12 +54,11 @@ public sealed class KvSlots : IDisposable
                 to.copy_(from);
             }
         }
-        _lengths[slot] = length;
         return last;
     }
 
     /// <summary>Keeps the first <paramref name="length"/> positions of <paramref name="slot"/>.</summary>
-    public void Truncate(int slot, int length) => _lengths[Check(slot)] = Math.Clamp(length, 0, _lengths[slot]);
+    public void Truncate(int slot, int length) => _lengths[slot] = Math.Clamp(length, 0, _lengths[slot]);
 
     /// <summary>Makes room for <paramref name="positions"/> in every slot, doubling the storage as needed.</summary>
     public void Reserve(int positions)
@@ -127,7 +119,7 @@ public sealed class KvSlots : IDisposable
     /// <summary>Fills <paramref name="slot"/> with the first <paramref name="length"/> positions of <paramref name="cache"/>.</summary>
     public void CopyIn(int slot, KvCache cache, int length)
     {
-        Check(slot);
+        _lengths.Check(slot);
         length = Math.Min(length, cache.Length);
         Reserve(length);
         using var _ = no_grad();
@@ -146,13 +138,11 @@ public sealed class KvSlots : IDisposable
         _lengths[slot] = length;
     }
 
-    int Check(int slot) => slot >= 0 && slot < Count ? slot : throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not in use (0..{Count - 1})");
-
     public void Dispose()
     {
         foreach (var t in _keys.Concat(_values)) t?.Dispose();
         Array.Clear(_keys);
         Array.Clear(_values);
-        Count = 0;
+        _lengths.Clear();
     }
 }

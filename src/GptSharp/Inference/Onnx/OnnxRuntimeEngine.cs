@@ -217,34 +217,26 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     {
         readonly OnnxRuntimeEngine _engine;
         readonly OnnxKvBuffers _kv;
-        readonly int[] _lengths;
+        readonly SlotLengths _lengths;
 
         public Slots(OnnxRuntimeEngine engine, int slots)
         {
             _engine = engine;
-            _lengths = new int[slots];
+            _lengths = new SlotLengths(slots);
             _kv = engine.NewBuffers(slots, 256);
             Interlocked.Increment(ref engine._liveStates);
         }
 
-        public int Count { get; private set; }
+        public int Count => _lengths.Count;
 
-        public int Length(int slot) => _lengths[Check(slot)];
+        public int Length(int slot) => _lengths[slot];
 
-        public int Add()
-        {
-            if (Count == _lengths.Length) throw new InvalidOperationException($"all {_lengths.Length} KV slots are in use");
-            _lengths[Count] = 0;
-            return Count++;
-        }
+        public int Add() => _lengths.Add();
 
         public int Remove(int slot)
         {
-            Check(slot);
-            int last = --Count;
-            if (slot == last) return -1;
-            _kv.CopySlot(last, slot, _lengths[last]);
-            _lengths[slot] = _lengths[last];
+            int last = _lengths.Remove(slot);
+            if (last >= 0) _kv.CopySlot(last, slot, _lengths[slot]);
             return last;
         }
 
@@ -252,10 +244,10 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
         public void CopyIn(int slot, IKvSnapshot snapshot, int length)
         {
-            Check(slot);
+            _lengths.Check(slot);
             if (snapshot is not Snapshot s) throw new ArgumentException("a snapshot of other slots", nameof(snapshot));
             length = Math.Min(length, s.Length);
-            _kv.Reserve(length, _lengths.AsSpan(0, Count));
+            _kv.Reserve(length, _lengths.InUse);
             _kv.CopyIn(slot, s.Data, s.Length, length);
             _lengths[slot] = length;
         }
@@ -279,13 +271,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             // tokens (prompt chunks) run after, one at a time.
             var singles = Enumerable.Range(0, slots.Count).Where(i => tokens[i].Count == 1).ToList();
             int held = 0;
-            for (int slot = 0; slot < Count; slot++) held = Math.Max(held, _lengths[slot]);
-            _kv.Reserve(Math.Max(longest, singles.Count > 0 ? held + 1 : 0), _lengths.AsSpan(0, Count));
+            foreach (int length in _lengths.InUse) held = Math.Max(held, length);
+            _kv.Reserve(Math.Max(longest, singles.Count > 0 ? held + 1 : 0), _lengths.InUse);
             var logits = empty([slots.Count, _engine._vocab], ScalarType.Float32);
             if (singles.Count > 0)
             {
                 var ids = new long[Count];
-                var pasts = _lengths.AsSpan(0, Count).ToArray();
+                var pasts = _lengths.InUse.ToArray();
                 foreach (int i in singles) ids[slots[i]] = tokens[i][0];
                 if (singles.Count == Count && Enumerable.Range(0, Count).All(i => slots[i] == i))
                     _engine.Run(_kv, 0, ids, 1, pasts, logits, 0); // every slot decoding, in slot order: straight into place
@@ -308,8 +300,6 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             for (int i = 0; i < slots.Count; i++) _lengths[slots[i]] += tokens[i].Count;
             return logits;
         }
-
-        int Check(int slot) => slot >= 0 && slot < Count ? slot : throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not in use (0..{Count - 1})");
 
         bool _disposed;
 
