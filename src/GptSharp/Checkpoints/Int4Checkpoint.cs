@@ -38,11 +38,10 @@ public static class Int4Checkpoint
         {
             var w = p.detach().to(ScalarType.Float32).cpu().contiguous();
             if (!BlockQuantization.IsBlockLinear(name)) { tensors[name] = HfCheckpoint.IsConv1D(name) ? w.t().contiguous() : w; continue; }
-            int n = (int)w.shape[0], k = (int)w.shape[1];
-            var (packed, scales, blocks) = BlockQuantization.Quantize(w.data<float>().ToArray(), n, k, 4);
+            var (packed, scales) = BlockQuantization.Quantize(w, 4);
             string module = name[..^WeightSuffix.Length];
-            tensors[module + LevelsSuffix] = tensor(packed, [n, blocks * BlockQuantization.BlockSize / 2], ScalarType.Byte);
-            tensors[module + ScalesSuffix] = tensor(scales, [n, blocks], ScalarType.Float32);
+            tensors[module + LevelsSuffix] = packed;
+            tensors[module + ScalesSuffix] = scales;
         }
         SafeTensors.Write(Path.Combine(dir, WeightsFile), tensors,
             new Dictionary<string, string> { ["format"] = "pt", ["quant_method"] = QuantMethod });
@@ -87,9 +86,7 @@ public static class Int4Checkpoint
                 if (!shapes.TryGetValue(module + WeightSuffix, out var shape) || shape.Length != 2 || shape[0] != t.shape[0]
                     || (shape[1] + BlockQuantization.BlockSize - 1) / BlockQuantization.BlockSize != scales.shape[1])
                     throw new GptSharpException($"{path}: '{name}' ([{string.Join(", ", t.shape)}]) does not fit config.json's model");
-                int n = (int)t.shape[0], k = (int)shape[1];
-                var w = BlockQuantization.Dequantize(t.data<byte>().ToArray(), scales.data<float>().ToArray(), n, k, 4);
-                using var linear = tensor(w, [n, k], ScalarType.Float32);
+                using var linear = BlockQuantization.Dequantize(t, scales, (int)shape[1], 4);
                 floats[module + WeightSuffix] = linear.t().contiguous(); // Conv1D layout, as model.safetensors
             }
         }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GptSharp.Inference.Onnx.Proto;
 using GptSharp.Models;
 using static GptSharp.Inference.Onnx.OnnxGraphBuilder;
@@ -125,6 +126,6 @@ static class GptOnnxGraph
     public static string Float(OnnxGraphBuilder g, string name, Tensor t)
     {
         using var f = t.detach().to(ScalarType.Float32).cpu().contiguous();
-        return g.Float(name, f.data<float>().ToArray(), f.shape);
+        return g.Float(name, MemoryMarshal.Cast<byte, float>(f.bytes), f.shape);
     }
 }

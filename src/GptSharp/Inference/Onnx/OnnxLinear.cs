@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static GptSharp.Inference.Onnx.OnnxGraphBuilder;
 using GptSharp.Models.Quantized;
 using static TorchSharp.torch;
@@ -33,15 +34,16 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
             return g.Node("MatMul", [x, GptOnnxGraph.Float(g, name + ".weight", t)]);
         }
         int bits = precision == OnnxPrecision.Int8 ? 8 : 4;
-        using var w = weight.detach().to(ScalarType.Float32).cpu().contiguous();
-        int n = (int)w.shape[0], k = (int)w.shape[1];
-        var (packed, scales, blocks) = BlockQuantization.Quantize(w.data<float>().ToArray(), n, k, bits);
-        int blob = BlockSize * bits / 8;
-        var q = g.Bytes(name + ".weight.q" + bits, packed, n, blocks, blob);
-        var s = g.Float(name + ".weight.scales", scales, (long)n * blocks);
-        var y = g.Node("MatMulNBits", [x, q, s], 1, MicrosoftDomain,
-                       Attribute("K", (long)k), Attribute("N", (long)n), Attribute("bits", (long)bits), Attribute("block_size", (long)BlockSize),
-                       Attribute("accuracy_level", AccuracyLevel))[0];
-        return y;
+        int n = (int)weight.shape[0], k = (int)weight.shape[1], blocks = (k + BlockSize - 1) / BlockSize;
+        var (packed, scales) = BlockQuantization.Quantize(weight, bits);
+        using (packed)
+        using (scales)
+        {
+            var q = g.Bytes(name + ".weight.q" + bits, packed.bytes, n, blocks, BlockSize * bits / 8);
+            var s = g.Float(name + ".weight.scales", MemoryMarshal.Cast<byte, float>(scales.bytes), (long)n * blocks);
+            return g.Node("MatMulNBits", [x, q, s], 1, MicrosoftDomain,
+                          Attribute("K", (long)k), Attribute("N", (long)n), Attribute("bits", (long)bits), Attribute("block_size", (long)BlockSize),
+                          Attribute("accuracy_level", AccuracyLevel))[0];
+        }
     }
 }

@@ -17,49 +17,58 @@ public static class BlockQuantization
     /// <summary>The packed levels ([n, blocks, BlockSize·bits/8] bytes) and scales ([n, blocks]); a last partial block is padded with zeros.</summary>
     public static (byte[] Packed, float[] Scales, int Blocks) Quantize(float[] w, int n, int k, int bits)
     {
-        Check(bits);
-        int blocks = (k + BlockSize - 1) / BlockSize, blob = BlockSize * bits / 8, zero = 1 << (bits - 1);
-        var packed = new byte[(long)n * blocks * blob];
-        var scales = new float[n * blocks];
-        for (int row = 0; row < n; row++)
-            for (int block = 0; block < blocks; block++)
-            {
-                int start = block * BlockSize, end = Math.Min(k, start + BlockSize);
-                float extreme = 0;
-                for (int i = start; i < end; i++)
-                    if (Math.Abs(w[(long)row * k + i]) > Math.Abs(extreme)) extreme = w[(long)row * k + i];
-                float scale = extreme / -zero;
-                scales[row * blocks + block] = scale;
-                long at = ((long)row * blocks + block) * blob;
-                for (int i = 0; i < BlockSize; i++)
-                {
-                    float v = start + i < end ? w[(long)row * k + start + i] : 0f;
-                    int q = scale == 0 ? zero : Math.Clamp((int)MathF.Round(v / scale) + zero, 0, 2 * zero - 1);
-                    if (bits == 8) packed[at + i] = (byte)q;
-                    else packed[at + i / 2] |= (byte)(i % 2 == 0 ? q : q << 4);
-                }
-            }
-        return (packed, scales, blocks);
+        using var t = tensor(w, [n, k], ScalarType.Float32);
+        var (packed, scales) = Quantize(t, bits);
+        using (packed)
+        using (scales)
+            return (packed.data<byte>().ToArray(), scales.data<float>().ToArray(), (int)scales.shape[1]);
     }
 
-    /// <summary>The weights <see cref="Quantize"/>'s output stands for, [n, k] row-major.</summary>
-    public static float[] Dequantize(byte[] packed, float[] scales, int n, int k, int bits)
+    /// <summary>
+    /// <see cref="Quantize(float[], int, int, int)"/> on a [n, k] tensor, with tensor operations (a GPT-2 124M quantises
+    /// in a fraction of a second): packed [n, blocks·BlockSize·bits/8] bytes and scales [n, blocks] float32, on the CPU.
+    /// </summary>
+    public static (Tensor Packed, Tensor Scales) Quantize(Tensor w, int bits)
     {
         Check(bits);
-        int blocks = (k + BlockSize - 1) / BlockSize, blob = BlockSize * bits / 8, zero = 1 << (bits - 1);
-        var w = new float[(long)n * k];
-        for (int row = 0; row < n; row++)
-            for (int block = 0; block < blocks; block++)
-            {
-                float scale = scales[row * blocks + block];
-                long at = ((long)row * blocks + block) * blob;
-                for (int i = 0, start = block * BlockSize; i < BlockSize && start + i < k; i++)
-                {
-                    int q = bits == 8 ? packed[at + i] : (packed[at + i / 2] >> (i % 2 == 0 ? 0 : 4)) & 0xF;
-                    w[(long)row * k + start + i] = (q - zero) * scale;
-                }
-            }
-        return w;
+        using var scope = NewDisposeScope();
+        int n = (int)w.shape[0], k = (int)w.shape[1], blocks = (k + BlockSize - 1) / BlockSize, zero = 1 << (bits - 1);
+        var x = w.detach().to(ScalarType.Float32).cpu();
+        if (blocks * BlockSize != k) x = nn.functional.pad(x, [0, blocks * BlockSize - k]);
+        x = x.reshape(n, blocks, BlockSize);
+        // The first weight of largest magnitude, sign kept (argmax returns the first of ties).
+        var scale = x.gather(-1, x.abs().argmax(-1, keepdim: true)).div_(-zero);
+        // Round half to even, as MathF.Round; an all-zero block (scale 0) stores the zero point.
+        var q = x.div(scale).round_().add_(zero).clamp_(0, 2 * zero - 1).masked_fill_(scale.eq(0), zero).to(ScalarType.Byte);
+        if (bits == 4)
+        {
+            var pairs = q.reshape(n, blocks, BlockSize / 2, 2);
+            q = pairs.select(-1, 0).bitwise_or(pairs.select(-1, 1).bitwise_left_shift(4));
+        }
+        return (q.reshape(n, -1).contiguous().MoveToOuterDisposeScope(), scale.reshape(n, blocks).contiguous().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The weights <see cref="Quantize(float[], int, int, int)"/> stored: (level − 2^(bits-1)) · scale, [n, k].</summary>
+    public static float[] Dequantize(byte[] packed, float[] scales, int n, int k, int bits)
+    {
+        int blocks = (k + BlockSize - 1) / BlockSize;
+        using var p = tensor(packed, [n, packed.Length / n], ScalarType.Byte);
+        using var s = tensor(scales, [n, blocks], ScalarType.Float32);
+        using var w = Dequantize(p, s, k, bits);
+        return w.data<float>().ToArray();
+    }
+
+    /// <summary><see cref="Dequantize(byte[], float[], int, int, int)"/> on tensors: packed [n, blocks·blob] bytes, scales [n, blocks] → [n, k] float32.</summary>
+    public static Tensor Dequantize(Tensor packed, Tensor scales, int k, int bits)
+    {
+        Check(bits);
+        using var scope = NewDisposeScope();
+        int n = (int)scales.shape[0], blocks = (int)scales.shape[1], zero = 1 << (bits - 1);
+        var q = packed.reshape(n, blocks, -1);
+        if (bits == 4) q = stack([q.bitwise_and(0xF), q.bitwise_right_shift(4)], -1).reshape(n, blocks, BlockSize);
+        var w = q.to(ScalarType.Float32).sub_(zero).mul_(scales.unsqueeze(-1)).reshape(n, blocks * BlockSize);
+        if (blocks * BlockSize != k) w = w.narrow(1, 0, k);
+        return w.contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -85,11 +94,11 @@ public static class BlockQuantization
 
     static void RoundTrip(TorchSharp.Modules.Parameter p, int bits)
     {
-        int n = (int)p.shape[0], k = (int)p.shape[1];
-        using var cpu = p.detach().to(ScalarType.Float32).cpu().contiguous();
-        var (packed, scales, _) = Quantize(cpu.data<float>().ToArray(), n, k, bits);
-        using var back = tensor(Dequantize(packed, scales, n, k, bits), [n, k], ScalarType.Float32);
-        p.copy_(back);
+        var (packed, scales) = Quantize(p, bits);
+        using (packed)
+        using (scales)
+        using (var back = Dequantize(packed, scales, (int)p.shape[1], bits))
+            p.copy_(back);
     }
 
     /// <summary>A block's linear weight (h.N.attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj), [out, in] as nn.Linear holds it.</summary>

@@ -35,6 +35,52 @@ public class BlockQuantizationTests
         Assert.Equal(scales, againScales);
     }
 
+    /// <summary>The format written out element by element: what the tensor implementation must give byte for byte.</summary>
+    static (byte[] Packed, float[] Scales) Reference(float[] w, int n, int k, int bits)
+    {
+        const int size = BlockQuantization.BlockSize;
+        int blocks = (k + size - 1) / size, blob = size * bits / 8, zero = 1 << (bits - 1);
+        var packed = new byte[n * blocks * blob];
+        var scales = new float[n * blocks];
+        for (int row = 0; row < n; row++)
+            for (int block = 0; block < blocks; block++)
+            {
+                int start = block * size, end = Math.Min(k, start + size);
+                float extreme = 0;
+                for (int i = start; i < end; i++)
+                    if (Math.Abs(w[row * k + i]) > Math.Abs(extreme)) extreme = w[row * k + i];
+                float scale = scales[row * blocks + block] = extreme / -zero;
+                for (int i = 0; i < size; i++)
+                {
+                    float v = start + i < end ? w[row * k + start + i] : 0f;
+                    int q = scale == 0 ? zero : Math.Clamp((int)MathF.Round(v / scale) + zero, 0, 2 * zero - 1);
+                    int at = (row * blocks + block) * blob;
+                    if (bits == 8) packed[at + i] = (byte)q;
+                    else packed[at + i / 2] |= (byte)(i % 2 == 0 ? q : q << 4);
+                }
+            }
+        return (packed, scales);
+    }
+
+    [Theory]
+    [InlineData(4, 96)]
+    [InlineData(8, 96)]
+    [InlineData(4, 50)]
+    [InlineData(8, 50)]
+    public void QuantisingAsTensorsGivesTheFormatsBytesForTiesHalvesAndZeroBlocks(int bits, int k)
+    {
+        int n = 5;
+        var w = Weights(n * k, seed: 7 * bits + k);
+        for (int i = 0; i < 32; i++) w[k + i] = 0f;                  // row 1: an all-zero first block (scale 0)
+        (w[2 * k + 3], w[2 * k + 9]) = (0.3f, -0.3f);                 // row 2: a tie of magnitudes, the first one's sign wins
+        for (int i = 0; i < 32; i++) w[3 * k + i] = (i % 17 - 8) * 0.5f / 8f * (bits == 8 ? 1f / 16 : 1f); // exact halves
+        var (expected, expectedScales) = Reference(w, n, k, bits);
+        var (packed, scales, blocks) = BlockQuantization.Quantize(w, n, k, bits);
+        Assert.Equal((k + 31) / 32, blocks);
+        Assert.Equal(expectedScales, scales);
+        Assert.Equal(expected, packed);
+    }
+
     [Fact]
     public void RoundTripChangesTheBlockLinearWeightsAndTheTiedHeadOnlyAndIsIdempotent()
     {
