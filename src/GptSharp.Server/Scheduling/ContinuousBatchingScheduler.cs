@@ -52,20 +52,11 @@ public sealed class ContinuousBatchingScheduler : IGenerationScheduler
             Leave();
             return sequence;
         }
-        _ = ForwardAsync(request, sequence);
+        // The route reads the decoder's deltas directly; the request's place is free once the decoder is done with it,
+        // read to the end or not.
+        sequence.ReadFrom(request.Deltas);
+        request.Finished.ContinueWith(_ => Leave(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return sequence;
-    }
-
-    /// <summary>Passes the decoder's deltas on to the route; the request's place is free once it ends.</summary>
-    async Task ForwardAsync(DecodeRequest request, ScheduledSequence sequence)
-    {
-        try
-        {
-            await foreach (var delta in request.ReadAllAsync().ConfigureAwait(false)) sequence.Write(delta);
-            sequence.Complete();
-        }
-        catch (Exception e) { sequence.Complete(e); }
-        finally { Leave(); }
     }
 
     void Leave()

@@ -27,13 +27,21 @@ public sealed class ScheduledSequence : IDisposable
     /// <summary>For schedulers: a delta is ready.</summary>
     public void Write(TextDelta delta) => _deltas.Writer.TryWrite(delta);
 
+    ChannelReader<TextDelta>? _source;
+
+    /// <summary>
+    /// Reads the deltas from <paramref name="source"/> (a <see cref="DecodeRequest"/>'s) instead of <see cref="Write"/>'s:
+    /// no relay between the decoder and the response, so each token wakes one thread, not two.
+    /// </summary>
+    public void ReadFrom(ChannelReader<TextDelta> source) => _source = source;
+
     /// <summary>For schedulers: the sequence is over (<paramref name="error"/> rethrown to the reader).</summary>
     public void Complete(Exception? error = null) => _deltas.Writer.TryComplete(error);
 
     /// <summary>The deltas as they come, the last with its finish reason. Throws when the sequence was stopped or failed.</summary>
     public async IAsyncEnumerable<TextDelta> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var delta in _deltas.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        await foreach (var delta in (_source ?? _deltas.Reader).ReadAllAsync(ct).ConfigureAwait(false))
         {
             // Once stopped, what the scheduler had written before it noticed is not wanted either.
             Stopping.ThrowIfCancellationRequested();

@@ -33,5 +33,14 @@ public sealed class DecodeRequest
     }
 
     internal void Write(TextDelta delta) => _deltas.Writer.TryWrite(delta);
-    internal void Complete(Exception? error = null) => _deltas.Writer.TryComplete(error);
+    internal void Complete(Exception? error = null)
+    {
+        _deltas.Writer.TryComplete(error);
+        _finished.TrySetResult();
+    }
+
+    readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the decoder is done with the request (finished, failed or cancelled), whether or not its deltas were read.</summary>
+    public Task Finished => _finished.Task;
 }
