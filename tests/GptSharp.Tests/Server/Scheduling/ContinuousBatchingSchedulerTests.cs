@@ -49,6 +49,17 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
         Assert.Equal(0, scheduler.ActiveSequences);
     }
 
+    /// <summary>A one-token greedy request, retried until the scheduler has a place for it (at most 2 s).</summary>
+    static async Task<ScheduledSequence> EnqueueOnceFree(ContinuousBatchingScheduler scheduler)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            try { return scheduler.Enqueue([1], Greedy, default); }
+            catch (QueueFullException) { await Task.Delay(10); }
+        }
+        throw new Xunit.Sdk.XunitException("no place came free within 2 s");
+    }
+
     [Fact]
     public async Task AFullQueueRefusesAndACancelledSequenceThrows()
     {
@@ -61,14 +72,8 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (var _ in running.ReadAllAsync()) { } });
         // Its place is free again.
-        ScheduledSequence? next = null;
-        for (int i = 0; i < 200 && next is null; i++)
-        {
-            try { next = scheduler.Enqueue([1], Greedy, default); }
-            catch (QueueFullException) { await Task.Delay(10); }
-        }
-        Assert.NotNull(next);
-        Assert.Equal(3, (await next!.ReadAllAsync().ToListAsync()).Sum(d => d.Ids.Count));
+        var next = await EnqueueOnceFree(scheduler);
+        Assert.Equal(3, (await next.ReadAllAsync().ToListAsync()).Sum(d => d.Ids.Count));
     }
 
     [Fact]
@@ -77,29 +82,16 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
         using var dir = ModelDirectory.Load(models.La);
         await using var scheduler = new ContinuousBatchingScheduler(dir.CreateGenerator(), "la", maxBatch: 1, maxQueue: 0);
         // The route reads the decoder's deltas itself: the place must come back when decoding ends, not when reading does.
-        var unread = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy, default);
+        using var unread = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy, default);
         Assert.Throws<QueueFullException>(() => scheduler.Enqueue([1], Greedy, default));
-        ScheduledSequence? next = null;
-        for (int i = 0; i < 200 && next is null; i++)
-        {
-            try { next = scheduler.Enqueue([1], Greedy, default); }
-            catch (QueueFullException) { await Task.Delay(10); }
-        }
-        Assert.NotNull(next);
-        Assert.Equal(3, (await next!.ReadAllAsync().ToListAsync()).Sum(d => d.Ids.Count));
+        var next = await EnqueueOnceFree(scheduler);
+        Assert.Equal(3, (await next.ReadAllAsync().ToListAsync()).Sum(d => d.Ids.Count));
         // What the first one decoded is still there to read.
         Assert.Equal(" la la la", string.Concat((await unread.ReadAllAsync().ToListAsync()).Select(d => d.Text)));
         // One disposed before anyone reads it is stopped, and its place comes back too.
         var dropped = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy with { MaxNewTokens = 100 }, default);
         dropped.Dispose();
-        ScheduledSequence? after = null;
-        for (int i = 0; i < 200 && after is null; i++)
-        {
-            try { after = scheduler.Enqueue([1], Greedy, default); }
-            catch (QueueFullException) { await Task.Delay(10); }
-        }
-        Assert.NotNull(after);
-        await after!.ReadAllAsync().ToListAsync();
+        await (await EnqueueOnceFree(scheduler)).ReadAllAsync().ToListAsync();
         Assert.Equal(0, scheduler.ActiveSequences);
     }
 
