@@ -12,6 +12,7 @@ public sealed class ScheduledSequence : IDisposable
 {
     readonly Channel<TextDelta> _deltas = Channel.CreateUnbounded<TextDelta>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     readonly CancellationTokenSource _stop;
+    ChannelReader<TextDelta>? _source; // the decoder's own deltas, read directly (ReadFrom)
 
     public ScheduledSequence(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken ct)
     {
@@ -26,8 +27,6 @@ public sealed class ScheduledSequence : IDisposable
 
     /// <summary>For schedulers: a delta is ready.</summary>
     public void Write(TextDelta delta) => _deltas.Writer.TryWrite(delta);
-
-    ChannelReader<TextDelta>? _source;
 
     /// <summary>
     /// Reads the deltas from <paramref name="source"/> (a <see cref="DecodeRequest"/>'s) instead of <see cref="Write"/>'s:

@@ -11,6 +11,7 @@ namespace GptSharp.Inference;
 public sealed class DecodeRequest
 {
     readonly Channel<TextDelta> _deltas = Channel.CreateUnbounded<TextDelta>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal DecodeRequest(int promptTokens, int promptTokensKept, CancellationToken ct) =>
         (PromptTokens, PromptTokensKept, CancellationToken) = (promptTokens, promptTokensKept, ct);
@@ -38,8 +39,6 @@ public sealed class DecodeRequest
         _deltas.Writer.TryComplete(error);
         _finished.TrySetResult();
     }
-
-    readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when the decoder is done with the request (finished, failed or cancelled), whether or not its deltas were read.</summary>
     public Task Finished => _finished.Task;
