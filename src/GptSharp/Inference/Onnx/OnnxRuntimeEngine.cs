@@ -1,3 +1,4 @@
+using GptSharp.IO;
 using GptSharp.Models;
 using GptSharp.Models.Quantized;
 using Microsoft.ML.OnnxRuntime;
@@ -18,6 +19,8 @@ namespace GptSharp.Inference.Onnx;
 public sealed class OnnxRuntimeEngine : IDecodingEngine
 {
     const string ScratchModel = "model.onnx", ScratchData = "model.onnx.data";
+    /// <summary>Where in the temporary folder a graph is written while its session loads (with AtomicFile's suffix).</summary>
+    public const string ScratchDirectory = "gptsharp-ort";
     readonly InferenceSession _session;
     readonly int _layers, _heads, _headSize, _vocab, _context;
     readonly string[] _inputNames, _outputNames;
@@ -64,8 +67,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         if (model.Config.HeadSize % 8 != 0)
             throw new GptSharpException($"the onnx engine needs a head size (n_embd / n_head) that is a multiple of 8, this model's is {model.Config.HeadSize}; use --engine torch");
         // The graph's weights go to a scratch directory ONNX Runtime loads from (external data: no 2 GB protobuf limit),
-        // deleted as soon as the session holds them.
-        string dir = Path.Combine(Path.GetTempPath(), $"gptsharp-ort-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        // deleted as soon as the session holds them. It is named as AtomicFile names its temporaries, so the scratch of
+        // a process killed while loading (hundreds of MB for GPT-2) is removed by the next load.
+        string scratch = Path.Combine(Path.GetTempPath(), ScratchDirectory);
+        AtomicFile.DeleteStaleTemporaries(scratch);
+        string dir = $"{scratch}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         Directory.CreateDirectory(dir);
         try
         {

@@ -154,4 +154,30 @@ public class OnnxRuntimeEngineTests
         model.Dispose();
         Assert.True(engine.IsDisposed);
     }
+
+    [Fact]
+    public void LoadingRemovesTheScratchOfAProcessKilledWhileLoading()
+    {
+        // A pid no process has now: that of one that has just exited.
+        using var exited = System.Diagnostics.Process.Start("true")!;
+        exited.WaitForExit();
+        string scratch = Path.Combine(Path.GetTempPath(), OnnxRuntimeEngine.ScratchDirectory);
+        string killed = $"{scratch}.tmp-{exited.Id}-{Guid.NewGuid():N}", live = $"{scratch}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        foreach (var dir in new[] { killed, live })
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "model.onnx.data"), "half-written");
+        }
+        try
+        {
+            using var model = Tiny();
+            using (OnnxRuntimeEngine.Create(model)) { }
+            Assert.False(Directory.Exists(killed));
+            Assert.True(Directory.Exists(live)); // this process's: a load in progress (another test's), kept
+        }
+        finally
+        {
+            foreach (var dir in new[] { killed, live }) if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }
