@@ -34,15 +34,15 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
             return g.Node("MatMul", [x, GptOnnxGraph.Float(g, name + ".weight", t)]);
         }
         int bits = precision == OnnxPrecision.Int8 ? 8 : 4;
-        int n = (int)weight.shape[0], k = (int)weight.shape[1], blocks = (k + BlockSize - 1) / BlockSize;
         var (packed, scales) = BlockQuantization.Quantize(weight, bits);
         using (packed)
         using (scales)
         {
+            long n = scales.shape[0], blocks = scales.shape[1], k = weight.shape[1];
             var q = g.Bytes(name + ".weight.q" + bits, packed.bytes, n, blocks, BlockSize * bits / 8);
-            var s = g.Float(name + ".weight.scales", MemoryMarshal.Cast<byte, float>(scales.bytes), (long)n * blocks);
+            var s = g.Float(name + ".weight.scales", MemoryMarshal.Cast<byte, float>(scales.bytes), n * blocks);
             return g.Node("MatMulNBits", [x, q, s], 1, MicrosoftDomain,
-                          Attribute("K", (long)k), Attribute("N", (long)n), Attribute("bits", (long)bits), Attribute("block_size", (long)BlockSize),
+                          Attribute("K", k), Attribute("N", n), Attribute("bits", (long)bits), Attribute("block_size", (long)BlockSize),
                           Attribute("accuracy_level", AccuracyLevel))[0];
         }
     }
