@@ -119,10 +119,5 @@ sealed class GenerationResponses(HttpContext http, ServerOptions options, Server
     static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), WireJson.Options);
 
     /// <summary>As OpenAI streams with include_usage: every chunk but the last says <c>"usage": null</c>.</summary>
-    static string WithNullUsage(object value)
-    {
-        var node = JsonSerializer.SerializeToNode(value, value.GetType(), WireJson.Options)!.AsObject();
-        if (!node.ContainsKey("usage")) node["usage"] = null;
-        return node.ToJsonString(WireJson.Options);
-    }
+    static string WithNullUsage(object value) => JsonSerializer.Serialize(value, value.GetType(), WireJson.WithNullUsage);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GptSharp.Models;
+using GptSharp.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -115,6 +116,8 @@ public sealed class BatchDecoder : IDisposable
             Interlocked.Increment(ref _passes);
             var logits = _slots.Forward(batch.Select(b => (IReadOnlyList<int>)b.Feed).ToList(), batch.Select(b => b.Row.Slot).ToList());
             var endIds = _generator.EndIds;
+            // Beside an engine libtorch only adjusts and samples logits: on this thread alone (see TextGenerator.NextTokens).
+            using var oneThread = _model.Engine is not null ? OpenMpThreads.SingleThreaded() : default;
             for (int i = 0; i < batch.Count; i++)
             {
                 var (a, _, last) = batch[i];

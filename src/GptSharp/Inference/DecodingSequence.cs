@@ -39,9 +39,15 @@ internal sealed class DecodingSequence(int[] prompt, StopSequences? watch)
     /// </summary>
     public int Choose(Tensor logits, GenerationOptions o, IReadOnlySet<int> endIds, Utf8Guard? guard, torch.Generator rng)
     {
-        var adjusted = LogitsProcessing.Apply(logits, Tokens, NewIds.Count, o, endIds);
-        if (guard is not null) adjusted = guard.Apply(adjusted, Utf8State);
-        int id = (int)Sampling.NextToken(adjusted, o, rng);
+        // Greedy with nothing to adjust: the argmax read in place, unless the guard would ban it (the guard never changes
+        // a step whose best token is valid, so this is the same token).
+        if (!(o.IsGreedy && LogitsProcessing.Inactive(Tokens, NewIds.Count, o, endIds) && Sampling.TryArgmax(logits, out int id)
+              && (guard is null || guard.Allows(Utf8State, id))))
+        {
+            var adjusted = LogitsProcessing.Apply(logits, Tokens, NewIds.Count, o, endIds);
+            if (guard is not null) adjusted = guard.Apply(adjusted, Utf8State);
+            id = (int)Sampling.NextToken(adjusted, o, rng);
+        }
         LastLogprob = o.Logprobs is { } top ? Logprob(logits, id, top) : null;
         return id;
     }

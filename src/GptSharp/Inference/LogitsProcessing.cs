@@ -11,6 +11,15 @@ namespace GptSharp.Inference;
 public static class LogitsProcessing
 {
     /// <summary>
+    /// True when <see cref="Apply"/> returns the logits unchanged whatever they are: no option is active at this step
+    /// (no-repeat n-grams count as active whenever set).
+    /// </summary>
+    public static bool Inactive(IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, IReadOnlyCollection<int>? endIds) =>
+        !(options.RepetitionPenalty != 1 && tokens.Count > 0) && options.NoRepeatNgramSize <= 0
+        && !(newTokens < options.MinNewTokens && endIds is { Count: > 0 })
+        && !((options.PresencePenalty != 0 || options.FrequencyPenalty != 0) && newTokens > 0) && options.LogitBias.Count == 0;
+
+    /// <summary>
     /// <paramref name="logits"/> ([vocab]) adjusted for <paramref name="tokens"/> (prompt and output so far), of which
     /// <paramref name="newTokens"/> were generated; <paramref name="endIds"/> end generation, so min_new_tokens bans them
     /// all. Returns the input itself when no option is active.

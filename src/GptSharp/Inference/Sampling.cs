@@ -1,3 +1,6 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,6 +32,39 @@ public static class Sampling
         if (options.TopP < 1) scaled = KeepTopP(scaled, options.TopP);
         if (options.MinP > 0) scaled = KeepMinP(scaled, options.MinP);
         return multinomial(scaled.softmax(-1), 1, generator: rng).item<long>();
+    }
+
+    /// <summary>
+    /// torch.argmax of float32 logits ([vocab]) in CPU memory, read in place without a libtorch call: the first of equal
+    /// maxima, or the first NaN. False for logits elsewhere (another device, type or layout), which torch then handles.
+    /// Greedy decoding at batch 8 spent ~0.6 ms a step (of ~13) in libtorch's scalar argmax and the UTF-8 mask over
+    /// GPT-2's 50,257 logits per row.
+    /// </summary>
+    public static bool TryArgmax(Tensor logits, out int id)
+    {
+        id = -1;
+        if (logits.device_type != DeviceType.CPU || logits.dtype != ScalarType.Float32 || logits.dim() != 1 || logits.numel() == 0
+            || !logits.is_contiguous()) return false;
+        ReadOnlySpan<float> x = MemoryMarshal.Cast<byte, float>(logits.bytes);
+        float max = TensorPrimitives.Max(x); // NaN when any is
+        id = float.IsNaN(max) ? x.IndexOf(float.NaN) : FirstEqual(x, max);
+        return true;
+    }
+
+    /// <summary>The first index whose value equals <paramref name="value"/> (numerically: -0 equals +0), which is present.</summary>
+    static int FirstEqual(ReadOnlySpan<float> x, float value)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var target = new Vector<float>(value);
+            var vectors = MemoryMarshal.Cast<float, Vector<float>>(x);
+            for (; i < vectors.Length; i++)
+                if (Vector.EqualsAny(vectors[i], target)) break;
+            i *= Vector<float>.Count;
+        }
+        while (x[i] != value) i++;
+        return i;
     }
 
     /// <summary>The logits with everything below the k-th largest set to -∞ (ties with the k-th are kept).</summary>

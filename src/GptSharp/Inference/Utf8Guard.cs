@@ -66,6 +66,9 @@ public sealed class Utf8Guard
         (uint)token < (uint)_next[state].Length && _next[state][token] is var next and not Invalid ? next
         : (uint)token < (uint)_next[Complete].Length && _next[Complete][token] is var fresh and not Invalid ? fresh : Complete;
 
+    /// <summary>Whether <paramref name="token"/> keeps the text valid in <paramref name="state"/> (what <see cref="Apply"/> leaves alone).</summary>
+    public bool Allows(int state, int token) => (uint)token < (uint)_next[state].Length && _next[state][token] != Invalid;
+
     /// <summary><paramref name="logits"/> ([vocab]) with the tokens that would break the text in <paramref name="state"/> set to -inf.</summary>
     public Tensor Apply(Tensor logits, int state)
     {

@@ -97,4 +97,33 @@ public class SamplingTests
         long id = Sampling.NextToken(logits, new GenerationOptions { TopK = 3 }, rng);
         Assert.Contains(id, new long[] { 2, 7, 9 });
     }
+
+    [Fact]
+    public void ArgmaxReadInPlaceIsTorchsOnRowsTiesZerosAndNaNs()
+    {
+        using var scope = NewDisposeScope();
+        var rng = new Random(5);
+        // Rows of a [4, 50257] batch (views at an offset, as the decoder reads them), a vocabulary not a multiple of
+        // the vector width, ties at the maximum, -0 before +0 as the maximum, and NaNs (torch's argmax picks the first).
+        var batch = randn(4, 50_257, generator: new torch.Generator(3));
+        var rows = Enumerable.Range(0, 4).Select(r => batch[r]).ToList();
+        var tied = full(37, -1f); tied[5] = 2f; tied[30] = 2f; rows.Add(tied);
+        var zeros = full(19, -3f); zeros[4] = -0f; zeros[11] = 0f; rows.Add(zeros);
+        var nan = randn(1_000); nan[700] = float.NaN; nan[900] = float.NaN; rows.Add(nan);
+        var last = full(41, -5f); last[40] = 1f; rows.Add(last);
+        var one = tensor(new[] { (float)rng.NextDouble() }); rows.Add(one);
+        foreach (var row in rows)
+        {
+            Assert.True(Sampling.TryArgmax(row, out int id));
+            Assert.Equal(row.argmax().item<long>(), id);
+        }
+        Assert.Equal(5, Sampling.TryArgmax(tied, out int t) ? t : -1);
+        Assert.Equal(4, Sampling.TryArgmax(zeros, out int z) ? z : -1);
+        Assert.Equal(700, Sampling.TryArgmax(nan, out int n) ? n : -1);
+
+        // Elsewhere, torch does it: another type, a strided view, a batch.
+        Assert.False(Sampling.TryArgmax(batch[0].to(ScalarType.BFloat16), out _));
+        Assert.False(Sampling.TryArgmax(batch[.., 0], out _));
+        Assert.False(Sampling.TryArgmax(batch, out _));
+    }
 }

@@ -59,4 +59,28 @@ public class Utf8GuardTests
         Assert.Contains('\uFFFD', raw.TrimEnd('\uFFFD')); // without the guard, broken characters inside the text
         Assert.DoesNotContain('\uFFFD', guarded.TrimEnd('\uFFFD')); // with it, at most a character cut off by max_new_tokens
     }
+
+    [Fact]
+    public void GreedyPicksTheBestAllowedTokenWhenTheBestIsBanned()
+    {
+        int[] ids = Gpt2.Encode("你");
+        int state = Guard.StateAfter(ids[..1]);
+        int plain = Gpt2.Encode("a")[0]; // banned mid-character
+        Assert.False(Guard.Allows(state, plain));
+        Assert.True(Guard.Allows(state, ids[1]));
+        Assert.True(Guard.Allows(Utf8Guard.Complete, plain));
+
+        using var logits = zeros(Gpt2.VocabSize);
+        logits[plain] = 5f;       // the best, but it would break the character
+        logits[ids[1]] = 4f;      // the best that completes it
+        logits[Gpt2.EndOfTextId] = 4.5f; // waits until the character is complete
+        var row = new DecodingSequence(ids[..1], null);
+        row.Utf8State = state;
+        var o = new GenerationOptions { DoSample = false };
+        using var rng = new TorchSharp.torch.Generator(1);
+        Assert.Equal(ids[1], row.Choose(logits, o, new HashSet<int> { Gpt2.EndOfTextId }, Guard, rng));
+        // With the character complete, the best token goes through as it is.
+        var fresh = new DecodingSequence([Gpt2.EndOfTextId], null);
+        Assert.Equal(plain, fresh.Choose(logits, o, new HashSet<int> { Gpt2.EndOfTextId }, Guard, rng));
+    }
 }

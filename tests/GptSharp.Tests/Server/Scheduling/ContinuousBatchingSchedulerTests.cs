@@ -1,6 +1,8 @@
 using GptSharp.Checkpoints;
 using GptSharp.Inference;
+using GptSharp.Models;
 using GptSharp.Server.Scheduling;
+using GptSharp.Tests.Inference;
 
 namespace GptSharp.Tests.Server.Scheduling;
 
@@ -49,25 +51,38 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
         Assert.Equal(0, scheduler.ActiveSequences);
     }
 
-    /// <summary>A one-token greedy request, retried until the scheduler has a place for it (at most 2 s).</summary>
+    /// <summary>A one-token greedy request, retried until the scheduler has a place for it (at most 10 s).</summary>
     static async Task<ScheduledSequence> EnqueueOnceFree(ContinuousBatchingScheduler scheduler)
     {
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < 500; i++)
         {
             try { return scheduler.Enqueue([1], Greedy, default); }
-            catch (QueueFullException) { await Task.Delay(10); }
+            catch (QueueFullException) { await Task.Delay(20); }
         }
-        throw new Xunit.Sdk.XunitException("no place came free within 2 s");
+        throw new Xunit.Sdk.XunitException("no place came free within 10 s");
     }
+
+    /// <summary>
+    /// "la" with a context of 2,048: a stream of <see cref="Long"/> tokens still decodes when the test's next line runs
+    /// (60 tokens in the 64 of the served model's context could all be decoded before it).
+    /// </summary>
+    static TextGenerator LongLa(out Gpt model)
+    {
+        model = BiasedModel.AlwaysSays(ServerModels.Gpt2.Encode(" la").Single(), context: 2048);
+        return new TextGenerator(model, ServerModels.Gpt2);
+    }
+
+    const int Long = 1000;
 
     [Fact]
     public async Task AFullQueueRefusesAndACancelledSequenceThrows()
     {
-        using var dir = ModelDirectory.Load(models.La);
-        await using var scheduler = new ContinuousBatchingScheduler(dir.CreateGenerator(), "la", maxBatch: 1, maxQueue: 0);
+        var generator = LongLa(out var model);
+        using var _ = model;
+        await using var scheduler = new ContinuousBatchingScheduler(generator, "la", maxBatch: 1, maxQueue: 0);
         using var cancel = new CancellationTokenSource();
         // A long sequence holds the only place (one running, none waiting) while the next asks.
-        var running = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy with { MaxNewTokens = 60 }, cancel.Token);
+        var running = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy with { MaxNewTokens = Long }, cancel.Token);
         Assert.Throws<QueueFullException>(() => scheduler.Enqueue([1], Greedy, default));
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (var _ in running.ReadAllAsync()) { } });
@@ -79,17 +94,18 @@ public class ContinuousBatchingSchedulerTests(ServerModels models)
     [Fact]
     public async Task ASequenceNobodyReadsGivesItsPlaceBackWhenDone()
     {
-        using var dir = ModelDirectory.Load(models.La);
-        await using var scheduler = new ContinuousBatchingScheduler(dir.CreateGenerator(), "la", maxBatch: 1, maxQueue: 0);
+        var generator = LongLa(out var model);
+        using var _ = model;
+        await using var scheduler = new ContinuousBatchingScheduler(generator, "la", maxBatch: 1, maxQueue: 0);
         // The route reads the decoder's deltas itself: the place must come back when decoding ends, not when reading does.
         // Long enough that it still holds the place when the next one asks (as in the test above).
-        using var unread = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy with { MaxNewTokens = 60 }, default);
+        using var unread = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy with { MaxNewTokens = Long }, default);
         Assert.Throws<QueueFullException>(() => scheduler.Enqueue([1], Greedy, default));
         var next = await EnqueueOnceFree(scheduler);
         Assert.Equal(3, (await next.ReadAllAsync().ToListAsync()).Sum(d => d.Ids.Count));
         // What the first one decoded is still there to read.
         var kept = await unread.ReadAllAsync().ToListAsync();
-        Assert.Equal(60, kept.Sum(d => d.Ids.Count));
+        Assert.Equal(Long, kept.Sum(d => d.Ids.Count));
         Assert.Equal(FinishReason.Length, kept[^1].FinishReason);
         // One disposed before anyone reads it is stopped, and its place comes back too.
         var dropped = scheduler.Enqueue(ServerModels.Gpt2.Encode("Hello"), Greedy with { MaxNewTokens = 100 }, default);
