@@ -21,8 +21,9 @@ static class Targets
         double? batch8 = (double?)inProcess?["batch8_decode_tokens_per_s"];
         double? decoder8 = (double?)inProcess?["batch_decoder_8_requests_tokens_per_s"];
         double? decoder8Decode = (double?)inProcess?["batch_decoder_8_decode_tokens_per_s"];
-        // Decoding alone at 8 streams: 8 tokens every inter-token gap (the served aggregate also pays for the prompts).
-        double? decodeAt8 = (double?)Level(8)?["itl_ms"]?["p50"] is { } itl && itl > 0 ? Math.Round(Math.Min(8, o.MaxBatch) * 1000 / itl, 1) : null;
+        // Decoding alone at 8 streams: 8 tokens every inter-token gap while decoding (the served aggregate also pays for
+        // the prompts; with one-token prompts the aggregate itself is decoding).
+        double? decodeAt8 = (double?)Level(8)?["itl_ms"]?["mean_decoding"] is { } itl && itl > 0 ? Math.Round(Math.Min(8, o.MaxBatch) * 1000 / itl, 1) : null;
         double? generate = (double?)inProcess?["single_stream_decode_tokens_per_s_p50"];
         double? bench8 = (double?)decodeBenchmark?["tg128_batch8_aggregate_tokens_per_s"];
         var peer = LlamaCppBatch8[o.Precision];
@@ -30,6 +31,9 @@ static class Targets
         return new JsonObject
         {
             ["at8_aggregate_vs_in_process_batch_decoder"] = Ratio(At8, decoder8),
+            ["at8_aggregate_vs_in_process_batch8_decode"] = Ratio(At8, batch8),
+            ["at8_aggregate_note"] = o.PromptTokens <= 8 ? "prompts of a few tokens: the aggregate is decoding, HTTP and all (the target's figure)"
+                : $"{o.PromptTokens}-token prompts: the aggregate also pays for their prefill",
             ["at8_decode_tokens_per_s"] = decodeAt8,
             ["at8_decode_vs_in_process_batch8_decode"] = Ratio(decodeAt8, batch8),
             ["at8_vs_in_process_batch8_target"] = ">= 0.9",
