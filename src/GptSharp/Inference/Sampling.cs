@@ -23,7 +23,8 @@ public static class Sampling
     public static long NextToken(Tensor logits, GenerationOptions options, torch.Generator? rng = null)
     {
         using var scope = NewDisposeScope();
-        if (options.IsGreedy) return logits.argmax().item<long>();
+        if (options.IsGreedy) return TryArgmax(logits, out int best) ? best : logits.argmax().item<long>();
+        if (InPlaceSampling.TryNextToken(logits, options, rng, out int drawn)) return drawn;
 
         // bf16 logits are too coarse for a softmax over 50k tokens: sample in fp32.
         using var temperature = options.Temperature.ToScalar(); // kept alive across the call (see MinusInfinity)
@@ -43,13 +44,16 @@ public static class Sampling
     public static bool TryArgmax(Tensor logits, out int id)
     {
         id = -1;
-        if (logits.device_type != DeviceType.CPU || logits.dtype != ScalarType.Float32 || logits.dim() != 1 || logits.numel() == 0
-            || !logits.is_contiguous()) return false;
+        if (!InCpuMemory(logits)) return false;
         ReadOnlySpan<float> x = MemoryMarshal.Cast<byte, float>(logits.bytes);
         float max = TensorPrimitives.Max(x); // NaN when any is
         id = float.IsNaN(max) ? x.IndexOf(float.NaN) : FirstEqual(x, max);
         return true;
     }
+
+    /// <summary>One row of float32 logits, contiguous in CPU memory: readable in place.</summary>
+    internal static bool InCpuMemory(Tensor logits) =>
+        logits.device_type == DeviceType.CPU && logits.dtype == ScalarType.Float32 && logits.dim() == 1 && logits.numel() > 0 && logits.is_contiguous();
 
     /// <summary>The first index whose value equals <paramref name="value"/> (numerically: -0 equals +0), which is present.</summary>
     static int FirstEqual(ReadOnlySpan<float> x, float value)

@@ -50,7 +50,7 @@ public sealed class GptChatClientTests : IDisposable
 
         var response = await _client.GetResponseAsync(Conversation, Options(3));
 
-        Assert.Equal(_tokenizer.Decode(ids), response.Text);
+        Assert.Equal(_tokenizer.DecodeText(ids), response.Text); // a reply's text leaves special tokens out
         Assert.Equal(ChatRole.Assistant, response.Messages.Single().Role);
         Assert.Equal("tiny", response.ModelId);
         Assert.Equal(prompt.Length, response.Usage!.InputTokenCount);

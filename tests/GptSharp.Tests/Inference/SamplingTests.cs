@@ -126,4 +126,68 @@ public class SamplingTests
         Assert.False(Sampling.TryArgmax(batch[.., 0], out _));
         Assert.False(Sampling.TryArgmax(batch, out _));
     }
+
+    /// <summary>The distribution libtorch's filters leave: temperature, top-k, top-p, min-p, then softmax.</summary>
+    static double[] Filtered(Tensor logits, GenerationOptions o)
+    {
+        using var scope = NewDisposeScope();
+        var x = logits / o.Temperature;
+        if (o.TopK > 0) x = Sampling.KeepTopK(x, o.TopK);
+        if (o.TopP < 1) x = Sampling.KeepTopP(x, o.TopP);
+        if (o.MinP > 0) x = Sampling.KeepMinP(x, o.MinP);
+        return x.softmax(-1).to(ScalarType.Float64).data<double>().ToArray();
+    }
+
+    [Theory]
+    [InlineData(0, 1.0, 0.0, 1.0)]   // temperature alone, over every token
+    [InlineData(0, 1.0, 0.0, 2.5)]
+    [InlineData(0, 1.0, 0.2, 0.7)]   // min-p
+    [InlineData(3, 1.0, 0.0, 1.0)]   // top-k
+    [InlineData(0, 0.8, 0.0, 1.3)]   // top-p alone
+    [InlineData(4, 0.9, 0.1, 0.8)]   // all of them
+    public void DrawsFollowTheDistributionTheFiltersLeave(int topK, double topP, double minP, double temperature)
+    {
+        using var logits = Logits();
+        var o = new GenerationOptions { TopK = topK, TopP = topP, MinP = minP, Temperature = temperature };
+        double[] expected = Filtered(logits, o);
+        using var rng = new torch.Generator(17);
+        const int draws = 6000;
+        var counts = new int[expected.Length];
+        for (int i = 0; i < draws; i++) counts[Sampling.NextToken(logits, o, rng)]++;
+        for (int id = 0; id < expected.Length; id++)
+        {
+            if (expected[id] == 0) Assert.Equal(0, counts[id]); // filtered out: never drawn
+            else Assert.InRange((double)counts[id] / draws, expected[id] - 0.025, expected[id] + 0.025);
+        }
+    }
+
+    [Theory]
+    [InlineData(50, 1.0, 3.0f)]   // GPT-2's vocabulary, a peaked distribution, top-k
+    [InlineData(0, 0.9, 3.0f)]    // the nucleus among the few most likely tokens
+    [InlineData(0, 0.9, 0.05f)]   // a flat distribution: the nucleus holds thousands (everything sorted)
+    [InlineData(0, 1.0, 0.05f)]
+    public void OverAWholeVocabularyDrawsStayInTheFiltersSet(int topK, double topP, float scale)
+    {
+        using var logits = randn(50_257, generator: new torch.Generator(9)) * scale;
+        var o = new GenerationOptions { TopK = topK, TopP = topP, Temperature = 0.9 };
+        double[] expected = Filtered(logits, o);
+        int allowed = expected.Count(p => p > 0);
+        using var rng = new torch.Generator(3);
+        const int draws = 600;
+        int best = Array.IndexOf(expected, expected.Max()), bestDrawn = 0;
+        var seen = new HashSet<long>();
+        for (int i = 0; i < draws; i++)
+        {
+            long id = Sampling.NextToken(logits, o, rng);
+            Assert.True(expected[id] > 0, $"token {id} is outside the {allowed} the filters keep");
+            seen.Add(id);
+            if (id == best) bestDrawn++;
+        }
+        // The most likely token as often as its probability says (±4 standard deviations), and not only it.
+        double sd = Math.Sqrt(expected[best] * (1 - expected[best]) / draws);
+        Assert.InRange((double)bestDrawn / draws, expected[best] - 4 * sd - 0.005, expected[best] + 4 * sd + 0.005);
+        Assert.True(seen.Count > 10, $"{seen.Count} distinct tokens of {allowed}");
+        long Fresh() { using var g = new torch.Generator(3); return Sampling.NextToken(logits, o, g); }
+        Assert.Single(Enumerable.Range(0, 5).Select(_ => Fresh()).Distinct()); // a seed repeats its draw
+    }
 }
