@@ -17,7 +17,7 @@ static class LoadLevel
         {
             for (int i; (i = Interlocked.Increment(ref next)) < total;)
             {
-                var r = await StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, prompt(i), o.MaxTokens));
+                var r = await StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, prompt(i), o.MaxTokens, o.Temperature));
                 lock (results)
                 {
                     results.Add(r);

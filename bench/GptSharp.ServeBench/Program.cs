@@ -40,12 +40,14 @@ var doc = new JsonObject
     ["engine"] = server is null ? null : o.Engine,
     ["prompt_tokens"] = o.PromptTokens,
     ["max_tokens"] = o.MaxTokens,
+    ["temperature"] = o.Temperature,
+    ["temperature_note"] = o.Temperature > 0 ? "requests sample (the model's generation defaults: top-k 50); the in-process figures are greedy" : "greedy",
 };
 
 try
 {
     // Warm-up: first requests pay for allocator growth and kernel selection.
-    await StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, Prompt(0), o.MaxTokens));
+    await StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, Prompt(0), o.MaxTokens, o.Temperature));
     if (o.Soak)
     {
         var soak = await Soak.RunAsync(http, url, o, Prompt, pid);

@@ -8,6 +8,7 @@ sealed record ServeBenchOptions
         "                           [--engine torch|onnx|auto (what the in-process server decodes with, default auto: torch)]\n" +
         "                           [--levels 1,4,8,16,32] [--rounds N (requests per level = N x concurrency, default 2)]\n" +
         "                           [--prompt-tokens 256] [--max-tokens 64] [--max-batch 8] [--filter none|default (default none)]\n" +
+        "                           [--temperature T (default 0: greedy; above 0 the requests sample, the model's top-k applying)]\n" +
         "                           [--reference-json DECODE.json (GptSharp.Bench --decode output)] [--no-reference] [--json-out FILE]\n" +
         "                           [--soak [--soak-requests 1000] [--soak-concurrency 64]]\n" +
         "Without --url it serves GPT-2 124M with random weights itself (in this process, on a loopback port).";
@@ -22,6 +23,7 @@ sealed record ServeBenchOptions
     public int PromptTokens { get; init; } = 256;
     public int MaxTokens { get; init; } = 64;
     public int MaxBatch { get; init; } = 8;
+    public double Temperature { get; init; }
     public string Filter { get; init; } = "none";
     public string? ReferenceJson { get; init; }
     public bool Reference { get; init; } = true;
@@ -53,6 +55,7 @@ sealed record ServeBenchOptions
                 "--prompt-tokens" => o with { PromptTokens = Count(1) },
                 "--max-tokens" => o with { MaxTokens = Count(2) },
                 "--max-batch" => o with { MaxBatch = Count(1) },
+                "--temperature" => o with { Temperature = Value() is var t && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out double v) && v is >= 0 and <= 2 ? v : throw new GptSharpException($"--temperature must be a number from 0 to 2 (got '{t}')") },
                 "--filter" => o with { Filter = Value() },
                 "--reference-json" => o with { ReferenceJson = Value() },
                 "--no-reference" => o with { Reference = false },

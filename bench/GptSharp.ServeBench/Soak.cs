@@ -23,7 +23,7 @@ static class Soak
     public static async Task<JsonObject> RunAsync(HttpClient http, string url, ServeBenchOptions o, Func<int, IReadOnlyList<int>> prompt, int? serverPid)
     {
         // Warm level: one full round of valid requests at the soak's concurrency, then memory settles.
-        await Task.WhenAll(Enumerable.Range(0, o.SoakConcurrency).Select(i => StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, prompt(i), o.MaxTokens))));
+        await Task.WhenAll(Enumerable.Range(0, o.SoakConcurrency).Select(i => StreamedRequest.RunAsync(http, StreamedRequest.Body(o.ModelId, prompt(i), o.MaxTokens, o.Temperature))));
         await IdleAsync(http, o.ModelId);
         double? warmRss = SettledRss(serverPid);
 
@@ -80,7 +80,7 @@ static class Soak
     /// <summary>Null when the request went as its kind should, else what went wrong.</summary>
     static async Task<string?> OneAsync(HttpClient http, string url, ServeBenchOptions o, Kind kind, IReadOnlyList<int> prompt)
     {
-        string body = StreamedRequest.Body(o.ModelId, prompt, o.MaxTokens);
+        string body = StreamedRequest.Body(o.ModelId, prompt, o.MaxTokens, o.Temperature);
         switch (kind)
         {
             case Kind.Valid:

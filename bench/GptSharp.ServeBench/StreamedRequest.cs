@@ -13,12 +13,12 @@ sealed record StreamedRequest(bool Ok, string? Error, double Seconds, double? Fi
     /// <summary>Decoding speed of this stream alone: tokens after the first over the time they took.</summary>
     public double? DecodeTokensPerSecond => TokenGaps.Length > 0 && TokenGaps.Sum() > 0 ? (CompletionTokens - 1) / TokenGaps.Sum() : null;
 
-    public static string Body(string model, IReadOnlyList<int> prompt, int maxTokens) => new JsonObject
+    public static string Body(string model, IReadOnlyList<int> prompt, int maxTokens, double temperature = 0) => new JsonObject
     {
         ["model"] = model,
         ["prompt"] = new JsonArray([.. prompt.Select(id => (JsonNode)id)]),
         ["max_tokens"] = maxTokens,
-        ["temperature"] = 0,
+        ["temperature"] = temperature,
         ["stream"] = true,
         ["stream_options"] = new JsonObject { ["include_usage"] = true },
     }.ToJsonString();
