@@ -39,9 +39,9 @@ internal sealed class DecodingSequence(int[] prompt, StopSequences? watch)
     /// </summary>
     public int Choose(Tensor logits, GenerationOptions o, IReadOnlySet<int> endIds, Utf8Guard? guard, torch.Generator rng)
     {
-        // Greedy with nothing to adjust: the argmax read in place, unless the guard would ban it (the guard never changes
-        // a step whose best token is valid, so this is the same token).
-        if (!(o.IsGreedy && LogitsProcessing.Inactive(Tokens, NewIds.Count, o, endIds) && Sampling.TryArgmax(logits, out int id)
+        // Greedy: the argmax read in place, unless the logits processors or the guard would change or ban it (banning
+        // other tokens leaves the best one the best, so this is the same token).
+        if (!(o.IsGreedy && Sampling.TryArgmax(logits, out int id) && LogitsProcessing.KeepsBest(id, Tokens, NewIds.Count, o, endIds)
               && (guard is null || guard.Allows(Utf8State, id))))
         {
             var adjusted = LogitsProcessing.Apply(logits, Tokens, NewIds.Count, o, endIds);

@@ -11,13 +11,18 @@ namespace GptSharp.Inference;
 public static class LogitsProcessing
 {
     /// <summary>
-    /// True when <see cref="Apply"/> returns the logits unchanged whatever they are: no option is active at this step
-    /// (no-repeat n-grams count as active whenever set).
+    /// True when the best token <paramref name="id"/> stays the best after <see cref="Apply"/>, whatever the other logits
+    /// are: no option that changes values (penalties, bias) is active, and the options that ban tokens (min_new_tokens,
+    /// no-repeat n-grams) do not ban this one. Greedy decoding then needs no adjusted copy of the logits.
     /// </summary>
-    public static bool Inactive(IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, IReadOnlyCollection<int>? endIds) =>
-        !(options.RepetitionPenalty != 1 && tokens.Count > 0) && options.NoRepeatNgramSize <= 0
-        && !(newTokens < options.MinNewTokens && endIds is { Count: > 0 })
-        && !((options.PresencePenalty != 0 || options.FrequencyPenalty != 0) && newTokens > 0) && options.LogitBias.Count == 0;
+    public static bool KeepsBest(int id, IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, IReadOnlyCollection<int>? endIds)
+    {
+        if (options.RepetitionPenalty != 1 && tokens.Count > 0) return false;
+        if ((options.PresencePenalty != 0 || options.FrequencyPenalty != 0) && newTokens > 0) return false;
+        if (options.LogitBias.Count > 0) return false;
+        if (newTokens < options.MinNewTokens && endIds is { Count: > 0 } && endIds.Contains(id)) return false;
+        return options.NoRepeatNgramSize <= 0 || !BannedByNgrams(tokens, options.NoRepeatNgramSize).Contains(id);
+    }
 
     /// <summary>
     /// <paramref name="logits"/> ([vocab]) adjusted for <paramref name="tokens"/> (prompt and output so far), of which
