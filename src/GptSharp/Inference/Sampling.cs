@@ -19,7 +19,11 @@ public static class Sampling
     /// </summary>
     internal static readonly Scalar MinusInfinity = double.NegativeInfinity.ToScalar();
 
-    /// <summary>The next token id for <paramref name="logits"/> ([vocab]); <paramref name="rng"/> makes draws repeatable.</summary>
+    /// <summary>
+    /// The next token id for <paramref name="logits"/> ([vocab]); <paramref name="rng"/> makes draws repeatable. Float32
+    /// logits in CPU memory are read in place (<see cref="TryArgmax"/>, <see cref="InPlaceSampling"/>); others (a GPU,
+    /// bf16) go through libtorch's operators below, which filter to the same tokens (their draws differ).
+    /// </summary>
     public static long NextToken(Tensor logits, GenerationOptions options, torch.Generator? rng = null)
     {
         using var scope = NewDisposeScope();
