@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -24,8 +23,7 @@ internal static class InPlaceSampling
     public static bool TryNextToken(Tensor logits, GenerationOptions o, torch.Generator? rng, out int id)
     {
         id = -1;
-        if (!Sampling.InCpuMemory(logits)) return false;
-        ReadOnlySpan<float> x = MemoryMarshal.Cast<byte, float>(logits.bytes);
+        if (!Sampling.TryReadInPlace(logits, out var x)) return false;
         int n = x.Length;
         float max = TensorPrimitives.Max(x);
         if (!float.IsFinite(max)) return false;
@@ -33,13 +31,8 @@ internal static class InPlaceSampling
         bool topK = o.TopK > 0 && o.TopK < n, topP = o.TopP < 1;
 
         (float Logit, int Id)[] kept;
-        double normaliser; // of the probabilities top-p reads: over the top-k survivors, or the whole vocabulary
-        if (topK)
-        {
-            kept = MostLikely(x, o.TopK);
-            normaliser = 0;
-            foreach (var (logit, _) in kept) normaliser += Weight(logit, max, invT);
-        }
+        double normaliser = 0; // of the probabilities top-p reads: the whole vocabulary's, or (top-k) the survivors', below
+        if (topK) kept = MostLikely(x, o.TopK);
         else
         {
             var all = ArrayPool<float>.Shared.Rent(n);
@@ -84,26 +77,29 @@ internal static class InPlaceSampling
         for (int j = 0; j < kept.Length; j++) order[j] = ((long)DescendingKey(kept[j].Logit) << 32) | (uint)kept[j].Id;
         Array.Sort(order);
         for (int j = 0; j < order.Length; j++) { int i = (int)(uint)order[j]; kept[j] = (x[i], i); }
-        int count = kept.Length;
-        if (topP)
-        {
-            // A token is dropped once the tokens ranked above it already reach p.
-            double before = 0;
-            for (int j = 0; j < kept.Length; j++)
-            {
-                if (before >= o.TopP * normaliser) { count = j; break; }
-                before += Weight(kept[j].Logit, max, invT);
-            }
-            count = Math.Max(count, 1);
-        }
-        double best = Weight(kept[0].Logit, max, invT), keptTotal = 0;
-        var weights = ArrayPool<double>.Shared.Rent(count);
+        // Each kept token's weight, once; then top-p keeps a prefix of them and min-p zeroes the unlikely in it.
+        var weights = ArrayPool<double>.Shared.Rent(kept.Length);
         try
         {
+            for (int j = 0; j < kept.Length; j++) weights[j] = Weight(kept[j].Logit, max, invT);
+            if (topK)
+                for (int j = 0; j < kept.Length; j++) normaliser += weights[j];
+            int count = kept.Length;
+            if (topP)
+            {
+                // A token is dropped once the tokens ranked above it already reach p.
+                double before = 0;
+                for (int j = 0; j < kept.Length; j++)
+                {
+                    if (before >= o.TopP * normaliser) { count = j; break; }
+                    before += weights[j];
+                }
+                count = Math.Max(count, 1);
+            }
+            double best = weights[0], keptTotal = 0;
             for (int j = 0; j < count; j++)
             {
-                double w = Weight(kept[j].Logit, max, invT);
-                weights[j] = o.MinP > 0 && w < o.MinP * best ? 0 : w;
+                if (o.MinP > 0 && weights[j] < o.MinP * best) weights[j] = 0;
                 keptTotal += weights[j];
             }
             double target = Uniform(rng) * keptTotal, sum = 0;

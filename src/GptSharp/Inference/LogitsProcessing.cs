@@ -17,12 +17,15 @@ public static class LogitsProcessing
     /// </summary>
     public static bool KeepsBest(int id, IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, IReadOnlyCollection<int>? endIds)
     {
-        if (options.RepetitionPenalty != 1 && tokens.Count > 0) return false;
-        if ((options.PresencePenalty != 0 || options.FrequencyPenalty != 0) && newTokens > 0) return false;
-        if (options.LogitBias.Count > 0) return false;
-        if (newTokens < options.MinNewTokens && endIds is { Count: > 0 } && endIds.Contains(id)) return false;
+        if (Penalises(tokens, options) || PenalisesOutput(newTokens, options) || options.LogitBias.Count > 0) return false;
+        if (HoldsEnd(newTokens, options, endIds) && endIds!.Contains(id)) return false;
         return options.NoRepeatNgramSize <= 0 || !BannedByNgrams(tokens, options.NoRepeatNgramSize).Contains(id);
     }
+
+    // When each option acts at this step: shared by KeepsBest and Apply.
+    static bool Penalises(IReadOnlyList<int> tokens, GenerationOptions o) => o.RepetitionPenalty != 1 && tokens.Count > 0;
+    static bool PenalisesOutput(int newTokens, GenerationOptions o) => (o.PresencePenalty != 0 || o.FrequencyPenalty != 0) && newTokens > 0;
+    static bool HoldsEnd(int newTokens, GenerationOptions o, IReadOnlyCollection<int>? endIds) => newTokens < o.MinNewTokens && endIds is { Count: > 0 };
 
     /// <summary>
     /// <paramref name="logits"/> ([vocab]) adjusted for <paramref name="tokens"/> (prompt and output so far), of which
@@ -31,10 +34,10 @@ public static class LogitsProcessing
     /// </summary>
     public static Tensor Apply(Tensor logits, IReadOnlyList<int> tokens, int newTokens, GenerationOptions options, IReadOnlyCollection<int>? endIds)
     {
-        bool penalty = options.RepetitionPenalty != 1 && tokens.Count > 0;
+        bool penalty = Penalises(tokens, options);
         int[] banned = options.NoRepeatNgramSize > 0 ? BannedByNgrams(tokens, options.NoRepeatNgramSize) : [];
-        bool holdEnd = newTokens < options.MinNewTokens && endIds is { Count: > 0 };
-        bool openAiPenalty = (options.PresencePenalty != 0 || options.FrequencyPenalty != 0) && newTokens > 0;
+        bool holdEnd = HoldsEnd(newTokens, options, endIds);
+        bool openAiPenalty = PenalisesOutput(newTokens, options);
         bool bias = options.LogitBias.Count > 0;
         if (!penalty && banned.Length == 0 && !holdEnd && !openAiPenalty && !bias) return logits;
 

@@ -48,16 +48,20 @@ public static class Sampling
     public static bool TryArgmax(Tensor logits, out int id)
     {
         id = -1;
-        if (!InCpuMemory(logits)) return false;
-        ReadOnlySpan<float> x = MemoryMarshal.Cast<byte, float>(logits.bytes);
+        if (!TryReadInPlace(logits, out var x)) return false;
         float max = TensorPrimitives.Max(x); // NaN when any is
         id = float.IsNaN(max) ? x.IndexOf(float.NaN) : FirstEqual(x, max);
         return true;
     }
 
-    /// <summary>One row of float32 logits, contiguous in CPU memory: readable in place.</summary>
-    internal static bool InCpuMemory(Tensor logits) =>
-        logits.device_type == DeviceType.CPU && logits.dtype == ScalarType.Float32 && logits.dim() == 1 && logits.numel() > 0 && logits.is_contiguous();
+    /// <summary>The logits' own memory, when they are one row of float32, contiguous on the CPU.</summary>
+    internal static bool TryReadInPlace(Tensor logits, out ReadOnlySpan<float> values)
+    {
+        bool readable = logits.device_type == DeviceType.CPU && logits.dtype == ScalarType.Float32 && logits.dim() == 1
+                        && logits.numel() > 0 && logits.is_contiguous();
+        values = readable ? MemoryMarshal.Cast<byte, float>(logits.bytes) : default;
+        return readable;
+    }
 
     /// <summary>The first index whose value equals <paramref name="value"/> (numerically: -0 equals +0), which is present.</summary>
     static int FirstEqual(ReadOnlySpan<float> x, float value)

@@ -63,8 +63,7 @@ public sealed class Utf8Guard
 
     /// <summary>The state after <paramref name="token"/>; a token that breaks the text restarts from complete.</summary>
     public int Next(int state, int token) =>
-        (uint)token < (uint)_next[state].Length && _next[state][token] is var next and not Invalid ? next
-        : (uint)token < (uint)_next[Complete].Length && _next[Complete][token] is var fresh and not Invalid ? fresh : Complete;
+        Allows(state, token) ? _next[state][token] : Allows(Complete, token) ? _next[Complete][token] : Complete;
 
     /// <summary>Whether <paramref name="token"/> keeps the text valid in <paramref name="state"/> (what <see cref="Apply"/> leaves alone).</summary>
     public bool Allows(int state, int token) => (uint)token < (uint)_next[state].Length && _next[state][token] != Invalid;
