@@ -63,7 +63,7 @@ static class Report
     {
         double pp = DecodeBenchmark.PromptTokens / Median([.. r.PrefillSeconds.Order()]);
         double tg = DecodeBenchmark.NewTokens / Median([.. r.DecodeSeconds.Order()]);
-        var peer = PeerFigures.LlamaCpp[r.Precision.Replace("onnx-", "")];
+        var peer = PeerFigures.LlamaCpp[r.Precision.Replace("onnx-", "").Replace("ort-", "")];
         return new JsonObject
         {
             ["key"] = r.Precision,

@@ -93,6 +93,12 @@ sealed unsafe class OnnxKvBuffers : IDisposable
         _views = null;
     }
 
+    /// <summary>Where <paramref name="slot"/> starts in each buffer (key 0, value 0, …): [heads, <see cref="Capacity"/>, head_size] each.</summary>
+    public void SlotStarts(int slot, Span<nint> into)
+    {
+        for (int i = 0; i < _buffers.Length; i++) into[i] = (nint)(_buffers[i] + Offset(slot, 0, 0, Capacity));
+    }
+
     /// <summary>Copies the first <paramref name="length"/> positions of slot <paramref name="from"/> into slot <paramref name="to"/>.</summary>
     public void CopySlot(int from, int to, int length)
     {

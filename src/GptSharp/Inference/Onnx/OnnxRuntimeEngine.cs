@@ -1,3 +1,4 @@
+using GptSharp.Inference.Kernels;
 using GptSharp.IO;
 using GptSharp.Models;
 using GptSharp.Models.Quantized;
@@ -25,9 +26,12 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     readonly int _layers, _heads, _headSize, _vocab, _context;
     readonly string[] _inputNames, _outputNames;
 
-    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision)
+    readonly RowDecoder? _rows;
+    readonly Lock _rowsInUse = new();
+
+    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, RowDecoder? rows)
     {
-        _session = session;
+        (_session, _rows) = (session, rows);
         (_layers, _heads, _headSize, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, config.BlockSize);
         var layers = Enumerable.Range(0, _layers);
         _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, FusedGptOnnxGraph.SeqLensK, FusedGptOnnxGraph.TotalSequenceLength,
@@ -37,6 +41,9 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     }
 
     public string Name => "onnxruntime";
+
+    /// <summary>Whether single-sequence decoding steps run on <see cref="RowDecoder"/>'s kernels (AVX-512 machines) rather than in ONNX Runtime.</summary>
+    public bool UsesRowKernels => _rows is not null;
     public OnnxPrecision Precision { get; }
     /// <summary>Caches started and not yet disposed (<see cref="Start"/>'s and <see cref="StartSlots"/>'s): tests check that leaving a stream frees them.</summary>
     public int LiveStates => Volatile.Read(ref _liveStates);
@@ -47,10 +54,10 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// float weights first take the engine's block-quantised values (<see cref="BlockQuantization.RoundTrip(Gpt, int)"/>), so its
     /// own losses are the engine's. Returns the engine, now <see cref="Gpt.Engine"/>.
     /// </summary>
-    public static OnnxRuntimeEngine Attach(Gpt model, OnnxPrecision precision, string? profilePrefix = null)
+    public static OnnxRuntimeEngine Attach(Gpt model, OnnxPrecision precision, string? profilePrefix = null, bool rowKernels = true)
     {
         if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
-        var engine = Create(model, precision, profilePrefix: profilePrefix);
+        var engine = Create(model, precision, profilePrefix: profilePrefix, rowKernels: rowKernels);
         model.Engine = engine;
         return engine;
     }
@@ -59,8 +66,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// An engine for <paramref name="model"/>'s current (float, CPU) weights in <paramref name="precision"/>, run on
     /// <paramref name="threads"/> threads (default: TorchSharp's count, so both engines use the same cores).
     /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
+    /// <paramref name="rowKernels"/>: single-sequence decoding steps on <see cref="RowDecoder"/> where it applies (see
+    /// <see cref="UsesRowKernels"/>); off, every step runs in ONNX Runtime.
     /// </summary>
-    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null)
+    public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null,
+                                           bool rowKernels = true)
     {
         if (model.Device.type != TorchSharp.DeviceType.CPU)
             throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
@@ -94,7 +104,10 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
                 options.ProfileOutputPathPrefix = profilePrefix; // read when profiling is turned on
                 options.EnableProfiling = true;
             }
-            return new OnnxRuntimeEngine(new InferenceSession(path, options), model.Config, precision);
+            var session = new InferenceSession(path, options);
+            // The profiler times ONNX Runtime's nodes: a profiled engine runs every step there.
+            var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads) : null;
+            return new OnnxRuntimeEngine(session, model.Config, precision, rows);
         }
         catch (OnnxRuntimeException e)
         {
@@ -121,7 +134,15 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     {
         IsDisposed = true;
         _session.Dispose();
+        lock (_rowsInUse) _rows?.Dispose();
     }
+
+    static int BitsOf(OnnxPrecision precision) => precision switch
+    {
+        OnnxPrecision.Int8 => 8,
+        OnnxPrecision.Int4 => 4,
+        _ => 0,
+    };
 
     /// <summary>KV buffers for <paramref name="slots"/> sequences, room for <paramref name="positions"/> to start with; one
     /// position beyond the context, for a full slot's dummy token (see <see cref="Slots.Forward"/>).</summary>
@@ -143,6 +164,20 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     unsafe void Run(OnnxKvBuffers kv, int first, ReadOnlySpan<long> ids, int fresh, ReadOnlySpan<int> pasts, Tensor logits, int logitsRow)
     {
         int count = pasts.Length;
+        // One sequence, one token: a pass over every weight for one row, which the row kernels stream faster than
+        // ONNX Runtime's single-row products. Another thread decoding on this engine at the same moment uses ONNX Runtime.
+        if (_rows is not null && count == 1 && fresh == 1 && _rowsInUse.TryEnter())
+        {
+            try
+            {
+                Span<nint> starts = stackalloc nint[2 * _layers];
+                kv.SlotStarts(first, starts);
+                fixed (byte* start = logits.bytes)
+                    _rows.Step(ids[0], pasts[0], starts, kv.Capacity, (float*)(start + (long)logitsRow * _vocab * sizeof(float)));
+                return;
+            }
+            finally { _rowsInUse.Exit(); }
+        }
         var positions = new long[count * fresh];
         var seqlens = new int[count];
         int total = 0;

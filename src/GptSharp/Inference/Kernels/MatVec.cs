@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GptSharp.Inference.Kernels;
+
+/// <summary>
+/// Matrix–vector products for one decoding row, y[n] = W[n, :]·x (+ bias), over the rows [n0, n1) a worker owns: the
+/// kernels of issue 14's option (b). At batch 1 a token is one pass over every weight, so each kernel streams a row's
+/// bytes front to back, one row after the other: a single sequential stream per thread, which the hardware prefetcher
+/// follows at close to the memory bandwidth (reading several rows side by side, as a blocked GEMM does, ran at half of
+/// it on our EPYC). Weights: float32 as <c>nn.Linear</c> holds them, or the 8- and 4-bit blocks of
+/// <see cref="PackedWeights"/>, multiplied by the int8 activations of <see cref="QuantizedActivations"/> (llama.cpp's
+/// q8_0 × q8_0 / q4_0 × q8_0 dot products; .NET has no AVX-512 VNNI, so the 8-bit products go through 16 bits).
+/// AVX-512 only (<see cref="IsSupported"/>); elsewhere the engine does not use these.
+/// </summary>
+static unsafe class MatVec
+{
+    public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
+
+    /// <summary>Float weights [N, k] row-major, k a multiple of 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Float32(float* w, float* x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        for (int n = n0; n < n1; n++)
+        {
+            float* r = w + (long)n * k;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            int i = 0;
+            for (; i + 64 <= k; i += 64)
+            {
+                a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(r + i), Vector512.Load(x + i), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Vector512.Load(r + i + 16), Vector512.Load(x + i + 16), a1);
+                a2 = Avx512F.FusedMultiplyAdd(Vector512.Load(r + i + 32), Vector512.Load(x + i + 32), a2);
+                a3 = Avx512F.FusedMultiplyAdd(Vector512.Load(r + i + 48), Vector512.Load(x + i + 48), a3);
+            }
+            for (; i < k; i += 16) a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(r + i), Vector512.Load(x + i), a0);
+            Store(y, bias, n, Vector512.Sum((a0 + a1) + (a2 + a3)), accumulate);
+        }
+    }
+
+    /// <summary>8-bit <see cref="PackedWeights"/>, k a multiple of 64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int8(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        int blocks = k / PackedWeights.Block;
+        long rowBytes = PackedWeights.RowBytes(k, 8);
+        short* xq = x.Int16;
+        float* xs = x.Scales;
+        for (int n = n0; n < n1; n++)
+        {
+            float* ws = (float*)(w + n * rowBytes);
+            sbyte* q = (sbyte*)(ws + blocks);
+            Vector512<float> a0 = default, a1 = default;
+            int b = 0;
+            for (; b + 4 <= blocks; b += 4)
+            {
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32, xq + b * 32)), Scales(ws + b, xs + b), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32 + 64, xq + b * 32 + 64)), Scales(ws + b + 2, xs + b + 2), a1);
+            }
+            if (b < blocks)
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32, xq + b * 32)), Scales(ws + b, xs + b), a0);
+            Store(y, bias, n, Vector512.Sum(a0 + a1), accumulate);
+        }
+    }
+
+    /// <summary>4-bit <see cref="PackedWeights"/>, k a multiple of 64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int4(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        int blocks = k / PackedWeights.Block;
+        long rowBytes = PackedWeights.RowBytes(k, 4);
+        sbyte* xq = x.Int8;
+        int* offsets = x.Offsets;
+        float* xs = x.Scales;
+        var shifts = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)4));
+        var ones = Vector512.Create((short)1);
+        for (int n = n0; n < n1; n++)
+        {
+            float* ws = (float*)(w + n * rowBytes);
+            byte* q = (byte*)(ws + blocks);
+            Vector512<float> a0 = default, a1 = default;
+            int b = 0;
+            for (; b + 4 <= blocks; b += 4)
+            {
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, xq + b * 32, offsets + b * 8, shifts, ones)), Scales(ws + b, xs + b), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16 + 32, xq + b * 32 + 64, offsets + b * 8 + 16, shifts, ones)), Scales(ws + b + 2, xs + b + 2), a1);
+            }
+            if (b < blocks)
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, xq + b * 32, offsets + b * 8, shifts, ones)), Scales(ws + b, xs + b), a0);
+            Store(y, bias, n, Vector512.Sum(a0 + a1), accumulate);
+        }
+    }
+
+    /// <summary>
+    /// Two blocks' integer products, 64 weights: lanes alternate between the first block and the second (the packing's
+    /// order), so both halves add up in integers and one float multiply by [scale₀, scale₁, …] finishes them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<int> Pair8(sbyte* q, short* x) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(q)), Vector512.Load(x)) +
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(q + 32)), Vector512.Load(x + 32));
+
+    /// <summary>
+    /// 64 four-bit levels (0..15; weight = level − 8) from 32 bytes, low nibbles first, times the int8 activations:
+    /// unsigned × signed byte products (at most 2·15·127, no saturation), summed by fours, minus 8 × the activations'
+    /// sums by fours (<see cref="QuantizedActivations.Offsets"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<int> Pair4(byte* q, sbyte* x, int* offsets, Vector512<ushort> shifts, Vector512<short> ones)
+    {
+        // The 32 bytes loaded into both halves, the upper half shifted right by 4: no cross-lane shuffle per pair.
+        var both = Avx512DQ.BroadcastVector256ToVector512((int*)q).AsUInt16();
+        var levels = (Avx512BW.ShiftRightLogicalVariable(both, shifts) & Vector512.Create((ushort)0x0F0F)).AsByte();
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(levels, Vector512.Load(x)), ones) - Vector512.Load(offsets);
+    }
+
+    /// <summary>
+    /// [w₀·x₀, w₁·x₁] repeated: a pair of blocks' weight and activation scales multiplied, one per lane as
+    /// <see cref="Pair8"/> and <see cref="Pair4"/> lay the blocks out (each pair read as one 64-bit broadcast; computed in
+    /// the loop: a row is ~30 ns of streaming, so nothing per row may cost a call).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Scales(float* weights, float* activations) =>
+        Vector512.Create(*(double*)weights).AsSingle() * Vector512.Create(*(double*)activations).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* y, float* bias, int n, float sum, bool accumulate)
+    {
+        if (bias != null) sum += bias[n];
+        y[n] = accumulate ? y[n] + sum : sum;
+    }
+}

@@ -1,0 +1,258 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using GptSharp.Models;
+using static TorchSharp.torch;
+
+namespace GptSharp.Inference.Kernels;
+
+/// <summary>
+/// GPT-2's forward pass for one new token of one sequence, in C# over <see cref="MatVec"/>'s kernels and a
+/// <see cref="KernelWorkers"/> pool: issue 14's option (b), used by the onnx engine for its batch-1 decoding steps, where a
+/// token is a pass over every weight and ONNX Runtime's single-row products (MLAS: compute-bound at int8 and int4,
+/// ~1 ms of per-node scheduling) are slowest. Prompts and batches of several rows stay on ONNX Runtime, whose GEMMs are
+/// better there; both read and write the same KV cache (<c>[heads, capacity, head_size]</c> per layer and sequence).
+/// Weights: the model's float tensors as they are (fp32), or <see cref="PackedWeights"/> of the same levels and scales
+/// as the onnx engine's graph (8 or 4 bits, the LM head 8-bit), so logits match it to rounding.
+/// </summary>
+public sealed unsafe class RowDecoder : IDisposable
+{
+    sealed class Linear(int n, int k, float* bias, float* weights, PackedWeights? packed)
+    {
+        public readonly int N = n, K = k;
+        public readonly float* Bias = bias, Weights = weights;
+        public readonly PackedWeights? Packed = packed;
+    }
+
+    sealed class Layer
+    {
+        public required float* Norm1, Norm1Bias, Norm2, Norm2Bias;
+        public required Linear Attention, Projection, Up, Down;
+    }
+
+    readonly int _layers, _heads, _headSize, _width, _vocab, _context, _bits;
+    readonly float _epsilon;
+    readonly KernelWorkers _workers;
+    readonly List<Tensor> _held = [];
+    readonly Layer[] _blocks;
+    readonly float* _tokens, _positions, _finalNorm, _finalNormBias;
+    readonly Linear _head;
+    readonly QuantizedActivations _quantized;
+    readonly float* _scratch;
+    readonly float* _x, _normed, _qkv, _attended, _hidden;
+    readonly float*[] _scores;
+    readonly Action<int> _matVec, _attend;
+
+    // The job being run: set before KernelWorkers.Run, read by every part.
+    Linear? _linear;
+    float* _input, _output;
+    bool _accumulate, _gelu;
+    int _position, _capacity;
+    float* _keys, _values;
+
+    RowDecoder(Gpt model, int bits, int threads)
+    {
+        var config = model.Config;
+        (_layers, _heads, _headSize, _width, _vocab, _context, _bits) = (config.NLayer, config.NHead, config.HeadSize, config.NEmbd, config.VocabSize, config.BlockSize, bits);
+        _epsilon = (float)config.LayerNormEpsilon;
+        var weights = model.state_dict();
+        float* F(string name)
+        {
+            if (!weights.TryGetValue(name, out var t)) throw new GptSharpException($"the model has no weight '{name}'");
+            var held = t.detach().to(ScalarType.Float32).contiguous(); // shares the parameter's memory when it is float32 and contiguous
+            _held.Add(held);
+            fixed (byte* p = held.bytes) return (float*)p; // native memory: the pointer stays valid while the tensor lives
+        }
+        Linear L(string name, int n, int k, int linearBits) =>
+            linearBits == 0 ? new Linear(n, k, F(name + ".bias"), F(name + ".weight"), null)
+                            : new Linear(n, k, F(name + ".bias"), null, PackedWeights.Quantize(weights[name + ".weight"], linearBits));
+        int c = _width;
+        _blocks = new Layer[_layers];
+        for (int i = 0; i < _layers; i++)
+        {
+            string p = $"h.{i}.";
+            _blocks[i] = new Layer
+            {
+                Norm1 = F(p + "ln_1.weight"), Norm1Bias = F(p + "ln_1.bias"), Norm2 = F(p + "ln_2.weight"), Norm2Bias = F(p + "ln_2.bias"),
+                Attention = L(p + "attn.c_attn", 3 * c, c, bits), Projection = L(p + "attn.c_proj", c, c, bits),
+                Up = L(p + "mlp.c_fc", 4 * c, c, bits), Down = L(p + "mlp.c_proj", c, 4 * c, bits),
+            };
+        }
+        _tokens = F("wte.weight");
+        _positions = F("wpe.weight");
+        _finalNorm = F("ln_f.weight");
+        _finalNormBias = F("ln_f.bias");
+        _head = bits == 0 ? new Linear(_vocab, c, null, _tokens, null) : new Linear(_vocab, c, null, null, PackedWeights.Quantize(weights["wte.weight"], 8));
+        _quantized = new QuantizedActivations(4 * c);
+        _workers = new KernelWorkers(threads);
+        long floats = c + c + 3 * c + c + 4 * c;
+        _scratch = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        _x = _scratch;
+        _normed = _x + c;
+        _qkv = _normed + c;
+        _attended = _qkv + 3 * c;
+        _hidden = _attended + c;
+        _scores = new float*[_workers.Count];
+        for (int i = 0; i < _scores.Length; i++) _scores[i] = (float*)NativeMemory.AlignedAlloc((nuint)((config.BlockSize + 1) * sizeof(float)), 64);
+        _matVec = MatVecPart;
+        _attend = AttendPart;
+    }
+
+    /// <summary>
+    /// A decoder for <paramref name="model"/> (float32, CPU) with its block linear weights in <paramref name="bits"/>
+    /// (0: float32 as they are; 8 or 4: block-quantised, the LM head 8-bit), on <paramref name="threads"/> threads; null
+    /// where the kernels do not apply: no AVX-512 (the caller keeps its own path), or a width or head size they do not
+    /// handle (n_embd a multiple of 64, head size of 16).
+    /// </summary>
+    public static RowDecoder? TryCreate(Gpt model, int bits, int threads)
+    {
+        if (bits is not (0 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "0, 4 or 8");
+        var config = model.Config;
+        if (!MatVec.IsSupported || config.NEmbd % 64 != 0 || config.HeadSize % 16 != 0) return null;
+        using var _ = no_grad();
+        return new RowDecoder(model, bits, threads);
+    }
+
+    /// <summary>Bytes of weights it holds beyond the model's own tensors (the packed copies).</summary>
+    public long PackedBytes => _blocks.Sum(b => new[] { b.Attention, b.Projection, b.Up, b.Down }.Sum(l => l.Packed?.Bytes ?? 0)) + (_head.Packed?.Bytes ?? 0);
+
+    /// <summary>
+    /// Feeds <paramref name="token"/> at <paramref name="position"/> of a sequence whose cache holds that many positions:
+    /// its keys and values go to position <paramref name="position"/> of each layer's
+    /// <paramref name="caches"/>[2·layer] (keys) and [2·layer + 1] (values), each [heads, <paramref name="capacity"/>,
+    /// head_size]; the next token's logits go to <paramref name="logits"/>[0..vocab).
+    /// </summary>
+    public void Step(long token, int position, ReadOnlySpan<nint> caches, int capacity, float* logits)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if ((ulong)token >= (ulong)_vocab) throw new ArgumentOutOfRangeException(nameof(token), token, $"vocabulary of {_vocab}");
+        if (position < 0 || position >= capacity) throw new ArgumentOutOfRangeException(nameof(position), position, $"capacity {capacity}");
+        if (caches.Length != 2 * _layers) throw new ArgumentException($"expected {2 * _layers} caches", nameof(caches));
+        int c = _width;
+        var x = new Span<float>(_x, c);
+        TensorPrimitives.Add(new ReadOnlySpan<float>(_tokens + token * c, c), new ReadOnlySpan<float>(_positions + (long)Math.Min(position, _context - 1) * c, c), x);
+        // (a position past the context is the onnx engine's dummy row of a full slot: any embedding will do)
+        (_position, _capacity) = (position, capacity);
+        for (int l = 0; l < _layers; l++)
+        {
+            var block = _blocks[l];
+            Norm(_x, block.Norm1, block.Norm1Bias, _normed);
+            Run(block.Attention, _normed, _qkv, accumulate: false, gelu: false);
+            // The new position's keys and values into the cache, then attention over it, heads split across the workers.
+            _keys = (float*)caches[2 * l];
+            _values = (float*)caches[2 * l + 1];
+            for (int h = 0; h < _heads; h++)
+            {
+                long at = ((long)h * capacity + position) * _headSize;
+                Unsafe.CopyBlock(_keys + at, _qkv + c + h * _headSize, (uint)(_headSize * sizeof(float)));
+                Unsafe.CopyBlock(_values + at, _qkv + 2 * c + h * _headSize, (uint)(_headSize * sizeof(float)));
+            }
+            _workers.Run(_attend);
+            Run(block.Projection, _attended, _x, accumulate: true, gelu: false);
+            Norm(_x, block.Norm2, block.Norm2Bias, _normed);
+            Run(block.Up, _normed, _hidden, accumulate: false, gelu: true);
+            Run(block.Down, _hidden, _x, accumulate: true, gelu: false);
+        }
+        Norm(_x, _finalNorm, _finalNormBias, _normed);
+        Run(_head, _normed, logits, accumulate: false, gelu: false);
+    }
+
+    void Run(Linear linear, float* input, float* output, bool accumulate, bool gelu)
+    {
+        if (linear.Packed is { } packed) _quantized.Quantize(input, linear.K, packed.Bits);
+        (_linear, _accumulate, _gelu) = (linear, accumulate, gelu);
+        _input = input;
+        _output = output;
+        _workers.Run(_matVec);
+    }
+
+    void MatVecPart(int part)
+    {
+        var linear = _linear!;
+        int parts = _workers.Count, n0 = (int)((long)linear.N * part / parts), n1 = (int)((long)linear.N * (part + 1) / parts);
+        if (n0 >= n1) return;
+        if (linear.Packed is null) MatVec.Float32(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        else if (linear.Packed.Bits == 8) MatVec.Int8(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        else MatVec.Int4(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        if (_gelu) Gelu(new Span<float>(_output + n0, n1 - n0));
+    }
+
+    /// <summary>GPT-2's tanh GELU, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in place.</summary>
+    static void Gelu(Span<float> x)
+    {
+        Span<float> t = stackalloc float[256];
+        for (int i = 0; i < x.Length; i += t.Length)
+        {
+            var chunk = x.Slice(i, Math.Min(t.Length, x.Length - i));
+            var inner = t[..chunk.Length];
+            TensorPrimitives.Multiply(chunk, chunk, inner);
+            TensorPrimitives.Multiply(inner, 0.044715f, inner);
+            TensorPrimitives.Add(inner, 1f, inner);
+            TensorPrimitives.Multiply(inner, chunk, inner);
+            TensorPrimitives.Multiply(inner, 0.7978845608028654f, inner);
+            TensorPrimitives.Tanh(inner, inner);
+            TensorPrimitives.Add(inner, 1f, inner);
+            TensorPrimitives.Multiply(inner, chunk, inner);
+            TensorPrimitives.Multiply(inner, 0.5f, chunk);
+        }
+    }
+
+    void Norm(float* input, float* weight, float* bias, float* output)
+    {
+        int c = _width;
+        var x = new ReadOnlySpan<float>(input, c);
+        var y = new Span<float>(output, c);
+        float mean = TensorPrimitives.Sum(x) / c;
+        TensorPrimitives.Subtract(x, mean, y);
+        float variance = TensorPrimitives.SumOfSquares(y) / c;
+        TensorPrimitives.Multiply(y, 1f / MathF.Sqrt(variance + _epsilon), y);
+        TensorPrimitives.MultiplyAdd(y, new ReadOnlySpan<float>(weight, c), new ReadOnlySpan<float>(bias, c), y);
+    }
+
+    /// <summary>Causal attention of the new position over positions 0..position of the heads this part owns.</summary>
+    void AttendPart(int part)
+    {
+        int parts = _workers.Count, h0 = _heads * part / parts, h1 = _heads * (part + 1) / parts, d = _headSize, length = _position + 1;
+        float scale = 1f / MathF.Sqrt(d);
+        float* scores = _scores[part];
+        for (int h = h0; h < h1; h++)
+        {
+            float* q = _qkv + h * d;
+            float* keys = _keys + (long)h * _capacity * d, values = _values + (long)h * _capacity * d;
+            for (int t = 0; t < length; t++)
+            {
+                float* k = keys + (long)t * d;
+                var sum = Vector512<float>.Zero;
+                for (int i = 0; i < d; i += 16) sum += Vector512.Load(q + i) * Vector512.Load(k + i);
+                scores[t] = Vector512.Sum(sum) * scale;
+            }
+            var s = new Span<float>(scores, length);
+            TensorPrimitives.SoftMax(s, s);
+            float* output = _attended + h * d;
+            new Span<float>(output, d).Clear();
+            for (int t = 0; t < length; t++)
+            {
+                var weight = Vector512.Create(scores[t]);
+                float* v = values + (long)t * d;
+                for (int i = 0; i < d; i += 16) (Vector512.Load(output + i) + weight * Vector512.Load(v + i)).Store(output + i);
+            }
+        }
+    }
+
+    bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _workers.Dispose();
+        foreach (var t in _held) t.Dispose();
+        foreach (var b in _blocks)
+            foreach (var l in new[] { b.Attention, b.Projection, b.Up, b.Down }) l.Packed?.Dispose();
+        _head.Packed?.Dispose();
+        _quantized.Dispose();
+        NativeMemory.AlignedFree(_scratch);
+        foreach (var s in _scores) NativeMemory.AlignedFree(s);
+    }
+}
