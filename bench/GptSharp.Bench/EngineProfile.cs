@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GptSharp.Inference.Kernels;
 using GptSharp.Inference.Onnx;
 using GptSharp.Inference;
 using GptSharp.Models;
@@ -13,6 +14,9 @@ namespace GptSharp.Bench;
 /// head: MatMul/Gemm/MatMulNBits whose second input is a 2-D weight), attention (GroupQueryAttention; in graphs of standard operators the 4-D MatMuls over the cache, Softmax,
 /// the Concat that appends to the past, the mask), and everything else (layer norms, GELU, adds, reshapes); what the
 /// nodes do not account for is time outside the kernels (the run call, inputs and outputs, our sampling).
+/// On the onnx engine's row kernels (onnx-* on an AVX-512 machine; ort-* is the engine without them) the split is the
+/// kernels' own: weights (the products), attention, the rest of the step (layer norms, the embedding, the fork-joins),
+/// and outside the step (choosing the token, the generator).
 /// </summary>
 static class EngineProfile
 {
@@ -20,6 +24,12 @@ static class EngineProfile
     {
         var config = GptPresets.Get("gpt2") with { VocabSize = 50257 };
         using var model = Gpt.Create(config, seed: 1337);
+        if (precision.StartsWith("onnx-")) // batch-1 steps on the row kernels where this machine runs them
+        {
+            var rows = OnnxRuntimeEngine.Attach(model, DecodeBenchmark.OnnxPrecisionOf(precision)!.Value);
+            if (rows.UsesRowKernels) return RowKernels(precision, model, rows, log);
+            model.Engine = null; // disposes it
+        }
         string prefix = Path.Combine(Path.GetTempPath(), $"gptsharp-profile-{Environment.ProcessId}");
         var engine = OnnxRuntimeEngine.Attach(model, DecodeBenchmark.OnnxPrecisionOf(precision)!.Value, prefix);
         var generator = new TextGenerator(model);
@@ -62,6 +72,34 @@ static class EngineProfile
         {
             File.Delete(trace);
         }
+    }
+
+    /// <summary>The row kernels' own split (<see cref="RowDecoder.StepTimes"/>) over tg128.</summary>
+    static JsonObject RowKernels(string precision, Gpt model, OnnxRuntimeEngine engine, Action<string> log)
+    {
+        var generator = new TextGenerator(model);
+        var options = new GenerationOptions { DoSample = false, MaxNewTokens = DecodeBenchmark.NewTokens, StopAtEndOfText = false };
+        generator.Generate([1], options with { MaxNewTokens = 8 });
+        var times = new RowDecoder.StepTimes();
+        engine.RowTimes = times;
+        var clock = Stopwatch.StartNew();
+        int made = generator.Generate([1], options).Length;
+        double wallMs = clock.Elapsed.TotalMilliseconds;
+        engine.RowTimes = null;
+        double steps = times.PerStep(times.Total);
+        var result = new JsonObject
+        {
+            ["precision"] = precision,
+            ["engine"] = "row kernels",
+            ["tokens"] = made,
+            ["ms_per_token"] = Math.Round(wallMs / made, 3),
+            ["weights_ms_per_token"] = Math.Round(times.PerStep(times.Weights), 3),
+            ["attention_ms_per_token"] = Math.Round(times.PerStep(times.Attention), 3),
+            ["other_nodes_ms_per_token"] = Math.Round(steps - times.PerStep(times.Weights) - times.PerStep(times.Attention), 3),
+            ["outside_nodes_ms_per_token"] = Math.Round(wallMs / made - steps, 3),
+        };
+        log($"profile {precision} (row kernels): {result["ms_per_token"]} ms/token = weights {result["weights_ms_per_token"]} + attention {result["attention_ms_per_token"]} + the rest of the step {result["other_nodes_ms_per_token"]} + outside the step {result["outside_nodes_ms_per_token"]}");
+        return result;
     }
 
     static string Kind(string op, JsonElement args)

@@ -7,9 +7,12 @@ namespace GptSharp.Inference.Kernels;
 /// </summary>
 sealed class KernelWorkers : IDisposable
 {
-    /// <summary>Spin iterations a worker waits for the next job before it sleeps (a few hundred microseconds: the time between
-    /// two tokens' steps when the caller picks a token and writes text).</summary>
-    const int SpinsBeforeSleep = 20_000;
+    /// <summary>
+    /// How long a worker spins for the next job before it sleeps: longer than the gap between two tokens' steps (the
+    /// caller picks a token and writes text), short enough not to hold a core from ONNX Runtime's threads when the next
+    /// steps run there (the server's batches of several sequences).
+    /// </summary>
+    static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
     readonly Worker[] _workers;
     Action<int>? _job;
     int _generation, _pending;
@@ -72,15 +75,15 @@ sealed class KernelWorkers : IDisposable
             int seen = 0;
             while (true)
             {
-                int spins = 0;
+                long since = System.Diagnostics.Stopwatch.GetTimestamp();
                 while (Volatile.Read(ref _owner._generation) == seen && !_owner._stopping)
                 {
-                    if (++spins < SpinsBeforeSleep) { Thread.SpinWait(8); continue; }
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() - since < SpinTicks) { Thread.SpinWait(4); continue; }
                     Wake.Reset();
                     Interlocked.Exchange(ref Sleeping, 1); // a full fence, paired with Run's: one of the two sees the other
                     if (Volatile.Read(ref _owner._generation) == seen && !_owner._stopping) Wake.Wait();
                     Interlocked.Exchange(ref Sleeping, 0);
-                    spins = 0;
+                    since = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
                 if (_owner._stopping) return;
                 seen = Volatile.Read(ref _owner._generation);

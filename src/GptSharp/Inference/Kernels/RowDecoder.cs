@@ -114,6 +114,19 @@ public sealed unsafe class RowDecoder : IDisposable
         return new RowDecoder(model, bits, threads);
     }
 
+    /// <summary>Where steps spend their time (the decoding benchmark's <c>--profile</c>): counted while set.</summary>
+    public StepTimes? Times { get; set; }
+
+    /// <summary>Stopwatch ticks over <see cref="Steps"/> steps: the weights' products (activations quantised and bias,
+    /// residual and GELU applied on the way), attention (the cache written, and read by every head), and the whole step.</summary>
+    public sealed class StepTimes
+    {
+        public long Steps, Weights, Attention, Total;
+
+        /// <summary>Milliseconds per step of <paramref name="ticks"/>.</summary>
+        public double PerStep(long ticks) => Steps == 0 ? 0 : ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency / Steps;
+    }
+
     /// <summary>Bytes of weights it holds beyond the model's own tensors (the packed copies).</summary>
     public long PackedBytes => _blocks.Sum(b => new[] { b.Attention, b.Projection, b.Up, b.Down }.Sum(l => l.Packed?.Bytes ?? 0)) + (_head.Packed?.Bytes ?? 0);
 
@@ -129,6 +142,8 @@ public sealed unsafe class RowDecoder : IDisposable
         if ((ulong)token >= (ulong)_vocab) throw new ArgumentOutOfRangeException(nameof(token), token, $"vocabulary of {_vocab}");
         if (position < 0 || position >= capacity) throw new ArgumentOutOfRangeException(nameof(position), position, $"capacity {capacity}");
         if (caches.Length != 2 * _layers) throw new ArgumentException($"expected {2 * _layers} caches", nameof(caches));
+        var times = Times;
+        long start = times is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         int c = _width;
         var x = new Span<float>(_x, c);
         TensorPrimitives.Add(new ReadOnlySpan<float>(_tokens + token * c, c), new ReadOnlySpan<float>(_positions + (long)Math.Min(position, _context - 1) * c, c), x);
@@ -140,6 +155,7 @@ public sealed unsafe class RowDecoder : IDisposable
             Norm(_x, block.Norm1, block.Norm1Bias, _normed);
             Run(block.Attention, _normed, _qkv, accumulate: false, gelu: false);
             // The new position's keys and values into the cache, then attention over it, heads split across the workers.
+            long attention = times is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             _keys = (float*)caches[2 * l];
             _values = (float*)caches[2 * l + 1];
             for (int h = 0; h < _heads; h++)
@@ -149,6 +165,7 @@ public sealed unsafe class RowDecoder : IDisposable
                 Unsafe.CopyBlock(_values + at, _qkv + 2 * c + h * _headSize, (uint)(_headSize * sizeof(float)));
             }
             _workers.Run(_attend);
+            if (times is not null) times.Attention += System.Diagnostics.Stopwatch.GetTimestamp() - attention;
             Run(block.Projection, _attended, _x, accumulate: true, gelu: false);
             Norm(_x, block.Norm2, block.Norm2Bias, _normed);
             Run(block.Up, _normed, _hidden, accumulate: false, gelu: true);
@@ -156,15 +173,23 @@ public sealed unsafe class RowDecoder : IDisposable
         }
         Norm(_x, _finalNorm, _finalNormBias, _normed);
         Run(_head, _normed, logits, accumulate: false, gelu: false);
+        if (times is not null)
+        {
+            times.Total += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            times.Steps++;
+        }
     }
 
     void Run(Linear linear, float* input, float* output, bool accumulate, bool gelu)
     {
+        var times = Times;
+        long start = times is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         if (linear.Packed is { } packed) _quantized.Quantize(input, linear.K, packed.Bits);
         (_linear, _accumulate, _gelu) = (linear, accumulate, gelu);
         _input = input;
         _output = output;
         _workers.Run(_matVec);
+        if (times is not null) times.Weights += System.Diagnostics.Stopwatch.GetTimestamp() - start;
     }
 
     void MatVecPart(int part)

@@ -44,6 +44,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
     /// <summary>Whether single-sequence decoding steps run on <see cref="RowDecoder"/>'s kernels (AVX-512 machines) rather than in ONNX Runtime.</summary>
     public bool UsesRowKernels => _rows is not null;
+
+    /// <summary>The row kernels' time split while set (see <see cref="RowDecoder.Times"/>); ignored without them.</summary>
+    public RowDecoder.StepTimes? RowTimes
+    {
+        get => _rows?.Times;
+        set { if (_rows is not null) _rows.Times = value; }
+    }
     public OnnxPrecision Precision { get; }
     /// <summary>Caches started and not yet disposed (<see cref="Start"/>'s and <see cref="StartSlots"/>'s): tests check that leaving a stream frees them.</summary>
     public int LiveStates => Volatile.Read(ref _liveStates);
