@@ -65,7 +65,7 @@ static class EngineProfile
                 ["outside_nodes_ms_per_token"] = Math.Round((wallMs * 1000 - nodes) / 1000 / made, 3),
                 ["by_operator_ms_per_token"] = new JsonObject(byOp.OrderByDescending(kv => kv.Value).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)perToken(kv.Value)))),
             };
-            log($"profile {precision}: {result["ms_per_token"]} ms/token = weights {result["weights_ms_per_token"]} + attention {result["attention_ms_per_token"]} + other nodes {result["other_nodes_ms_per_token"]} + outside nodes {result["outside_nodes_ms_per_token"]}");
+            log($"profile {precision}: {result["ms_per_token"]} ms/token = weights {result["weights_ms_per_token"]} (LM head {result["lm_head_ms_per_token"]}) + attention {result["attention_ms_per_token"]} + other nodes {result["other_nodes_ms_per_token"]} + outside nodes {result["outside_nodes_ms_per_token"]}");
             return result;
         }
         finally
@@ -94,11 +94,12 @@ static class EngineProfile
             ["tokens"] = made,
             ["ms_per_token"] = Math.Round(wallMs / made, 3),
             ["weights_ms_per_token"] = Math.Round(times.PerStep(times.Weights), 3),
+            ["lm_head_ms_per_token"] = Math.Round(times.PerStep(times.Head), 3),
             ["attention_ms_per_token"] = Math.Round(times.PerStep(times.Attention), 3),
             ["other_nodes_ms_per_token"] = Math.Round(steps - times.PerStep(times.Weights) - times.PerStep(times.Attention), 3),
             ["outside_nodes_ms_per_token"] = Math.Round(wallMs / made - steps, 3),
         };
-        log($"profile {precision} (row kernels): {result["ms_per_token"]} ms/token = weights {result["weights_ms_per_token"]} + attention {result["attention_ms_per_token"]} + the rest of the step {result["other_nodes_ms_per_token"]} + outside the step {result["outside_nodes_ms_per_token"]}");
+        log($"profile {precision} (row kernels): {result["ms_per_token"]} ms/token = weights {result["weights_ms_per_token"]} (LM head {result["lm_head_ms_per_token"]}) + attention {result["attention_ms_per_token"]} + the rest of the step {result["other_nodes_ms_per_token"]} + outside the step {result["outside_nodes_ms_per_token"]}");
         return result;
     }
 

@@ -71,8 +71,7 @@ static unsafe class MatVec
         int blocks = k / PackedWeights.Block;
         long rowBytes = PackedWeights.RowBytes(k, 4);
         sbyte* xq = x.Int8;
-        int* offsets = x.Offsets;
-        float* xs = x.Scales;
+        float* xs = x.Scales, offsets = x.Offsets;
         var shifts = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)4));
         var ones = Vector512.Create((short)1);
         for (int n = n0; n < n1; n++)
@@ -83,13 +82,25 @@ static unsafe class MatVec
             int b = 0;
             for (; b + 4 <= blocks; b += 4)
             {
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, xq + b * 32, offsets + b * 8, shifts, ones)), Scales(ws + b, xs + b), a0);
-                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16 + 32, xq + b * 32 + 64, offsets + b * 8 + 16, shifts, ones)), Scales(ws + b + 2, xs + b + 2), a1);
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, Vector512.Load(xq + b * 32), shifts, ones)), Scales(ws + b, xs + b), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16 + 32, Vector512.Load(xq + b * 32 + 64), shifts, ones)), Scales(ws + b + 2, xs + b + 2), a1);
             }
             if (b < blocks)
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, xq + b * 32, offsets + b * 8, shifts, ones)), Scales(ws + b, xs + b), a0);
-            Store(y, bias, n, Vector512.Sum(a0 + a1), accumulate);
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, Vector512.Load(xq + b * 32), shifts, ones)), Scales(ws + b, xs + b), a0);
+            Store(y, bias, n, Vector512.Sum(a0 + a1) - Offset(ws, offsets, blocks), accumulate);
         }
+    }
+
+    /// <summary>The levels' +8 offset of a 4-bit row, taken off once per row: Σ_b w_scale_b · (8 · x_scale_b · Σ x_levels_b).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float Offset(float* scales, float* offsets, int blocks)
+    {
+        var sum = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 16 <= blocks; i += 16) sum = Avx512F.FusedMultiplyAdd(Vector512.Load(scales + i), Vector512.Load(offsets + i), sum);
+        float total = Vector512.Sum(sum);
+        for (; i < blocks; i++) total += scales[i] * offsets[i];
+        return total;
     }
 
     /// <summary>
@@ -103,16 +114,16 @@ static unsafe class MatVec
 
     /// <summary>
     /// 64 four-bit levels (0..15; weight = level − 8) from 32 bytes, low nibbles first, times the int8 activations:
-    /// unsigned × signed byte products (at most 2·15·127, no saturation), summed by fours, minus 8 × the activations'
-    /// sums by fours (<see cref="QuantizedActivations.Offsets"/>).
+    /// unsigned × signed byte products (at most 2·15·127, no saturation), summed by fours. The −8 is taken off per row
+    /// (<see cref="QuantizedActivations.Offsets"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<int> Pair4(byte* q, sbyte* x, int* offsets, Vector512<ushort> shifts, Vector512<short> ones)
+    static Vector512<int> Pair4(byte* q, Vector512<sbyte> x, Vector512<ushort> shifts, Vector512<short> ones)
     {
         // The 32 bytes loaded into both halves, the upper half shifted right by 4: no cross-lane shuffle per pair.
         var both = Avx512DQ.BroadcastVector256ToVector512((int*)q).AsUInt16();
         var levels = (Avx512BW.ShiftRightLogicalVariable(both, shifts) & Vector512.Create((ushort)0x0F0F)).AsByte();
-        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(levels, Vector512.Load(x)), ones) - Vector512.Load(offsets);
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(levels, x), ones);
     }
 
     /// <summary>

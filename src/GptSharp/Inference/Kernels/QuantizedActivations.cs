@@ -9,7 +9,7 @@ namespace GptSharp.Inference.Kernels;
 /// A row of activations quantised for <see cref="MatVec"/>'s integer products, as llama.cpp's q8_0 and
 /// <c>MatMulNBits</c>' accuracy level 4 do: per block of 32, scale = max|x| / 127 and levels round(x / scale), laid out in
 /// <see cref="PackedWeights"/>' order (as 16-bit values for 8-bit weights, bytes for 4-bit ones, with
-/// <see cref="Offsets"/>: 8 × the byte levels summed by fours, what 4-bit levels stored with +8 add).
+/// <see cref="Offsets"/>: per block, 8 × its scale × its levels' sum, what 4-bit levels stored with +8 add).
 /// </summary>
 sealed unsafe class QuantizedActivations : IDisposable
 {
@@ -18,13 +18,13 @@ sealed unsafe class QuantizedActivations : IDisposable
     public QuantizedActivations(int capacity)
     {
         if (capacity % (2 * PackedWeights.Block) != 0) throw new ArgumentException($"a multiple of {2 * PackedWeights.Block}", nameof(capacity));
-        long scales = capacity / PackedWeights.Block * sizeof(float), int16 = capacity * 2L, int8 = capacity, offsets = capacity;
+        long scales = capacity / PackedWeights.Block * sizeof(float), int16 = capacity * 2L, int8 = capacity, offsets = scales;
         _memory = NativeMemory.AlignedAlloc((nuint)(scales + int16 + int8 + offsets + 4 * 64), 64);
         byte* p = (byte*)_memory;
         Scales = (float*)p;
         Int16 = (short*)(p += Align(scales));
         Int8 = (sbyte*)(p += Align(int16));
-        Offsets = (int*)(p + Align(int8));
+        Offsets = (float*)(p + Align(int8));
         Capacity = capacity;
     }
 
@@ -34,7 +34,7 @@ sealed unsafe class QuantizedActivations : IDisposable
     public float* Scales { get; }
     public short* Int16 { get; }
     public sbyte* Int8 { get; }
-    public int* Offsets { get; }
+    public float* Offsets { get; }
 
     /// <summary>Quantises x[0..k) for weights of <paramref name="bits"/> (8 or 4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -81,11 +81,8 @@ sealed unsafe class QuantizedActivations : IDisposable
                 Avx512Vbmi.PermuteVar64x8(bytes, Order4Bytes).Store(Int8 + b * block);
             }
             if (bits == 4)
-            {
-                // 8 × the levels summed by fours: (8·a + 8·b) by pairs, then pairs of those.
-                var products = Avx512BW.MultiplyAddAdjacent(Vector512.Create((byte)8), Vector512.Load(Int8 + b * block));
-                Avx512BW.MultiplyAddAdjacent(products, Vector512.Create((short)1)).Store(Offsets + b * 8);
-            }
+                for (int half = 0; half < 2; half++)
+                    Offsets[b + half] = 8f * Scales[b + half] * Vector512.Sum(Vector512.Load(levels + half * block));
         }
     }
 

@@ -118,10 +118,11 @@ public sealed unsafe class RowDecoder : IDisposable
     public StepTimes? Times { get; set; }
 
     /// <summary>Stopwatch ticks over <see cref="Steps"/> steps: the weights' products (activations quantised and bias,
-    /// residual and GELU applied on the way), attention (the cache written, and read by every head), and the whole step.</summary>
+    /// residual and GELU applied on the way; <see cref="Head"/> the LM head's share), attention (the cache written, and
+    /// read by every head), and the whole step.</summary>
     public sealed class StepTimes
     {
-        public long Steps, Weights, Attention, Total;
+        public long Steps, Weights, Head, Attention, Total;
 
         /// <summary>Milliseconds per step of <paramref name="ticks"/>.</summary>
         public double PerStep(long ticks) => Steps == 0 ? 0 : ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency / Steps;
@@ -189,7 +190,12 @@ public sealed unsafe class RowDecoder : IDisposable
         _input = input;
         _output = output;
         _workers.Run(_matVec);
-        if (times is not null) times.Weights += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        if (times is not null)
+        {
+            long spent = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            times.Weights += spent;
+            if (linear == _head) times.Head += spent;
+        }
     }
 
     void MatVecPart(int part)
