@@ -1,9 +1,11 @@
 namespace GptSharp.Inference.Kernels;
 
 /// <summary>
-/// A persistent worker per core for <see cref="RowDecoder"/>: a token is ~60 small parallel steps, too many for a task
-/// per step (or ONNX Runtime's fork-join per node, ~1 ms of its token). The calling thread takes part 0 of each job; the
-/// others spin for a while between jobs, then sleep until the next, so an idle engine costs no CPU.
+/// A persistent worker per core for <see cref="RowDecoder"/>: a token is ~60 small parallel jobs, too many for a task
+/// per job (or ONNX Runtime's fork-join per node, ~1 ms of its token). A job is split into chunks that the calling
+/// thread and the workers claim one at a time, so a worker the OS has descheduled (another process, the server's HTTP
+/// threads; this kernel does not preempt) delays the job by at most the chunk it holds: the caller takes the rest.
+/// Workers spin briefly between jobs, then sleep until the next, so an idle engine costs no CPU.
 /// </summary>
 sealed class KernelWorkers : IDisposable
 {
@@ -15,7 +17,12 @@ sealed class KernelWorkers : IDisposable
     static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
     readonly Worker[] _workers;
     Action<int>? _job;
-    int _generation, _pending;
+    int _chunks, _done;
+    /// <summary>The current job's number (high 32 bits) and its next unclaimed chunk (low 32 bits), claimed by
+    /// compare-and-swap: a worker that wakes late cannot claim a chunk of a later job with an earlier one's delegate.</summary>
+    long _ticket;
+    int _generation;
+    Exception? _failure;
     volatile bool _stopping;
 
     public KernelWorkers(int threads)
@@ -29,45 +36,59 @@ sealed class KernelWorkers : IDisposable
         }
     }
 
-    /// <summary>Parts each job is split into: the calling thread and the workers.</summary>
+    /// <summary>Threads that work on each job: the calling thread and the workers.</summary>
     public int Count { get; }
 
-    /// <summary>Runs job(0) … job(Count−1) at once, part 0 on the calling thread, and returns when all are done.</summary>
-    public void Run(Action<int> job)
+    /// <summary>Runs job(0) … job(<paramref name="chunks"/>−1), each once, on the calling thread and the workers, and returns when all are done.</summary>
+    public void Run(int chunks, Action<int> job)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunks);
         if (_workers.Length == 0)
         {
-            job(0);
+            for (int c = 0; c < chunks; c++) job(c);
             return;
         }
         _job = job;
-        Volatile.Write(ref _pending, _workers.Length);
-        Interlocked.Increment(ref _generation); // a full fence: the job is visible before the new generation
+        _chunks = chunks;
+        _failure = null;
+        Volatile.Write(ref _done, 0);
+        int generation = ++_generation;
+        Interlocked.Exchange(ref _ticket, (long)generation << 32); // a full fence: the job is visible before its ticket
         foreach (var w in _workers)
             if (Volatile.Read(ref w.Sleeping) != 0) w.Wake.Set();
-        Exception? failure = null;
-        try { job(0); }
-        catch (Exception e) { failure = e; }
+        Work(generation);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
-        foreach (var w in _workers)
-            if (w.Failure is { } f) { w.Failure = null; failure ??= f; }
-        if (failure is not null) throw new AggregateException(failure);
+        while (Volatile.Read(ref _done) < chunks) spin.SpinOnce(sleep1Threshold: -1);
+        if (_failure is { } failure) throw new AggregateException(failure);
+    }
+
+    /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none is left.</summary>
+    void Work(int generation)
+    {
+        while (true)
+        {
+            long ticket = Volatile.Read(ref _ticket);
+            int chunk = (int)ticket;
+            if ((int)(ticket >> 32) != generation || chunk >= _chunks) return;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) continue;
+            // Claimed: this job cannot end (nor the next begin) before the chunk is counted done.
+            try { _job!(chunk); }
+            catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
+            Interlocked.Increment(ref _done);
+        }
     }
 
     sealed class Worker
     {
         readonly KernelWorkers _owner;
-        readonly int _part;
         public readonly Thread Thread;
         public readonly ManualResetEventSlim Wake = new(false, spinCount: 0);
         public int Sleeping;
-        public Exception? Failure;
 
-        public Worker(KernelWorkers owner, int part)
+        public Worker(KernelWorkers owner, int index)
         {
-            (_owner, _part) = (owner, part);
-            Thread = new Thread(Loop) { IsBackground = true, Name = $"gptsharp kernel {part}" };
+            _owner = owner;
+            Thread = new Thread(Loop) { IsBackground = true, Name = $"gptsharp kernel {index}" };
         }
 
         void Loop()
@@ -76,20 +97,18 @@ sealed class KernelWorkers : IDisposable
             while (true)
             {
                 long since = System.Diagnostics.Stopwatch.GetTimestamp();
-                while (Volatile.Read(ref _owner._generation) == seen && !_owner._stopping)
+                while ((int)(Volatile.Read(ref _owner._ticket) >> 32) == seen && !_owner._stopping)
                 {
                     if (System.Diagnostics.Stopwatch.GetTimestamp() - since < SpinTicks) { Thread.SpinWait(4); continue; }
                     Wake.Reset();
                     Interlocked.Exchange(ref Sleeping, 1); // a full fence, paired with Run's: one of the two sees the other
-                    if (Volatile.Read(ref _owner._generation) == seen && !_owner._stopping) Wake.Wait();
+                    if ((int)(Volatile.Read(ref _owner._ticket) >> 32) == seen && !_owner._stopping) Wake.Wait();
                     Interlocked.Exchange(ref Sleeping, 0);
                     since = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
                 if (_owner._stopping) return;
-                seen = Volatile.Read(ref _owner._generation);
-                try { _owner._job!(_part); }
-                catch (Exception e) { Failure = e; }
-                Interlocked.Decrement(ref _owner._pending);
+                seen = (int)(Volatile.Read(ref _owner._ticket) >> 32);
+                _owner.Work(seen);
             }
         }
     }

@@ -46,20 +46,21 @@ static unsafe class MatVec
         int blocks = k / PackedWeights.Block;
         long rowBytes = PackedWeights.RowBytes(k, 8);
         short* xq = x.Int16;
-        float* xs = x.Scales;
+        float* xs = x.Scales, d = stackalloc float[blocks];
         for (int n = n0; n < n1; n++)
         {
             float* ws = (float*)(w + n * rowBytes);
             sbyte* q = (sbyte*)(ws + blocks);
+            Products(ws, xs, d, blocks);
             Vector512<float> a0 = default, a1 = default;
             int b = 0;
             for (; b + 4 <= blocks; b += 4)
             {
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32, xq + b * 32)), Scales(ws + b, xs + b), a0);
-                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32 + 64, xq + b * 32 + 64)), Scales(ws + b + 2, xs + b + 2), a1);
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32, xq + b * 32)), Pair(d + b), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32 + 64, xq + b * 32 + 64)), Pair(d + b + 2), a1);
             }
             if (b < blocks)
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32, xq + b * 32)), Scales(ws + b, xs + b), a0);
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair8(q + b * 32, xq + b * 32)), Pair(d + b), a0);
             Store(y, bias, n, Vector512.Sum(a0 + a1), accumulate);
         }
     }
@@ -71,22 +72,23 @@ static unsafe class MatVec
         int blocks = k / PackedWeights.Block;
         long rowBytes = PackedWeights.RowBytes(k, 4);
         sbyte* xq = x.Int8;
-        float* xs = x.Scales, offsets = x.Offsets;
+        float* xs = x.Scales, offsets = x.Offsets, d = stackalloc float[blocks];
         var shifts = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)4));
         var ones = Vector512.Create((short)1);
         for (int n = n0; n < n1; n++)
         {
             float* ws = (float*)(w + n * rowBytes);
             byte* q = (byte*)(ws + blocks);
+            Products(ws, xs, d, blocks);
             Vector512<float> a0 = default, a1 = default;
             int b = 0;
             for (; b + 4 <= blocks; b += 4)
             {
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, Vector512.Load(xq + b * 32), shifts, ones)), Scales(ws + b, xs + b), a0);
-                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16 + 32, Vector512.Load(xq + b * 32 + 64), shifts, ones)), Scales(ws + b + 2, xs + b + 2), a1);
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, Vector512.Load(xq + b * 32), shifts, ones)), Pair(d + b), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16 + 32, Vector512.Load(xq + b * 32 + 64), shifts, ones)), Pair(d + b + 2), a1);
             }
             if (b < blocks)
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, Vector512.Load(xq + b * 32), shifts, ones)), Scales(ws + b, xs + b), a0);
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Pair4(q + b * 16, Vector512.Load(xq + b * 32), shifts, ones)), Pair(d + b), a0);
             Store(y, bias, n, Vector512.Sum(a0 + a1) - Offset(ws, offsets, blocks), accumulate);
         }
     }
@@ -127,13 +129,23 @@ static unsafe class MatVec
     }
 
     /// <summary>
-    /// [w₀·x₀, w₁·x₁] repeated: a pair of blocks' weight and activation scales multiplied, one per lane as
-    /// <see cref="Pair8"/> and <see cref="Pair4"/> lay the blocks out (each pair read as one 64-bit broadcast; computed in
-    /// the loop: a row is ~30 ns of streaming, so nothing per row may cost a call).
+    /// A row's block scales times the activations' (<paramref name="into"/>[b] = w_b · x_b), inline vector operations at
+    /// the start of each row: a row is ~30 ns of streaming, so nothing per row may cost a call, and per pair of blocks
+    /// the loop then only broadcasts one product pair (<see cref="Pair(float*)"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Scales(float* weights, float* activations) =>
-        Vector512.Create(*(double*)weights).AsSingle() * Vector512.Create(*(double*)activations).AsSingle();
+    static void Products(float* weights, float* activations, float* into, int blocks)
+    {
+        int i = 0;
+        for (; i + 16 <= blocks; i += 16) (Vector512.Load(weights + i) * Vector512.Load(activations + i)).Store(into + i);
+        for (; i + 8 <= blocks; i += 8) (Vector256.Load(weights + i) * Vector256.Load(activations + i)).Store(into + i);
+        for (; i < blocks; i++) into[i] = weights[i] * activations[i];
+    }
+
+    /// <summary>[d₀, d₁] repeated: a pair of blocks' scale products, one per lane as <see cref="Pair8"/> and
+    /// <see cref="Pair4"/> lay the blocks out (one 64-bit broadcast).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Pair(float* products) => Vector512.Create(*(double*)products).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* y, float* bias, int n, float sum, bool accumulate)

@@ -93,7 +93,7 @@ public sealed unsafe class RowDecoder : IDisposable
         _qkv = _normed + c;
         _attended = _qkv + 3 * c;
         _hidden = _attended + c;
-        _scores = new float*[_workers.Count];
+        _scores = new float*[_heads];
         for (int i = 0; i < _scores.Length; i++) _scores[i] = (float*)NativeMemory.AlignedAlloc((nuint)((config.BlockSize + 1) * sizeof(float)), 64);
         _matVec = MatVecPart;
         _attend = AttendPart;
@@ -165,7 +165,7 @@ public sealed unsafe class RowDecoder : IDisposable
                 Unsafe.CopyBlock(_keys + at, _qkv + c + h * _headSize, (uint)(_headSize * sizeof(float)));
                 Unsafe.CopyBlock(_values + at, _qkv + 2 * c + h * _headSize, (uint)(_headSize * sizeof(float)));
             }
-            _workers.Run(_attend);
+            _workers.Run(_heads, _attend);
             if (times is not null) times.Attention += System.Diagnostics.Stopwatch.GetTimestamp() - attention;
             Run(block.Projection, _attended, _x, accumulate: true, gelu: false);
             Norm(_x, block.Norm2, block.Norm2Bias, _normed);
@@ -189,7 +189,7 @@ public sealed unsafe class RowDecoder : IDisposable
         (_linear, _accumulate, _gelu) = (linear, accumulate, gelu);
         _input = input;
         _output = output;
-        _workers.Run(_matVec);
+        _workers.Run(Math.Min(ChunksPerProduct, linear.N), _matVec);
         if (times is not null)
         {
             long spent = System.Diagnostics.Stopwatch.GetTimestamp() - start;
@@ -198,10 +198,14 @@ public sealed unsafe class RowDecoder : IDisposable
         }
     }
 
+    /// <summary>Chunks a product's rows are claimed in: enough that a descheduled worker delays it by little, few enough
+    /// that each is a long sequential read (GPT-2's 768 rows: 48 a chunk).</summary>
+    const int ChunksPerProduct = 16;
+
     void MatVecPart(int part)
     {
         var linear = _linear!;
-        int parts = _workers.Count, n0 = (int)((long)linear.N * part / parts), n1 = (int)((long)linear.N * (part + 1) / parts);
+        int parts = Math.Min(ChunksPerProduct, linear.N), n0 = (int)((long)linear.N * part / parts), n1 = (int)((long)linear.N * (part + 1) / parts);
         if (n0 >= n1) return;
         if (linear.Packed is null) MatVec.Float32(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
         else if (linear.Packed.Bits == 8) MatVec.Int8(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
@@ -241,13 +245,12 @@ public sealed unsafe class RowDecoder : IDisposable
         TensorPrimitives.MultiplyAdd(y, new ReadOnlySpan<float>(weight, c), new ReadOnlySpan<float>(bias, c), y);
     }
 
-    /// <summary>Causal attention of the new position over positions 0..position of the heads this part owns.</summary>
-    void AttendPart(int part)
+    /// <summary>Causal attention of the new position over positions 0..position, for one head.</summary>
+    void AttendPart(int h)
     {
-        int parts = _workers.Count, h0 = _heads * part / parts, h1 = _heads * (part + 1) / parts, d = _headSize, length = _position + 1;
+        int d = _headSize, length = _position + 1;
         float scale = 1f / MathF.Sqrt(d);
-        float* scores = _scores[part];
-        for (int h = h0; h < h1; h++)
+        float* scores = _scores[h];
         {
             float* q = _qkv + h * d;
             float* keys = _keys + (long)h * _capacity * d, values = _values + (long)h * _capacity * d;
