@@ -69,7 +69,7 @@ for r in rows:
     print("| " + " | ".join("" if c is None else f"{c:.1f}" if isinstance(c, float) and c > 5 else str(c) for c in cells) + " |")
 split = [r for r in rows if r.get("time_split")]
 if split:
-    print("\nWhere a token's time goes on the onnx engine (ONNX Runtime's profiler, tg128, ms per token):\n")
+    print("\nWhere a token's time goes on the onnx engine (tg128, ms per token; ONNX Runtime's profiler, or on onnx-* with the row kernels their own counters, where 'other nodes' is the rest of the step and 'outside the nodes' the generator):\n")
     print("| precision | total | weights streamed | attention | other nodes | outside the nodes |")
     print("|---|---|---|---|---|---|")
     for r in split:

@@ -12,11 +12,19 @@ namespace GptSharp.Inference.Kernels;
 /// it on our EPYC). Weights: float32 as <c>nn.Linear</c> holds them, or the 8- and 4-bit blocks of
 /// <see cref="PackedWeights"/>, multiplied by the int8 activations of <see cref="QuantizedActivations"/> (llama.cpp's
 /// q8_0 × q8_0 / q4_0 × q8_0 dot products; .NET has no AVX-512 VNNI, so the 8-bit products go through 16 bits).
-/// AVX-512 only (<see cref="IsSupported"/>); elsewhere the engine does not use these.
+/// Two widths: AVX-512 (<see cref="Avx512"/>) and AVX2 + FMA (<see cref="Avx2"/>, the <c>…256</c> methods, on the
+/// same packed layout); on neither the engine does not use these.
 /// </summary>
 static unsafe class MatVec
 {
-    public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
+    /// <summary>Whether this CPU runs the 512-bit kernels.</summary>
+    public static bool Avx512 => Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
+
+    /// <summary>Whether this CPU runs the 256-bit kernels.</summary>
+    public static bool Avx2 => System.Runtime.Intrinsics.X86.Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>The widest kernels this CPU runs: 512, 256, or 0 (none).</summary>
+    public static int Width => Avx512 ? 512 : Avx2 ? 256 : 0;
 
     /// <summary>Float weights [N, k] row-major, k a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -97,12 +105,90 @@ static unsafe class MatVec
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float Offset(float* scales, float* offsets, int blocks)
     {
-        var sum = Vector512<float>.Zero;
+        var sum = Vector256<float>.Zero; // 256 bits: both widths run this
         int i = 0;
-        for (; i + 16 <= blocks; i += 16) sum = Avx512F.FusedMultiplyAdd(Vector512.Load(scales + i), Vector512.Load(offsets + i), sum);
-        float total = Vector512.Sum(sum);
+        for (; i + 8 <= blocks; i += 8) sum = Fma.MultiplyAdd(Vector256.Load(scales + i), Vector256.Load(offsets + i), sum);
+        float total = Vector256.Sum(sum);
         for (; i < blocks; i++) total += scales[i] * offsets[i];
         return total;
+    }
+
+    /// <summary><see cref="Float32"/> in 256-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Float32x256(float* w, float* x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        for (int n = n0; n < n1; n++)
+        {
+            float* r = w + (long)n * k;
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            int i = 0;
+            for (; i + 32 <= k; i += 32)
+            {
+                a0 = Fma.MultiplyAdd(Vector256.Load(r + i), Vector256.Load(x + i), a0);
+                a1 = Fma.MultiplyAdd(Vector256.Load(r + i + 8), Vector256.Load(x + i + 8), a1);
+                a2 = Fma.MultiplyAdd(Vector256.Load(r + i + 16), Vector256.Load(x + i + 16), a2);
+                a3 = Fma.MultiplyAdd(Vector256.Load(r + i + 24), Vector256.Load(x + i + 24), a3);
+            }
+            for (; i < k; i += 8) a0 = Fma.MultiplyAdd(Vector256.Load(r + i), Vector256.Load(x + i), a0);
+            Store(y, bias, n, Vector256.Sum((a0 + a1) + (a2 + a3)), accumulate);
+        }
+    }
+
+    /// <summary><see cref="Int8"/> in 256-bit vectors: each pair of blocks as four 16-weight products whose lanes
+    /// alternate between the blocks as the 512-bit ones do.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int8x256(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        int blocks = k / PackedWeights.Block;
+        long rowBytes = PackedWeights.RowBytes(k, 8);
+        short* xq = x.Int16;
+        float* xs = x.Scales, d = stackalloc float[blocks];
+        for (int n = n0; n < n1; n++)
+        {
+            float* ws = (float*)(w + n * rowBytes);
+            sbyte* q = (sbyte*)(ws + blocks);
+            Products(ws, xs, d, blocks);
+            Vector256<float> a0 = default;
+            for (int b = 0; b < blocks; b += 2)
+            {
+                sbyte* p = q + b * 32;
+                short* v = xq + b * 32;
+                var sum = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p), Vector256.Load(v)) +
+                          System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p + 16), Vector256.Load(v + 16)) +
+                          System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p + 32), Vector256.Load(v + 32)) +
+                          System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p + 48), Vector256.Load(v + 48));
+                a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(*(double*)(d + b)).AsSingle(), a0);
+            }
+            Store(y, bias, n, Vector256.Sum(a0), accumulate);
+        }
+    }
+
+    /// <summary><see cref="Int4"/> in 256-bit vectors: the low nibbles of a pair's 32 bytes, then the high ones.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int4x256(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        int blocks = k / PackedWeights.Block;
+        long rowBytes = PackedWeights.RowBytes(k, 4);
+        sbyte* xq = x.Int8;
+        float* xs = x.Scales, offsets = x.Offsets, d = stackalloc float[blocks];
+        var low = Vector256.Create((byte)0x0F);
+        var ones = Vector256.Create((short)1);
+        for (int n = n0; n < n1; n++)
+        {
+            float* ws = (float*)(w + n * rowBytes);
+            byte* q = (byte*)(ws + blocks);
+            Products(ws, xs, d, blocks);
+            Vector256<float> a0 = default;
+            for (int b = 0; b < blocks; b += 2)
+            {
+                var raw = Vector256.Load(q + b * 16);
+                var lo = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(raw & low, Vector256.Load(xq + b * 32));
+                var hi = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & low, Vector256.Load(xq + b * 32 + 32));
+                var sum = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(lo, ones) + System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(hi, ones);
+                a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(*(double*)(d + b)).AsSingle(), a0);
+            }
+            Store(y, bias, n, Vector256.Sum(a0) - Offset(ws, offsets, blocks), accumulate);
+        }
     }
 
     /// <summary>
@@ -136,8 +222,7 @@ static unsafe class MatVec
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Products(float* weights, float* activations, float* into, int blocks)
     {
-        int i = 0;
-        for (; i + 16 <= blocks; i += 16) (Vector512.Load(weights + i) * Vector512.Load(activations + i)).Store(into + i);
+        int i = 0; // 256 bits: both widths run this
         for (; i + 8 <= blocks; i += 8) (Vector256.Load(weights + i) * Vector256.Load(activations + i)).Store(into + i);
         for (; i < blocks; i++) into[i] = weights[i] * activations[i];
     }

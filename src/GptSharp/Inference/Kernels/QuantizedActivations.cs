@@ -36,13 +36,18 @@ sealed unsafe class QuantizedActivations : IDisposable
     public sbyte* Int8 { get; }
     public float* Offsets { get; }
 
-    /// <summary>Quantises x[0..k) for weights of <paramref name="bits"/> (8 or 4).</summary>
+    /// <summary>Quantises x[0..k) for weights of <paramref name="bits"/> (8 or 4); <paramref name="wide"/>: with AVX-512
+    /// instructions (the 512-bit kernels' machines), else element by element, to the same levels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Quantize(float* x, int k, int bits)
+    public void Quantize(float* x, int k, int bits, bool wide)
     {
         if (k > Capacity || k % (2 * PackedWeights.Block) != 0) throw new ArgumentOutOfRangeException(nameof(k));
+        if (!wide || !Avx512Vbmi.IsSupported)
+        {
+            QuantizeScalar(x, k, bits);
+            return;
+        }
         const int block = PackedWeights.Block;
-        bool vectors = Avx512Vbmi.IsSupported;
         short* levels = stackalloc short[2 * block];
         for (int b = 0; b < k / block; b += 2)
         {
@@ -61,14 +66,7 @@ sealed unsafe class QuantizedActivations : IDisposable
                 Avx512F.ConvertToVector256Int16(Avx512F.ConvertToVector512Int32(v0 * inverse)).Store(levels + half * block);
                 Avx512F.ConvertToVector256Int16(Avx512F.ConvertToVector512Int32(v1 * inverse)).Store(levels + half * block + 16);
             }
-            if (!vectors)
-            {
-                var order = bits == 8 ? PackedWeights.Order8 : PackedWeights.Order4;
-                for (int P = 0; P < 2 * block; P++)
-                    if (bits == 8) Int16[b * block + P] = levels[order[P]];
-                    else Int8[b * block + P] = (sbyte)levels[order[P]];
-            }
-            else if (bits == 8)
+            if (bits == 8)
             {
                 var first = Vector512.Load(levels);
                 var second = Vector512.Load(levels + block);
@@ -83,6 +81,31 @@ sealed unsafe class QuantizedActivations : IDisposable
             if (bits == 4)
                 for (int half = 0; half < 2; half++)
                     Offsets[b + half] = 8f * Scales[b + half] * Vector512.Sum(Vector512.Load(levels + half * block));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void QuantizeScalar(float* x, int k, int bits)
+    {
+        const int block = PackedWeights.Block;
+        var order = bits == 8 ? PackedWeights.Order8 : PackedWeights.Order4;
+        short* levels = stackalloc short[2 * block];
+        for (int b = 0; b < k / block; b += 2)
+        {
+            for (int half = 0; half < 2; half++)
+            {
+                float* from = x + (b + half) * block;
+                float max = 0;
+                for (int i = 0; i < block; i++) max = MathF.Max(max, MathF.Abs(from[i]));
+                Scales[b + half] = max / 127f;
+                float inverse = max > 0 ? 127f / max : 0f;
+                int sum = 0;
+                for (int i = 0; i < block; i++) sum += levels[half * block + i] = (short)MathF.Round(from[i] * inverse);
+                if (bits == 4) Offsets[b + half] = 8f * Scales[b + half] * sum;
+            }
+            for (int P = 0; P < 2 * block; P++)
+                if (bits == 8) Int16[b * block + P] = levels[order[P]];
+                else Int8[b * block + P] = (sbyte)levels[order[P]];
         }
     }
 

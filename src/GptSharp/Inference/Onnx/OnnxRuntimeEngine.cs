@@ -45,6 +45,9 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <summary>Whether single-sequence decoding steps run on <see cref="RowDecoder"/>'s kernels (AVX-512 machines) rather than in ONNX Runtime.</summary>
     public bool UsesRowKernels => _rows is not null;
 
+    /// <summary>The row kernels' vector width (512 or 256), 0 without them.</summary>
+    public int RowKernelBits => _rows?.VectorBits ?? 0;
+
     /// <summary>The row kernels' time split while set (see <see cref="RowDecoder.Times"/>); ignored without them.</summary>
     public RowDecoder.StepTimes? RowTimes
     {
@@ -74,10 +77,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <paramref name="threads"/> threads (default: TorchSharp's count, so both engines use the same cores).
     /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
     /// <paramref name="rowKernels"/>: single-sequence decoding steps on <see cref="RowDecoder"/> where it applies (see
-    /// <see cref="UsesRowKernels"/>); off, every step runs in ONNX Runtime.
+    /// <see cref="UsesRowKernels"/>); off, every step runs in ONNX Runtime. <paramref name="rowKernelBits"/>: their vector
+    /// width, 512 or 256 (default: the widest this CPU runs).
     /// </summary>
     public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null,
-                                           bool rowKernels = true)
+                                           bool rowKernels = true, int? rowKernelBits = null)
     {
         if (model.Device.type != TorchSharp.DeviceType.CPU)
             throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
@@ -113,7 +117,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             }
             var session = new InferenceSession(path, options);
             // The profiler times ONNX Runtime's nodes: a profiled engine runs every step there.
-            var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads) : null;
+            var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits) : null;
             return new OnnxRuntimeEngine(session, model.Config, precision, rows);
         }
         catch (OnnxRuntimeException e)

@@ -29,17 +29,19 @@ public unsafe class MatVecTests
     }
 
     [Theory]
-    [InlineData(8)]
-    [InlineData(4)]
-    public void ActivationsAreQuantisedPerBlockAndLaidOutInThePackedOrder(int bits)
+    [InlineData(8, true)]
+    [InlineData(4, true)]
+    [InlineData(8, false)]
+    [InlineData(4, false)]
+    public void ActivationsAreQuantisedPerBlockAndLaidOutInThePackedOrder(int bits, bool wide)
     {
-        if (!RowKernels.Available()) return;
+        if (!RowKernels.Available(wide ? 512 : 256)) return;
         var x = Random(K, 1);
         x[40] = 0; // a block with an exact zero and one of all zeros
         for (int i = 64; i < 96; i++) x[i] = 0;
         var (scales, levels) = Reference(x);
         using var q = new QuantizedActivations(K);
-        fixed (float* p = x) q.Quantize(p, K, bits);
+        fixed (float* p = x) q.Quantize(p, K, bits, wide);
         Assert.Equal(scales, new ReadOnlySpan<float>(q.Scales, scales.Length).ToArray());
         var order = bits == 8 ? PackedWeights.Order8 : PackedWeights.Order4;
         for (int pair = 0; pair < K / 64; pair++)
@@ -55,11 +57,14 @@ public unsafe class MatVecTests
     }
 
     [Theory]
-    [InlineData(8)]
-    [InlineData(4)]
-    public void BlockProductsEqualTheQuantisedWeightsTimesTheQuantisedActivations(int bits)
+    [InlineData(8, 512)]
+    [InlineData(4, 512)]
+    [InlineData(8, 256)]
+    [InlineData(4, 256)]
+    public void BlockProductsEqualTheQuantisedWeightsTimesTheQuantisedActivations(int bits, int width)
     {
-        if (!RowKernels.Available()) return;
+        if (!RowKernels.Available(width)) return;
+        bool wide = width == 512;
         var w = Random(N * K, 2);
         for (int i = 0; i < 32; i++) w[3 * K + 64 + i] = 0; // an all-zero block
         var x = Random(K, 3, scale: 4f);
@@ -73,9 +78,8 @@ public unsafe class MatVecTests
         var y = new float[N];
         fixed (float* px = x, py = y, pb = bias)
         {
-            q.Quantize(px, K, bits);
-            if (bits == 8) MatVec.Int8(packed.Data, q, py, pb, 0, N, K, accumulate: false);
-            else MatVec.Int4(packed.Data, q, py, pb, 0, N, K, accumulate: false);
+            q.Quantize(px, K, bits, wide);
+            Product(packed, q, py, pb, accumulate: false);
         }
         for (int n = 0; n < N; n++)
         {
@@ -85,20 +89,30 @@ public unsafe class MatVecTests
         }
         // accumulate adds to what is there
         var before = y.ToArray();
-        fixed (float* py = y)
-            if (bits == 8) MatVec.Int8(packed.Data, q, py, null, 0, N, K, accumulate: true);
-            else MatVec.Int4(packed.Data, q, py, null, 0, N, K, accumulate: true);
+        fixed (float* py = y) Product(packed, q, py, null, accumulate: true);
         for (int n = 0; n < N; n++) Assert.Equal(2 * before[n] - bias[n], y[n], 1e-4f * (1 + Math.Abs(before[n])));
+
+        void Product(PackedWeights weights, QuantizedActivations activations, float* into, float* add, bool accumulate)
+        {
+            if (bits == 8 && wide) MatVec.Int8(weights.Data, activations, into, add, 0, N, K, accumulate);
+            else if (bits == 8) MatVec.Int8x256(weights.Data, activations, into, add, 0, N, K, accumulate);
+            else if (wide) MatVec.Int4(weights.Data, activations, into, add, 0, N, K, accumulate);
+            else MatVec.Int4x256(weights.Data, activations, into, add, 0, N, K, accumulate);
+        }
     }
 
-    [Fact]
-    public void FloatProductsAreDotProductsOverTheRowsAsked()
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    public void FloatProductsAreDotProductsOverTheRowsAsked(int width)
     {
-        if (!RowKernels.Available()) return;
+        if (!RowKernels.Available(width)) return;
         var w = Random(N * K, 5);
         var x = Random(K, 6);
         var y = Enumerable.Repeat(float.NaN, N).ToArray();
-        fixed (float* pw = w, px = x, py = y) MatVec.Float32(pw, px, py, null, 3, 30, K, accumulate: false);
+        fixed (float* pw = w, px = x, py = y)
+            if (width == 512) MatVec.Float32(pw, px, py, null, 3, 30, K, accumulate: false);
+            else MatVec.Float32x256(pw, px, py, null, 3, 30, K, accumulate: false);
         for (int n = 0; n < N; n++)
             if (n is < 3 or >= 30) Assert.True(float.IsNaN(y[n]), $"row {n} was written");
             else Assert.Equal(Enumerable.Range(0, K).Sum(i => (double)w[n * K + i] * x[i]), y[n], 1e-4);

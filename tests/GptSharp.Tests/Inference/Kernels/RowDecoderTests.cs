@@ -1,4 +1,5 @@
 using GptSharp.Inference;
+using GptSharp.Inference.Kernels;
 using GptSharp.Inference.Onnx;
 using GptSharp.Models;
 using static TorchSharp.torch;
@@ -14,11 +15,12 @@ public class RowDecoderTests
 
     /// <summary>Logits after the prompt (ONNX Runtime: several tokens) and after each of 12 single tokens (the row kernels
     /// where they run), against the same engine with every step in ONNX Runtime.</summary>
-    static float MaxDifference(Gpt model, OnnxPrecision precision)
+    static float MaxDifference(Gpt model, OnnxPrecision precision, int? vectorBits = null)
     {
-        using var kernels = OnnxRuntimeEngine.Create(model, precision);
+        using var kernels = OnnxRuntimeEngine.Create(model, precision, rowKernelBits: vectorBits);
         using var ort = OnnxRuntimeEngine.Create(model, precision, rowKernels: false);
         Assert.Equal(RowKernels.Available(), kernels.UsesRowKernels);
+        Assert.Equal(vectorBits ?? (precision == OnnxPrecision.Float32 && MatVec.Avx2 ? 256 : MatVec.Width), kernels.RowKernelBits);
         Assert.False(ort.UsesRowKernels);
         using var a = kernels.Start(1);
         using var b = ort.Start(1);
@@ -51,6 +53,17 @@ public class RowDecoderTests
         // Both quantise activations to int8 per block of 32; MLAS rounds some of them differently.
         using var model = Gpt2Shaped();
         Assert.InRange(MaxDifference(model, precision), 0, 0.05f);
+    }
+
+    [Theory]
+    [InlineData(OnnxPrecision.Float32, 1e-4f)]
+    [InlineData(OnnxPrecision.Int8, 0.05f)]
+    [InlineData(OnnxPrecision.Int4, 0.05f)]
+    public void EachWidthGivesTheSameLogits(OnnxPrecision precision, float tolerance)
+    {
+        using var model = Gpt2Shaped();
+        foreach (int bits in new[] { 512, 256 })
+            if (RowKernels.Available(bits)) Assert.InRange(MaxDifference(model, precision, vectorBits: bits), 0, tolerance);
     }
 
     [Fact]
