@@ -104,16 +104,15 @@ public sealed unsafe class RowDecoder : IDisposable
     /// <summary>
     /// A decoder for <paramref name="model"/> (float32, CPU) with its block linear weights in <paramref name="bits"/>
     /// (0: float32 as they are; 8 or 4: block-quantised, the LM head 8-bit), on <paramref name="threads"/> threads, with
-    /// <paramref name="vectorBits"/>-bit kernels (512: AVX-512, 256: AVX2; default: 256 for float32, whose products only
-    /// stream memory and ran 5–15 % faster in 256-bit vectors on our EPYC in three paired runs, else the widest this CPU
-    /// runs); null where
+    /// <paramref name="vectorBits"/>-bit kernels (512: AVX-512, 256: AVX2; default: the widest this CPU runs; float32
+    /// products are 256-bit at either, see <see cref="MatVec.Float32"/>); null where
     /// the kernels do not apply: neither AVX-512 nor AVX2 (the caller keeps its own path), or a model width or head size
     /// they do not handle (n_embd a multiple of 64, head size of 16).
     /// </summary>
     public static RowDecoder? TryCreate(Gpt model, int bits, int threads, int? vectorBits = null)
     {
         if (bits is not (0 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "0, 4 or 8");
-        int width = vectorBits ?? (bits == 0 && MatVec.Avx2 ? 256 : MatVec.Width);
+        int width = vectorBits ?? MatVec.Width;
         if (vectorBits is { } asked && !(asked == 512 && MatVec.Avx512 || asked == 256 && MatVec.Avx2))
             throw new ArgumentOutOfRangeException(nameof(vectorBits), asked, $"this CPU runs the row kernels at {(MatVec.Width == 0 ? "no width" : $"{MatVec.Width} bits or less")}; 512 or 256");
         var config = model.Config;
@@ -218,14 +217,11 @@ public sealed unsafe class RowDecoder : IDisposable
         var linear = _linear!;
         int parts = Math.Min(ChunksPerProduct, linear.N), n0 = (int)((long)linear.N * part / parts), n1 = (int)((long)linear.N * (part + 1) / parts);
         if (n0 >= n1) return;
-        if (_wide)
-        {
-            if (linear.Packed is null) MatVec.Float32(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
-            else if (linear.Packed.Bits == 8) MatVec.Int8(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
-            else MatVec.Int4(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
-        }
-        else if (linear.Packed is null) MatVec.Float32x256(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
-        else if (linear.Packed.Bits == 8) MatVec.Int8x256(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        if (linear.Packed is null) MatVec.Float32(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        else if (linear.Packed.Bits == 8)
+            if (_wide) MatVec.Int8(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+            else MatVec.Int8x256(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        else if (_wide) MatVec.Int4(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
         else MatVec.Int4x256(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
         if (_gelu) Gelu(new Span<float>(_output + n0, n1 - n0));
     }

@@ -20,7 +20,7 @@ public class RowDecoderTests
         using var kernels = OnnxRuntimeEngine.Create(model, precision, rowKernelBits: vectorBits);
         using var ort = OnnxRuntimeEngine.Create(model, precision, rowKernels: false);
         Assert.Equal(RowKernels.Available(), kernels.UsesRowKernels);
-        Assert.Equal(vectorBits ?? (precision == OnnxPrecision.Float32 && MatVec.Avx2 ? 256 : MatVec.Width), kernels.RowKernelBits);
+        Assert.Equal(vectorBits ?? MatVec.Width, kernels.RowKernelBits);
         Assert.False(ort.UsesRowKernels);
         using var a = kernels.Start(1);
         using var b = ort.Start(1);
