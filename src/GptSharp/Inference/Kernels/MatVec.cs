@@ -31,14 +31,11 @@ static unsafe class MatVec
     public static void Int8(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
     {
         int blocks = k / PackedWeights.Block;
-        long rowBytes = PackedWeights.RowBytes(k, 8);
         short* xq = x.Int16;
-        float* xs = x.Scales, d = stackalloc float[blocks];
+        float* d = stackalloc float[blocks];
         for (int n = n0; n < n1; n++)
         {
-            float* ws = (float*)(w + n * rowBytes);
-            sbyte* q = (sbyte*)(ws + blocks);
-            Products(ws, xs, d, blocks);
+            var q = (sbyte*)Row(w, n, k, 8, x.Scales, d, out _);
             Vector512<float> a0 = default, a1 = default;
             int b = 0;
             for (; b + 4 <= blocks; b += 4)
@@ -57,16 +54,13 @@ static unsafe class MatVec
     public static void Int4(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
     {
         int blocks = k / PackedWeights.Block;
-        long rowBytes = PackedWeights.RowBytes(k, 4);
         sbyte* xq = x.Int8;
-        float* xs = x.Scales, offsets = x.Offsets, d = stackalloc float[blocks];
+        float* offsets = x.Offsets, d = stackalloc float[blocks];
         var shifts = Vector512.Create(Vector256<ushort>.Zero, Vector256.Create((ushort)4));
         var ones = Vector512.Create((short)1);
         for (int n = n0; n < n1; n++)
         {
-            float* ws = (float*)(w + n * rowBytes);
-            byte* q = (byte*)(ws + blocks);
-            Products(ws, xs, d, blocks);
+            byte* q = Row(w, n, k, 4, x.Scales, d, out float* ws);
             Vector512<float> a0 = default, a1 = default;
             int b = 0;
             for (; b + 4 <= blocks; b += 4)
@@ -122,14 +116,11 @@ static unsafe class MatVec
     public static void Int8x256(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
     {
         int blocks = k / PackedWeights.Block;
-        long rowBytes = PackedWeights.RowBytes(k, 8);
         short* xq = x.Int16;
-        float* xs = x.Scales, d = stackalloc float[blocks];
+        float* d = stackalloc float[blocks];
         for (int n = n0; n < n1; n++)
         {
-            float* ws = (float*)(w + n * rowBytes);
-            sbyte* q = (sbyte*)(ws + blocks);
-            Products(ws, xs, d, blocks);
+            var q = (sbyte*)Row(w, n, k, 8, x.Scales, d, out _);
             Vector256<float> a0 = default;
             for (int b = 0; b < blocks; b += 2)
             {
@@ -150,16 +141,13 @@ static unsafe class MatVec
     public static void Int4x256(byte* w, QuantizedActivations x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
     {
         int blocks = k / PackedWeights.Block;
-        long rowBytes = PackedWeights.RowBytes(k, 4);
         sbyte* xq = x.Int8;
-        float* xs = x.Scales, offsets = x.Offsets, d = stackalloc float[blocks];
+        float* offsets = x.Offsets, d = stackalloc float[blocks];
         var low = Vector256.Create((byte)0x0F);
         var ones = Vector256.Create((short)1);
         for (int n = n0; n < n1; n++)
         {
-            float* ws = (float*)(w + n * rowBytes);
-            byte* q = (byte*)(ws + blocks);
-            Products(ws, xs, d, blocks);
+            byte* q = Row(w, n, k, 4, x.Scales, d, out float* ws);
             Vector256<float> a0 = default;
             for (int b = 0; b < blocks; b += 2)
             {
@@ -194,6 +182,17 @@ static unsafe class MatVec
         var both = Avx512DQ.BroadcastVector256ToVector512((int*)q).AsUInt16();
         var levels = (Avx512BW.ShiftRightLogicalVariable(both, shifts) & Vector512.Create((ushort)0x0F0F)).AsByte();
         return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(levels, x), ones);
+    }
+
+    /// <summary>Row <paramref name="n"/> of packed weights: its levels, its block scales (<paramref name="scales"/>),
+    /// and their products with the activations' written to <paramref name="products"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static byte* Row(byte* w, int n, int k, int bits, float* activationScales, float* products, out float* scales)
+    {
+        int blocks = k / PackedWeights.Block;
+        scales = (float*)(w + n * PackedWeights.RowBytes(k, bits));
+        Products(scales, activationScales, products, blocks);
+        return (byte*)(scales + blocks);
     }
 
     /// <summary>
