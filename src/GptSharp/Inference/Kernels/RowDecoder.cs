@@ -31,7 +31,7 @@ public sealed unsafe class RowDecoder : IDisposable
         public required Linear Attention, Projection, Up, Down;
     }
 
-    readonly int _layers, _heads, _headSize, _width, _vocab, _context, _bits;
+    readonly int _layers, _heads, _headSize, _width, _vocab, _context;
     readonly bool _wide;
     readonly float _epsilon;
     readonly KernelWorkers _workers;
@@ -56,7 +56,7 @@ public sealed unsafe class RowDecoder : IDisposable
     {
         (_wide, VectorBits) = (vectorBits == 512, vectorBits);
         var config = model.Config;
-        (_layers, _heads, _headSize, _width, _vocab, _context, _bits) = (config.NLayer, config.NHead, config.HeadSize, config.NEmbd, config.VocabSize, config.BlockSize, bits);
+        (_layers, _heads, _headSize, _width, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.NEmbd, config.VocabSize, config.BlockSize);
         _epsilon = (float)config.LayerNormEpsilon;
         var weights = model.state_dict();
         float* F(string name)
@@ -137,9 +137,6 @@ public sealed unsafe class RowDecoder : IDisposable
         /// <summary>Milliseconds per step of <paramref name="ticks"/>.</summary>
         public double PerStep(long ticks) => Steps == 0 ? 0 : ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency / Steps;
     }
-
-    /// <summary>Bytes of weights it holds beyond the model's own tensors (the packed copies).</summary>
-    public long PackedBytes => _blocks.Sum(b => new[] { b.Attention, b.Projection, b.Up, b.Down }.Sum(l => l.Packed?.Bytes ?? 0)) + (_head.Packed?.Bytes ?? 0);
 
     /// <summary>
     /// Feeds <paramref name="token"/> at <paramref name="position"/> of a sequence whose cache holds that many positions:
