@@ -14,7 +14,7 @@ namespace GptSharp.Bench;
 /// head: MatMul/Gemm/MatMulNBits whose second input is a 2-D weight), attention (GroupQueryAttention; in graphs of standard operators the 4-D MatMuls over the cache, Softmax,
 /// the Concat that appends to the past, the mask), and everything else (layer norms, GELU, adds, reshapes); what the
 /// nodes do not account for is time outside the kernels (the run call, inputs and outputs, our sampling).
-/// On the onnx engine's row kernels (onnx-* on an AVX-512 machine; ort-* is the engine without them) the split is the
+/// On the onnx engine's row kernels (onnx-* on a machine with AVX-512 or AVX2; ort-* is the engine without them) the split is the
 /// kernels' own: weights (the products), attention, the rest of the step (layer norms, the embedding, the fork-joins),
 /// and outside the step (choosing the token, the generator).
 /// </summary>

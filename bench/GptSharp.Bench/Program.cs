@@ -36,7 +36,7 @@ if (options.Decode)
     foreach (var precision in options.Precisions)
     {
         cases.Add(Report.Decode(DecodeBenchmark.Run(precision, options.Steps, Log)));
-        if (options.Profile && (precision.StartsWith("onnx-") || precision.StartsWith("ort-"))) cases[^1]!["time_split"] = EngineProfile.Run(precision, Log);
+        if (options.Profile && DecodeBenchmark.OnnxPrecisionOf(precision) is not null) cases[^1]!["time_split"] = EngineProfile.Run(precision, Log);
     }
 }
 else

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using X86Avx2 = System.Runtime.Intrinsics.X86.Avx2;
 
 namespace GptSharp.Inference.Kernels;
 
@@ -21,7 +22,7 @@ static unsafe class MatVec
     public static bool Avx512 => Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
 
     /// <summary>Whether this CPU runs the 256-bit kernels.</summary>
-    public static bool Avx2 => System.Runtime.Intrinsics.X86.Avx2.IsSupported && Fma.IsSupported;
+    public static bool Avx2 => X86Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>The widest kernels this CPU runs: 512, 256, or 0 (none).</summary>
     public static int Width => Avx512 ? 512 : Avx2 ? 256 : 0;
@@ -126,11 +127,11 @@ static unsafe class MatVec
             {
                 sbyte* p = q + b * 32;
                 short* v = xq + b * 32;
-                var sum = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p), Vector256.Load(v)) +
-                          System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p + 16), Vector256.Load(v + 16)) +
-                          System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p + 32), Vector256.Load(v + 32)) +
-                          System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(p + 48), Vector256.Load(v + 48));
-                a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(*(double*)(d + b)).AsSingle(), a0);
+                var sum = X86Avx2.MultiplyAddAdjacent(X86Avx2.ConvertToVector256Int16(p), Vector256.Load(v)) +
+                          X86Avx2.MultiplyAddAdjacent(X86Avx2.ConvertToVector256Int16(p + 16), Vector256.Load(v + 16)) +
+                          X86Avx2.MultiplyAddAdjacent(X86Avx2.ConvertToVector256Int16(p + 32), Vector256.Load(v + 32)) +
+                          X86Avx2.MultiplyAddAdjacent(X86Avx2.ConvertToVector256Int16(p + 48), Vector256.Load(v + 48));
+                a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Pair256(d + b), a0);
             }
             Store(y, bias, n, Vector256.Sum(a0), accumulate);
         }
@@ -152,10 +153,10 @@ static unsafe class MatVec
             for (int b = 0; b < blocks; b += 2)
             {
                 var raw = Vector256.Load(q + b * 16);
-                var lo = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(raw & low, Vector256.Load(xq + b * 32));
-                var hi = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & low, Vector256.Load(xq + b * 32 + 32));
-                var sum = System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(lo, ones) + System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(hi, ones);
-                a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(*(double*)(d + b)).AsSingle(), a0);
+                var lo = X86Avx2.MultiplyAddAdjacent(raw & low, Vector256.Load(xq + b * 32));
+                var hi = X86Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & low, Vector256.Load(xq + b * 32 + 32));
+                var sum = X86Avx2.MultiplyAddAdjacent(lo, ones) + X86Avx2.MultiplyAddAdjacent(hi, ones);
+                a0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Pair256(d + b), a0);
             }
             Store(y, bias, n, Vector256.Sum(a0) - Offset(ws, offsets, blocks), accumulate);
         }
@@ -212,6 +213,10 @@ static unsafe class MatVec
     /// <see cref="Pair4"/> lay the blocks out (one 64-bit broadcast).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Pair(float* products) => Vector512.Create(*(double*)products).AsSingle();
+
+    /// <summary><see cref="Pair"/> for the 256-bit kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Pair256(float* products) => Vector256.Create(*(double*)products).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* y, float* bias, int n, float sum, bool accumulate)

@@ -42,7 +42,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
     public string Name => "onnxruntime";
 
-    /// <summary>Whether single-sequence decoding steps run on <see cref="RowDecoder"/>'s kernels (AVX-512 machines) rather than in ONNX Runtime.</summary>
+    /// <summary>Whether single-sequence decoding steps run on <see cref="RowDecoder"/>'s kernels (machines with AVX-512 or AVX2) rather than in ONNX Runtime.</summary>
     public bool UsesRowKernels => _rows is not null;
 
     /// <summary>The row kernels' vector width (512 or 256), 0 without them.</summary>
