@@ -11,8 +11,8 @@ sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int
 
     public const string Usage =
         "usage: GptSharp.Bench [--preset tiny|small|gpt2|all (comma-separated ok, default all)] [--precision fp32|bf16|all (default all;\n" +
-        "                      with --decode also int8, onnx-fp32, onnx-int8, onnx-int4: the onnx engine;\n" +
-        "                      ort-fp32, ort-int8, ort-int4: the same with every step in ONNX Runtime)]\n" +
+        "                      with --decode also int8, onnx-fp32, onnx-bf16, onnx-int8, onnx-int4: the onnx engine;\n" +
+        "                      ort-fp32, ort-bf16, ort-int8, ort-int4: the same with every step in ONNX Runtime)]\n" +
         "                      [--steps N (timed, default 10)] [--warmup N (default 3)] [--json-out FILE] [--no-gemm]\n" +
         "                      [--decode: generation speed of GPT-2 124M instead (pp256, tg128; --steps = repetitions)]\n" +
         "                      [--save-model DIR: write that GPT-2 124M (random weights) as a model directory and exit]\n" +
@@ -20,7 +20,7 @@ sealed record BenchOptions(string[] Presets, string[] Precisions, int Steps, int
         "Allocator: tcmalloc when libtcmalloc-minimal4 is installed, else glibc+tunables; GPTSHARP_ALLOCATOR=glibc: glibc+tunables;\n" +
         "GPTSHARP_RELAUNCHED=1: glibc+mallopt (no restart); GPTSHARP_ALLOCATOR=stock: plain glibc.";
 
-    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"], AllDecodePrecisions = ["fp32", "bf16", "int8", "onnx-fp32", "onnx-int8", "onnx-int4", "ort-fp32", "ort-int8", "ort-int4"];
+    static readonly string[] AllPresets = ["tiny", "small", "gpt2"], AllPrecisions = ["fp32", "bf16"], AllDecodePrecisions = ["fp32", "bf16", "int8", "onnx-fp32", "onnx-bf16", "onnx-int8", "onnx-int4", "ort-fp32", "ort-bf16", "ort-int8", "ort-int4"];
 
     public static BenchOptions Parse(string[] args)
     {

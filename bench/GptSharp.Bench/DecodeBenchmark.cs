@@ -136,15 +136,15 @@ static class DecodeBenchmark
 
     /// <summary>As loading a model directory for the CLI's inference commands sets a model up (<see cref="PrecisionSetup"/>):
     /// the module converted to bf16; int8 layers with bf16 activations, the float weights freed.
-    /// <para>onnx-fp32, onnx-int8, onnx-int4: the onnx engine (<see cref="OnnxRuntimeEngine"/>) in that precision, as
-    /// <c>--engine onnx</c> loads it; ort-fp32, ort-int8, ort-int4 the same without its row kernels.</para></summary>
+    /// <para>onnx-fp32, onnx-bf16, onnx-int8, onnx-int4: the onnx engine (<see cref="OnnxRuntimeEngine"/>) in that precision, as
+    /// <c>--engine onnx</c> loads it; ort-fp32, ort-bf16, ort-int8, ort-int4 the same without its row kernels.</para></summary>
     static void Configure(Gpt model, string precision)
     {
         if (OnnxPrecisionOf(precision) is { } onnx) OnnxRuntimeEngine.Attach(model, onnx, rowKernels: !precision.StartsWith("ort-"));
         else PrecisionSetup.Apply(model, InferencePrecisionNames.Parse(precision));
     }
 
-    /// <summary>The onnx engine's precision for onnx-fp32, onnx-int8, onnx-int4 (and ort-fp32, ort-int8, ort-int4: the same
+    /// <summary>The onnx engine's precision for onnx-fp32, onnx-bf16, onnx-int8, onnx-int4 (and ort-fp32, ort-bf16, ort-int8, ort-int4: the same
     /// engine with every step in ONNX Runtime, no row kernels); null for the torch engine's precisions.</summary>
     public static OnnxPrecision? OnnxPrecisionOf(string precision) =>
         precision.StartsWith("onnx-") || precision.StartsWith("ort-") ? OnnxPrecisionNames.Parse(precision[(precision.IndexOf('-') + 1)..]) : null;

@@ -3,7 +3,7 @@
 import glob, json, os, sys
 
 out = sys.argv[1]
-PAIRS = {"fp32": "f32", "onnx-fp32": "f32", "ort-fp32": "f32", "bf16": "f16", "int8": "q8_0", "onnx-int8": "q8_0", "ort-int8": "q8_0", "onnx-int4": "q4_0", "ort-int4": "q4_0"}
+PAIRS = {"fp32": "f32", "onnx-fp32": "f32", "ort-fp32": "f32", "bf16": "f16", "onnx-bf16": "f16", "ort-bf16": "f16", "int8": "q8_0", "onnx-int8": "q8_0", "ort-int8": "q8_0", "onnx-int4": "q4_0", "ort-int4": "q4_0"}
 
 
 def load(path):

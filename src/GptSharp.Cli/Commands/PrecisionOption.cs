@@ -9,7 +9,8 @@ static class PrecisionOption
 {
     public static Option<string> Create() => new("--precision")
     {
-        Description = "auto (int8 or int4 for a directory made by `quantize`, else fp32), fp32, bf16 (the model converted to bfloat16), int8 " +
+        Description = "auto (int8 or int4 for a directory made by `quantize`, else fp32), fp32, bf16 (weights as bfloat16; on the torch engine the whole model " +
+                      "converted, on the onnx engine bf16 weights with float32 activations), int8 " +
                       "(weight-only int8; quantises a float model as it runs) or int4 (4-bit weights in blocks of 32, on the onnx engine).",
         DefaultValueFactory = _ => "auto",
     };
@@ -20,7 +21,7 @@ static class PrecisionOption
     public static Option<string> CreateEngine() => new("--engine")
     {
         Description = "What decodes: torch (TorchSharp, any device), onnx (ONNX Runtime running the model's graph on the CPU: no " +
-                      "per-operation dispatch, so faster at batch 1; fp32, int8 or int4) or auto (onnx for int4, else torch).",
+                      "per-operation dispatch, so faster at batch 1; fp32, bf16, int8 or int4) or auto (onnx for int4, else torch).",
         DefaultValueFactory = _ => "auto",
     };
 

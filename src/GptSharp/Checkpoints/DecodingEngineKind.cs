@@ -28,7 +28,6 @@ public static class DecodingEngineNames
     public static DecodingEngineKind Resolve(DecodingEngineKind kind, InferencePrecision precision) => (kind, precision) switch
     {
         (DecodingEngineKind.Torch, InferencePrecision.Int4) => throw new GptSharpException("int4 runs on the onnx engine only: use --engine onnx (or auto)"),
-        (DecodingEngineKind.OnnxRuntime, InferencePrecision.BFloat16) => throw new GptSharpException("the onnx engine runs fp32, int8 or int4; bf16 runs on the torch engine (--engine torch)"),
         (DecodingEngineKind.Auto, InferencePrecision.Int4) => DecodingEngineKind.OnnxRuntime,
         (DecodingEngineKind.Auto, _) => DecodingEngineKind.Torch,
         _ => kind,

@@ -94,6 +94,7 @@ public sealed class ModelDirectory : IDisposable
         {
             var precision = asked switch
             {
+                InferencePrecision.BFloat16 => OnnxPrecision.BFloat16,
                 InferencePrecision.Int8 => OnnxPrecision.Int8,
                 InferencePrecision.Int4 => OnnxPrecision.Int4,
                 InferencePrecision.Auto when Int8Checkpoint.Exists(dir) && !File.Exists(Path.Combine(dir, HfCheckpoint.WeightsFile)) => OnnxPrecision.Int8,

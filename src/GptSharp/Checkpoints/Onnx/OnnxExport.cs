@@ -22,6 +22,7 @@ public static class OnnxExport
     public static OnnxExportResult Export(string modelDir, string outputDir, OnnxPrecision precision = OnnxPrecision.Float32,
                                           bool overwrite = false, string overwriteFlag = "--overwrite")
     {
+        RequireExportable(precision);
         if (!Directory.Exists(modelDir)) throw new GptSharpException($"{modelDir}: model directory not found");
         OutputDirectory.Check(outputDir, overwrite, overwriteFlag, [modelDir]);
         using var model = ModelDirectory.Load(modelDir, new LoadOptions { Precision = InferencePrecision.Float32 });
@@ -34,6 +35,7 @@ public static class OnnxExport
     /// </summary>
     public static OnnxExportResult Export(ModelDirectory model, string outputDir, OnnxPrecision precision = OnnxPrecision.Float32)
     {
+        RequireExportable(precision);
         if (model.Model.Device.type != TorchSharp.DeviceType.CPU)
             throw new GptSharpException("ONNX export reads the weights on the CPU; load the model without a device");
         long modelBytes = 0, dataBytes = 0;
@@ -60,4 +62,10 @@ public static class OnnxExport
 
     static string Version() =>
         typeof(OnnxExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+
+    static void RequireExportable(OnnxPrecision precision)
+    {
+        if (precision == OnnxPrecision.BFloat16)
+            throw new GptSharpException($"ONNX export writes {OnnxPrecisionNames.Choices} weights; bf16 is a precision of the onnx engine only (ONNX Runtime's CPU has no bf16 MatMul)");
+    }
 }

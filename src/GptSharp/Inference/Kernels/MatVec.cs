@@ -10,7 +10,7 @@ namespace GptSharp.Inference.Kernels;
 /// kernels of issue 14's option (b). At batch 1 a token is one pass over every weight, so each kernel streams a row's
 /// bytes front to back, one row after the other: a single sequential stream per thread, which the hardware prefetcher
 /// follows at close to the memory bandwidth (reading several rows side by side, as a blocked GEMM does, ran at half of
-/// it on our EPYC). Weights: float32 as <c>nn.Linear</c> holds them, or the 8- and 4-bit blocks of
+/// it on our EPYC). Weights: float32 as <c>nn.Linear</c> holds them, bfloat16, or the 8- and 4-bit blocks of
 /// <see cref="PackedWeights"/>, multiplied by the int8 activations of <see cref="QuantizedActivations"/> (llama.cpp's
 /// q8_0 × q8_0 / q4_0 × q8_0 dot products; .NET has no AVX-512 VNNI, so the 8-bit products go through 16 bits).
 /// Two widths: AVX-512 (<see cref="Avx512"/>) and AVX2 + FMA (<see cref="Avx2"/>, the <c>…256</c> methods, on the
@@ -110,6 +110,35 @@ static unsafe class MatVec
             Store(y, bias, n, Vector256.Sum((a0 + a1) + (a2 + a3)), accumulate);
         }
     }
+
+    /// <summary>
+    /// bfloat16 weights [N, k] row-major, k a multiple of 8: each 8 widened to float32 by a zero-extension and a 16-bit
+    /// shift (a bf16 is a float32's upper half, so no BF16 instructions are needed), in 256-bit vectors at either width
+    /// as <see cref="Float32"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BFloat16(ushort* w, float* x, float* y, float* bias, int n0, int n1, int k, bool accumulate)
+    {
+        for (int n = n0; n < n1; n++)
+        {
+            ushort* r = w + (long)n * k;
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            int i = 0;
+            for (; i + 32 <= k; i += 32)
+            {
+                a0 = Fma.MultiplyAdd(Widen(r + i), Vector256.Load(x + i), a0);
+                a1 = Fma.MultiplyAdd(Widen(r + i + 8), Vector256.Load(x + i + 8), a1);
+                a2 = Fma.MultiplyAdd(Widen(r + i + 16), Vector256.Load(x + i + 16), a2);
+                a3 = Fma.MultiplyAdd(Widen(r + i + 24), Vector256.Load(x + i + 24), a3);
+            }
+            for (; i < k; i += 8) a0 = Fma.MultiplyAdd(Widen(r + i), Vector256.Load(x + i), a0);
+            Store(y, bias, n, Vector256.Sum((a0 + a1) + (a2 + a3)), accumulate);
+        }
+    }
+
+    /// <summary>Eight bfloat16 values as float32: each in the upper half of a 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Widen(ushort* p) => X86Avx2.ShiftLeftLogical(X86Avx2.ConvertToVector256Int32(p), 16).AsSingle();
 
     /// <summary><see cref="Int8"/> in 256-bit vectors: each pair of blocks as four 16-weight products whose lanes
     /// alternate between the blocks as the 512-bit ones do.</summary>

@@ -13,15 +13,19 @@ namespace GptSharp.Inference.Kernels;
 /// token is a pass over every weight and ONNX Runtime's single-row products (MLAS: compute-bound at int8 and int4,
 /// ~1 ms of per-node scheduling) are slowest. Prompts and batches of several rows stay on ONNX Runtime, whose GEMMs are
 /// better there; both read and write the same KV cache (<c>[heads, capacity, head_size]</c> per layer and sequence).
-/// Weights: the model's float tensors as they are (fp32), or <see cref="PackedWeights"/> of the same levels and scales
-/// as the onnx engine's graph (8 or 4 bits, the LM head 8-bit), so logits match it to rounding.
+/// Weights: the model's float tensors as they are (fp32), bfloat16 copies of them (bf16: the engine has rounded them to
+/// bf16 values, so these are exact), or <see cref="PackedWeights"/> of the same levels and scales as the onnx engine's
+/// graph (8 or 4 bits, the LM head 8-bit), so logits match it to rounding.
 /// </summary>
 public sealed unsafe class RowDecoder : IDisposable
 {
-    sealed class Linear(int n, int k, float* bias, float* weights, PackedWeights? packed)
+    /// <summary>A linear layer's weights in one of three forms: float32 (<see cref="Weights"/>), bfloat16
+    /// (<see cref="Half"/>, the same [N, K] layout) or <see cref="PackedWeights"/>.</summary>
+    sealed class Linear(int n, int k, float* bias, float* weights, PackedWeights? packed, ushort* half = null)
     {
         public readonly int N = n, K = k;
         public readonly float* Bias = bias, Weights = weights;
+        public readonly ushort* Half = half;
         public readonly PackedWeights? Packed = packed;
     }
 
@@ -66,9 +70,18 @@ public sealed unsafe class RowDecoder : IDisposable
             _held.Add(held);
             fixed (byte* p = held.bytes) return (float*)p; // native memory: the pointer stays valid while the tensor lives
         }
-        Linear L(string name, int n, int k, int linearBits) =>
-            linearBits == 0 ? new Linear(n, k, F(name + ".bias"), F(name + ".weight"), null)
-                            : new Linear(n, k, F(name + ".bias"), null, PackedWeights.Quantize(weights[name + ".weight"], linearBits));
+        ushort* H(string name)
+        {
+            var held = weights[name].detach().to(ScalarType.BFloat16).contiguous(); // a copy: half the bytes to stream
+            _held.Add(held);
+            fixed (byte* p = held.bytes) return (ushort*)p;
+        }
+        Linear L(string name, int n, int k, int linearBits) => linearBits switch
+        {
+            0 => new Linear(n, k, F(name + ".bias"), F(name + ".weight"), null),
+            16 => new Linear(n, k, F(name + ".bias"), null, null, H(name + ".weight")),
+            _ => new Linear(n, k, F(name + ".bias"), null, PackedWeights.Quantize(weights[name + ".weight"], linearBits)),
+        };
         int c = _width;
         _blocks = new Layer[_layers];
         for (int i = 0; i < _layers; i++)
@@ -85,7 +98,12 @@ public sealed unsafe class RowDecoder : IDisposable
         _positions = F("wpe.weight");
         _finalNorm = F("ln_f.weight");
         _finalNormBias = F("ln_f.bias");
-        _head = bits == 0 ? new Linear(_vocab, c, null, _tokens, null) : new Linear(_vocab, c, null, null, PackedWeights.Quantize(weights["wte.weight"], 8));
+        _head = bits switch
+        {
+            0 => new Linear(_vocab, c, null, _tokens, null),
+            16 => new Linear(_vocab, c, null, null, null, H("wte.weight")),
+            _ => new Linear(_vocab, c, null, null, PackedWeights.Quantize(weights["wte.weight"], 8)),
+        };
         _quantized = new QuantizedActivations(4 * c);
         _workers = new KernelWorkers(threads);
         long floats = c + c + 3 * c + c + 4 * c;
@@ -103,15 +121,15 @@ public sealed unsafe class RowDecoder : IDisposable
 
     /// <summary>
     /// A decoder for <paramref name="model"/> (float32, CPU) with its block linear weights in <paramref name="bits"/>
-    /// (0: float32 as they are; 8 or 4: block-quantised, the LM head 8-bit), on <paramref name="threads"/> threads, with
-    /// <paramref name="vectorBits"/>-bit kernels (512: AVX-512, 256: AVX2; default: the widest this CPU runs; float32
-    /// products are 256-bit at either, see <see cref="MatVec.Float32"/>); null where
+    /// (0: float32 as they are; 16: bfloat16 copies of them, the LM head too; 8 or 4: block-quantised, the LM head 8-bit), on <paramref name="threads"/> threads, with
+    /// <paramref name="vectorBits"/>-bit kernels (512: AVX-512, 256: AVX2; default: the widest this CPU runs; float32 and
+    /// bfloat16 products are 256-bit at either, see <see cref="MatVec.Float32"/>); null where
     /// the kernels do not apply: neither AVX-512 nor AVX2 (the caller keeps its own path), or a model width or head size
     /// they do not handle (n_embd a multiple of 64, head size of 16).
     /// </summary>
     public static RowDecoder? TryCreate(Gpt model, int bits, int threads, int? vectorBits = null)
     {
-        if (bits is not (0 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "0, 4 or 8");
+        if (bits is not (0 or 4 or 8 or 16)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "0, 4, 8 or 16");
         int width = vectorBits ?? MatVec.Width;
         if (vectorBits is { } asked && !(asked == 512 && MatVec.Avx512 || asked == 256 && MatVec.Avx2))
             throw new ArgumentOutOfRangeException(nameof(vectorBits), asked, $"this CPU runs the row kernels at {(MatVec.Width == 0 ? "no width" : $"{MatVec.Width} bits or less")}; 512 or 256");
@@ -214,7 +232,8 @@ public sealed unsafe class RowDecoder : IDisposable
         var linear = _linear!;
         int parts = Math.Min(ChunksPerProduct, linear.N), n0 = (int)((long)linear.N * part / parts), n1 = (int)((long)linear.N * (part + 1) / parts);
         if (n0 >= n1) return;
-        if (linear.Packed is null) MatVec.Float32(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        if (linear.Half != null) MatVec.BFloat16(linear.Half, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
+        else if (linear.Packed is null) MatVec.Float32(linear.Weights, _input, _output, linear.Bias, n0, n1, linear.K, _accumulate);
         else if (linear.Packed.Bits == 8)
             if (_wide) MatVec.Int8(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);
             else MatVec.Int8x256(linear.Packed.Data, _quantized, _output, linear.Bias, n0, n1, linear.K, _accumulate);

@@ -51,7 +51,7 @@ static class FusedGptOnnxGraph
         // fifth faster than Gemm reads [vocab, n_embd] with transB (GPT-2 124M, 2 threads), and rows are gathered along axis 1.
         string? wteT = null;
         string tokens;
-        if (precision == OnnxPrecision.Float32)
+        if (precision.IsFloat())
         {
             using (var t = W("wte.weight").detach().t()) wteT = GptOnnxGraph.Float(g, "wte.weight.t", t);
             tokens = g.Node("Transpose", [g.Node("Gather", [wteT, GptOnnxGraph.InputIds], Attribute("axis", 1L))], Attribute("perm", new long[] { 1, 2, 0 }));

@@ -88,7 +88,7 @@ static class GptOnnxGraph
             DocString = $"GPT-2 ({layers} layers, {heads} heads, {c} wide, {vocab} tokens, context {config.BlockSize}), {precision.Name()} weights",
         };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        if (precision != OnnxPrecision.Float32) onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxLinear.MicrosoftDomain, Version = 1 });
+        if (!precision.IsFloat()) onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxLinear.MicrosoftDomain, Version = 1 });
         return onnx;
     }
 

@@ -28,7 +28,7 @@ sealed class OnnxLinear(OnnxGraphBuilder g, OnnxPrecision precision)
     /// <summary>x·Wᵀ alone, for a graph that adds the bias inside the next fused operator.</summary>
     public string Product(string x, string name, Tensor weight)
     {
-        if (precision == OnnxPrecision.Float32)
+        if (precision.IsFloat())
         {
             using var t = weight.detach().t();
             return g.Node("MatMul", [x, GptOnnxGraph.Float(g, name + ".weight", t)]);

@@ -61,12 +61,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
     /// <summary>
     /// Sets <paramref name="model"/> (float, CPU) up to decode on an engine in <paramref name="precision"/>: quantised, its
-    /// float weights first take the engine's block-quantised values (<see cref="BlockQuantization.RoundTrip(Gpt, int)"/>), so its
-    /// own losses are the engine's. Returns the engine, now <see cref="Gpt.Engine"/>.
+    /// float weights first take the engine's block-quantised values (<see cref="BlockQuantization.RoundTrip(Gpt, int)"/>), in
+    /// bf16 their bfloat16 values (<see cref="RoundToBFloat16"/>), so its own losses are the engine's. Returns the engine, now <see cref="Gpt.Engine"/>.
     /// </summary>
     public static OnnxRuntimeEngine Attach(Gpt model, OnnxPrecision precision, string? profilePrefix = null, bool rowKernels = true)
     {
-        if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
+        if (precision == OnnxPrecision.BFloat16) RoundToBFloat16(model);
+        else if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
         var engine = Create(model, precision, profilePrefix: profilePrefix, rowKernels: rowKernels);
         model.Engine = engine;
         return engine;
@@ -150,10 +151,27 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
     static int BitsOf(OnnxPrecision precision) => precision switch
     {
+        OnnxPrecision.BFloat16 => 16,
         OnnxPrecision.Int8 => 8,
         OnnxPrecision.Int4 => 4,
         _ => 0,
     };
+
+    /// <summary>
+    /// Rounds the weight matrices (the blocks' linear weights and both embeddings, as llama.cpp's f16 files hold them) to
+    /// their nearest bfloat16, in place; biases and norms stay float32. Activations stay float32: bf16 on this engine
+    /// halves the bytes a token streams, not the arithmetic's precision.
+    /// </summary>
+    public static void RoundToBFloat16(Gpt model)
+    {
+        Int8WeightOnly.RequireFloat(model, "round its weights to bf16");
+        using var _ = no_grad();
+        foreach (var (_, p) in model.named_parameters())
+            if (p.dim() == 2 && p.dtype == ScalarType.Float32)
+                using (var rounded = p.to(ScalarType.BFloat16))
+                using (var back = rounded.to(ScalarType.Float32))
+                    p.copy_(back);
+    }
 
     /// <summary>KV buffers for <paramref name="slots"/> sequences, room for <paramref name="positions"/> to start with; one
     /// position beyond the context, for a full slot's dummy token (see <see cref="Slots.Forward"/>).</summary>

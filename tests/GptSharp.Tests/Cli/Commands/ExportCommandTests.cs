@@ -84,6 +84,7 @@ public class ExportCommandTests
 
     [Theory]
     [InlineData("--precision", "int2", "unknown ONNX precision 'int2'")]
+    [InlineData("--precision", "bf16", "bf16 is a precision of the onnx engine only")]
     [InlineData("--type", "q4_0", "--type applies to GGUF")]
     public async Task BadOnnxInputIsAClearErrorAndWritesNothing(string option, string value, string message)
     {

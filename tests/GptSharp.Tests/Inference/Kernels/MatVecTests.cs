@@ -113,4 +113,24 @@ public unsafe class MatVecTests
             if (n is < 3 or >= 30) Assert.True(float.IsNaN(y[n]), $"row {n} was written");
             else Assert.Equal(Enumerable.Range(0, K).Sum(i => (double)w[n * K + i] * x[i]), y[n], 1e-4);
     }
+
+    [Fact]
+    public void BFloat16ProductsWidenEachWeightExactly()
+    {
+        if (!RowKernels.Available(256)) return;
+        var w = Random(N * K, 7);
+        var x = Random(K, 8);
+        var bias = Random(N, 9);
+        // The weights' bfloat16 halves (round to nearest even), as torch converts them.
+        using var halves = tensor(w).to(ScalarType.BFloat16);
+        var exact = halves.to(ScalarType.Float32).data<float>().ToArray();
+        var bits = new ushort[N * K];
+        halves.bytes.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits.AsSpan()));
+        var y = Enumerable.Repeat(1f, N).ToArray();
+        fixed (ushort* pw = bits)
+        fixed (float* px = x, py = y, pb = bias)
+            MatVec.BFloat16(pw, px, py, pb, 0, N, K, accumulate: true);
+        for (int n = 0; n < N; n++)
+            Assert.Equal(1 + bias[n] + Enumerable.Range(0, K).Sum(i => (double)exact[n * K + i] * x[i]), y[n], 1e-4);
+    }
 }

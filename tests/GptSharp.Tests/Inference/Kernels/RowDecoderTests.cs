@@ -45,6 +45,15 @@ public class RowDecoderTests
         Assert.InRange(MaxDifference(model, OnnxPrecision.Float32), 0, 1e-4f);
     }
 
+    [Fact]
+    public void BFloat16StepsGiveOnnxRuntimesLogits()
+    {
+        // ONNX Runtime multiplies the bf16 values as float32; the kernels widen the same values from 16 bits.
+        using var model = Gpt2Shaped();
+        OnnxRuntimeEngine.RoundToBFloat16(model);
+        Assert.InRange(MaxDifference(model, OnnxPrecision.BFloat16), 0, 1e-4f);
+    }
+
     [Theory]
     [InlineData(OnnxPrecision.Int8)]
     [InlineData(OnnxPrecision.Int4)]
@@ -57,11 +66,13 @@ public class RowDecoderTests
 
     [Theory]
     [InlineData(OnnxPrecision.Float32, 1e-4f)]
+    [InlineData(OnnxPrecision.BFloat16, 1e-4f)]
     [InlineData(OnnxPrecision.Int8, 0.05f)]
     [InlineData(OnnxPrecision.Int4, 0.05f)]
     public void EachWidthGivesTheSameLogits(OnnxPrecision precision, float tolerance)
     {
         using var model = Gpt2Shaped();
+        if (precision == OnnxPrecision.BFloat16) OnnxRuntimeEngine.RoundToBFloat16(model); // as Attach does
         foreach (int bits in new[] { 512, 256 })
             if (RowKernels.Available(bits)) Assert.InRange(MaxDifference(model, precision, vectorBits: bits), 0, tolerance);
     }

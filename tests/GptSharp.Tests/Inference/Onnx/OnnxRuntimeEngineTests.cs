@@ -67,6 +67,25 @@ public class OnnxRuntimeEngineTests
     }
 
     [Fact]
+    public void BFloat16EngineRoundsTheWeightMatricesAndComputesInFloat32()
+    {
+        using var model = Gpt2Shaped();
+        using var original = Gpt2Shaped();
+        using var engine = OnnxRuntimeEngine.Attach(model, OnnxPrecision.BFloat16);
+        Assert.Same(engine, model.Engine);
+        Assert.Equal(OnnxPrecision.BFloat16, engine.Precision);
+        var before = original.state_dict();
+        foreach (var (name, p) in model.state_dict())
+        {
+            using var expected = p.dim() == 2 ? before[name].to(ScalarType.BFloat16).to(ScalarType.Float32) : before[name].clone();
+            Assert.Equal(ScalarType.Float32, p.dtype);
+            Assert.True((p == expected).all().item<bool>(), name); // matrices rounded to bf16 values, biases and norms untouched
+        }
+        // TorchSharp on the rounded float32 weights is the reference: activations stay float32.
+        Assert.InRange(MaxStepDiff(model, engine), 0, 1e-3f);
+    }
+
+    [Fact]
     public void GeneratorsOnAModelWithTheEngineGiveTorchSharpsGreedyTokensPlainBatchedAndStreamed()
     {
         using var model = Tiny();
