@@ -72,7 +72,7 @@ static class Report
                 "bf16" => "bf16 (the whole module converted to bfloat16, as --precision bf16 loads it)",
                 "int8" => "int8 weight-only (per-output-channel scales; Linear layers and the tied embedding/LM head), bf16 activations, float weights freed",
                 "onnx-fp32" => "fp32 on the onnx engine (ONNX Runtime running the model's graph)",
-                "onnx-bf16" => "onnx engine: weight matrices rounded to bfloat16 (the row kernels stream them as 16 bits; ONNX Runtime's graph holds them as float32), float32 activations",
+                "onnx-bf16" => "onnx engine: weight matrices rounded to bfloat16 (the row kernels stream them as 16 bits, float32 activations; a single sequence's prompt on a bf16 copy in TorchSharp; ONNX Runtime's graph, for batches, holds them as float32)",
                 "onnx-int8" => "onnx engine: 8-bit Linear weights and tied LM head in blocks of 32 (MatMulNBits, int8 activations); embedding lookup fp32",
                 "onnx-int4" => "onnx engine: 4-bit Linear weights in blocks of 32, tied LM head 8-bit (MatMulNBits, int8 activations); embedding lookup fp32",
                 _ => "fp32",

@@ -42,6 +42,21 @@ public sealed class KvCache : IDisposable
         return (keys.narrow(2, 0, Length + t), values.narrow(2, 0, Length + t));
     }
 
+    /// <summary>Layer <paramref name="layer"/>'s first positions from elsewhere ([B, H, T, D] each); <see cref="Advance"/> by T once every layer has them.</summary>
+    internal void Preload(int layer, Tensor keys, Tensor values)
+    {
+        if (Length != 0 || keys.shape[2] > Capacity) throw new InvalidOperationException("preload an empty cache, within its capacity");
+        _keys[layer]?.Dispose();
+        _values[layer]?.Dispose();
+        _keys[layer] = zeros([keys.shape[0], keys.shape[1], Capacity, keys.shape[3]], keys.dtype, keys.device).DetachFromDisposeScope();
+        _values[layer] = zeros([values.shape[0], values.shape[1], Capacity, values.shape[3]], values.dtype, values.device).DetachFromDisposeScope();
+        using (no_grad())
+        {
+            _keys[layer]!.narrow(2, 0, keys.shape[2]).copy_(keys);
+            _values[layer]!.narrow(2, 0, values.shape[2]).copy_(values);
+        }
+    }
+
     internal void Advance(int positions) => Length += positions;
 
     /// <summary>Layer <paramref name="layer"/>'s storage ([B, H, capacity, D]), or null before its first append.</summary>

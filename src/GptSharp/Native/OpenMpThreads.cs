@@ -22,6 +22,16 @@ public static unsafe class OpenMpThreads
         return new Scope(before);
     }
 
+    /// <summary>Runs the caller's libtorch operators on <paramref name="threads"/> threads until disposed (inside a
+    /// <see cref="SingleThreaded"/> scope: libtorch work that is the whole step, such as a prompt); a no-op where libgomp is not loaded.</summary>
+    public static Scope Team(int threads)
+    {
+        if (SetNumThreads == null) return default;
+        int before = TorchSharp.torch.get_num_threads();
+        SetNumThreads(Math.Max(1, threads));
+        return new Scope(before);
+    }
+
     /// <summary>Restores the thread's team size.</summary>
     public readonly struct Scope(int before) : IDisposable
     {

@@ -56,7 +56,7 @@ public sealed unsafe class RowDecoder : IDisposable
     int _position, _capacity;
     float* _keys, _values;
 
-    RowDecoder(Gpt model, int bits, int threads, int vectorBits)
+    RowDecoder(Gpt model, int bits, int threads, int vectorBits, Gpt? halves)
     {
         (_wide, VectorBits) = (vectorBits == 512, vectorBits);
         var config = model.Config;
@@ -70,9 +70,11 @@ public sealed unsafe class RowDecoder : IDisposable
             _held.Add(held);
             fixed (byte* p = held.bytes) return (float*)p; // native memory: the pointer stays valid while the tensor lives
         }
+        var halfWeights = halves?.state_dict() ?? weights;
         ushort* H(string name)
         {
-            var held = weights[name].detach().to(ScalarType.BFloat16).contiguous(); // a copy: half the bytes to stream
+            // A copy (half the bytes to stream), or the bf16 model's own tensor when given.
+            var held = halfWeights[name].detach().to(ScalarType.BFloat16).contiguous();
             _held.Add(held);
             fixed (byte* p = held.bytes) return (ushort*)p;
         }
@@ -125,9 +127,10 @@ public sealed unsafe class RowDecoder : IDisposable
     /// <paramref name="vectorBits"/>-bit kernels (512: AVX-512, 256: AVX2; default: the widest this CPU runs; float32 and
     /// bfloat16 products are 256-bit at either, see <see cref="MatVec.Float32"/>); null where
     /// the kernels do not apply: neither AVX-512 nor AVX2 (the caller keeps its own path), or a model width or head size
-    /// they do not handle (n_embd a multiple of 64, head size of 16).
+    /// they do not handle (n_embd a multiple of 64, head size of 16). <paramref name="halves"/>: at 16 bits, the same model
+    /// in bfloat16, whose tensors the kernels then read instead of copies.
     /// </summary>
-    public static RowDecoder? TryCreate(Gpt model, int bits, int threads, int? vectorBits = null)
+    public static RowDecoder? TryCreate(Gpt model, int bits, int threads, int? vectorBits = null, Gpt? halves = null)
     {
         if (bits is not (0 or 4 or 8 or 16)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "0, 4, 8 or 16");
         int width = vectorBits ?? MatVec.Width;
@@ -136,7 +139,7 @@ public sealed unsafe class RowDecoder : IDisposable
         var config = model.Config;
         if (width == 0 || config.NEmbd % 64 != 0 || config.HeadSize % 16 != 0) return null;
         using var _ = no_grad();
-        return new RowDecoder(model, bits, threads, width);
+        return new RowDecoder(model, bits, threads, width, halves);
     }
 
     /// <summary>The kernels' vector width: 512 (AVX-512) or 256 (AVX2).</summary>

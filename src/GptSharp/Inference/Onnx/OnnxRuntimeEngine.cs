@@ -1,5 +1,7 @@
 using GptSharp.Inference.Kernels;
 using GptSharp.IO;
+using GptSharp.Native;
+using TorchSharp;
 using GptSharp.Models;
 using GptSharp.Models.Quantized;
 using Microsoft.ML.OnnxRuntime;
@@ -28,10 +30,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
     readonly RowDecoder? _rows;
     readonly Lock _rowsInUse = new();
+    /// <summary>bf16: the model in bfloat16 for single-sequence prompts (see <see cref="Prefill"/>); its weights are the row kernels' too.</summary>
+    readonly Gpt? _prompts;
+    readonly int _threads;
 
-    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, RowDecoder? rows)
+    OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, RowDecoder? rows, Gpt? prompts, int threads)
     {
-        (_session, _rows) = (session, rows);
+        (_session, _rows, _prompts, _threads) = (session, rows, prompts, threads);
         (_layers, _heads, _headSize, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, config.BlockSize);
         var layers = Enumerable.Range(0, _layers);
         _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, FusedGptOnnxGraph.SeqLensK, FusedGptOnnxGraph.TotalSequenceLength,
@@ -79,10 +84,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
     /// <paramref name="rowKernels"/>: single-sequence decoding steps on <see cref="RowDecoder"/> where it applies (see
     /// <see cref="UsesRowKernels"/>); off, every step runs in ONNX Runtime. <paramref name="rowKernelBits"/>: their vector
-    /// width, 512 or 256 (default: the widest this CPU runs).
+    /// width, 512 or 256 (default: the widest this CPU runs). <paramref name="bf16Prompts"/>: in bf16, a single sequence's
+    /// prompt runs on a bfloat16 copy of the model in TorchSharp (see <see cref="Prefill"/>); off, in ONNX Runtime.
     /// </summary>
     public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null,
-                                           bool rowKernels = true, int? rowKernelBits = null)
+                                           bool rowKernels = true, int? rowKernelBits = null, bool bf16Prompts = true)
     {
         if (model.Device.type != TorchSharp.DeviceType.CPU)
             throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
@@ -118,8 +124,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             }
             var session = new InferenceSession(path, options);
             // The profiler times ONNX Runtime's nodes: a profiled engine runs every step there.
-            var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits) : null;
-            return new OnnxRuntimeEngine(session, model.Config, precision, rows);
+            var prompts = precision == OnnxPrecision.BFloat16 && bf16Prompts && profilePrefix is null ? BFloat16Copy(model) : null;
+            try
+            {
+                var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits, prompts) : null;
+                return new OnnxRuntimeEngine(session, model.Config, precision, rows, prompts, options.IntraOpNumThreads);
+            }
+            catch { prompts?.Dispose(); session.Dispose(); throw; }
         }
         catch (OnnxRuntimeException e)
         {
@@ -147,6 +158,78 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         IsDisposed = true;
         _session.Dispose();
         lock (_rowsInUse) _rows?.Dispose();
+        _prompts?.Dispose();
+    }
+
+    /// <summary>Whether bf16 prompts of single sequences run in TorchSharp (see <see cref="Prefill"/>).</summary>
+    public bool PrefillsInTorch => _prompts is not null;
+
+    /// <summary><paramref name="model"/>'s weights in a bfloat16 module, for inference.</summary>
+    static Gpt BFloat16Copy(Gpt model)
+    {
+        var copy = new Gpt(model.Config);
+        try
+        {
+            copy.to(ScalarType.BFloat16);
+            copy.eval();
+            using var _ = no_grad();
+            var from = model.state_dict();
+            foreach (var (name, t) in copy.state_dict()) t.copy_(from[name]);
+            return copy;
+        }
+        catch { copy.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// bf16 only: one sequence's <paramref name="fresh"/> new tokens after its <paramref name="past"/> cached positions,
+    /// on <see cref="_prompts"/> in TorchSharp, whose bf16 GEMMs (oneDNN) run a prompt about twice as fast as ONNX
+    /// Runtime's fp32 ones on the same values (ONNX Runtime has no bf16 MatMul on the CPU). Activations are bf16 here,
+    /// as on the torch engine's bf16; the past comes from the slot's buffers and the new keys and values go back to them
+    /// as float32, where the row kernels and ONNX Runtime read them.
+    /// </summary>
+    unsafe void Prefill(OnnxKvBuffers kv, int slot, ReadOnlySpan<long> ids, int fresh, int past, Tensor logits, int logitsRow)
+    {
+        Span<nint> starts = stackalloc nint[2 * _layers];
+        kv.SlotStarts(slot, starts);
+        long capacity = kv.Capacity, row = (long)_headSize * sizeof(float);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var team = OpenMpThreads.Team(_threads); // a generator keeps libtorch single-threaded beside the engine
+        using var cache = new KvCache(_layers, past + fresh);
+        if (past > 0)
+        {
+            for (int l = 0; l < 2 * _layers; l += 2)
+                cache.Preload(l / 2, Read(starts[l], past), Read(starts[l + 1], past));
+            cache.Advance(past);
+        }
+        using var input = tensor(ids.ToArray(), [1, fresh]);
+        var last = _prompts!.Forward(input, cache, lastPositionOnly: true).to(ScalarType.Float32).contiguous();
+        last.bytes.CopyTo(logits.bytes.Slice((int)((long)logitsRow * _vocab * sizeof(float)), _vocab * sizeof(float)));
+        for (int l = 0; l < 2 * _layers; l += 2)
+        {
+            var (keys, values) = cache.Stored(l / 2)!.Value;
+            Write(keys, starts[l]);
+            Write(values, starts[l + 1]);
+        }
+
+        // [1, heads, positions, head_size] bf16 of the slot's first positions (the buffer's [heads, capacity, head_size]).
+        Tensor Read(nint buffer, int positions)
+        {
+            var t = empty([1, _heads, positions, _headSize], ScalarType.Float32);
+            fixed (byte* to = t.bytes)
+                for (int h = 0; h < _heads; h++)
+                    Buffer.MemoryCopy((byte*)buffer + h * capacity * row, to + (long)h * positions * row, positions * row, positions * row);
+            return t.to(ScalarType.BFloat16);
+        }
+
+        // The new positions [past, past + fresh) of a cache layer's storage into the buffer.
+        void Write(Tensor stored, nint buffer)
+        {
+            var t = stored.narrow(2, past, fresh).to(ScalarType.Float32).contiguous();
+            fixed (byte* from = t.bytes)
+                for (int h = 0; h < _heads; h++)
+                    Buffer.MemoryCopy(from + (long)h * fresh * row, (byte*)buffer + (h * capacity + past) * row, fresh * row, fresh * row);
+        }
     }
 
     static int BitsOf(OnnxPrecision precision) => precision switch
@@ -195,6 +278,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         int count = pasts.Length;
         // One sequence, one token: a pass over every weight for one row, which the row kernels stream faster than
         // ONNX Runtime's single-row products. Another thread decoding on this engine at the same moment uses ONNX Runtime.
+        if (_prompts is not null && count == 1 && fresh > 1)
+        {
+            Prefill(kv, first, ids, fresh, pasts[0], logits, logitsRow);
+            return;
+        }
         if (_rows is not null && count == 1 && fresh == 1 && _rowsInUse.TryEnter())
         {
             try
