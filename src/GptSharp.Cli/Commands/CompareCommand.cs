@@ -20,8 +20,9 @@ static class CompareCommand
     {
         var models = new Option<string[]>("--model")
         {
-            Description = "A model directory, as DIR or DIR@PRECISION (auto, fp32, bf16, int8: `--model chat/final --model chat/final@int8` " +
-                          "compares one directory at two precisions; a `quantize` output is int8 by itself). Repeat for each model; the first is " +
+            Description = "A model directory, as DIR, DIR@PRECISION (auto, fp32, bf16, int8, int4: `--model chat/final --model chat/final@int8` " +
+                          "compares one directory at two precisions; a `quantize` output is int8 or int4 by itself) or DIR@ENGINE-PRECISION " +
+                          "(`chat/final@onnx-bf16`: the engine too, torch or onnx; see generate --engine). Repeat for each model; the first is " +
                           "the reference of every ratio.",
             Required = true, AllowMultipleArgumentsPerToken = false,
         };

@@ -34,7 +34,7 @@ public static class ComparisonPlot
                     FillColor = color, LineWidth = 0,
                 }).ToArray();
             if (bars.Length > 0) plot.Add.Bars(bars);
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{report.Models[m].Label} ({report.Models[m].Precision})", FillColor = color });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{report.Models[m].Label} ({report.Models[m].Setting()})", FillColor = color });
         }
         var one = plot.Add.HorizontalLine(1);
         one.LinePattern = LinePattern.Dashed;

@@ -20,7 +20,7 @@ static class ComparisonTable
         var table = new Table().Border(TableBorder.Rounded)
             .Title(Markup.Escape($"{report.Dataset}{(report.Text ? " (text)" : "")}: ratios to {report.Models[0].Label}"));
         table.AddColumn("");
-        foreach (var m in report.Models) table.AddColumn(new TableColumn(Markup.Escape($"{m.Label} ({m.Precision})")).RightAligned());
+        foreach (var m in report.Models) table.AddColumn(new TableColumn(Markup.Escape($"{m.Label} ({m.Setting()})")).RightAligned());
         foreach (var f in Figures(report))
         {
             string arrow = f.HigherIsBetter switch { true => " ↑", false => " ↓", null => "" };

@@ -57,7 +57,7 @@ public static class ModelComparison
         options.Validate();
         log ??= _ => { };
         string weights = WeightFile(model.Directory);
-        using var loaded = ModelDirectory.Load(model.Directory, new LoadOptions { Precision = model.Precision });
+        using var loaded = ModelDirectory.Load(model.Directory, new LoadOptions { Precision = model.Precision, Engine = model.Engine });
         string precision = model.Precision switch
         {
             InferencePrecision.Auto when loaded.Model.Engine is Inference.Onnx.OnnxRuntimeEngine { Precision: var p } => Inference.Onnx.OnnxPrecisionNames.Name(p),
@@ -98,7 +98,7 @@ public static class ModelComparison
 
         return new ModelFigures
         {
-            Label = model.Label, Model = model.Directory, Precision = precision,
+            Label = model.Label, Model = model.Directory, Precision = precision, Engine = loaded.Model.Engine?.Name ?? "torch",
             Parameters = loaded.Model.ParameterCount, WeightFile = Path.GetFileName(weights), WeightBytes = new FileInfo(weights).Length,
             Examples = report.Examples, Loss = report.Loss, Perplexity = report.Perplexity,
             ExactMatch = report.ExactMatch, F1 = report.F1, Bleu = report.Bleu,

@@ -15,6 +15,11 @@ public sealed record ModelFigures
     public required string Model { get; init; }
     /// <summary>How it inferred: fp32, bf16, int8 or int4 (auto resolved).</summary>
     public required string Precision { get; init; }
+    /// <summary>What decoded it: torch, or onnxruntime (<see cref="Models.IDecodingEngine.Name"/>).</summary>
+    public string Engine { get; init; } = "torch";
+
+    /// <summary>How it ran, for headings: the precision, and the engine when not torch ("bf16, onnxruntime").</summary>
+    public string Setting() => Engine == "torch" ? Precision : $"{Precision}, {Engine}";
     public long Parameters { get; init; }
     /// <summary>The bytes of the weight file the model loaded from (model.safetensors, or model.int8.safetensors of a
     /// quantised directory); a directory loaded @int8 from float weights still has its float file on disk.</summary>

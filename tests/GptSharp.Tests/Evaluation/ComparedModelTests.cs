@@ -1,3 +1,4 @@
+using GptSharp.Checkpoints;
 using GptSharp.Evaluation;
 using GptSharp.Models;
 
@@ -18,6 +19,17 @@ public class ComparedModelTests
         Assert.Equal(spec, m.Label);
     }
 
+    [Theory]
+    [InlineData("chat/final@onnx-bf16", DecodingEngineKind.OnnxRuntime, InferencePrecision.BFloat16)]
+    [InlineData("chat/final@torch-int8", DecodingEngineKind.Torch, InferencePrecision.Int8)]
+    [InlineData("chat/final@auto-fp32", DecodingEngineKind.Auto, InferencePrecision.Float32)]
+    [InlineData("chat/final@int4", DecodingEngineKind.Auto, InferencePrecision.Int4)]
+    public void ParsesAnOptionalEngineBeforeThePrecision(string spec, DecodingEngineKind engine, InferencePrecision precision)
+    {
+        var m = ComparedModel.Parse(spec);
+        Assert.Equal(("chat/final", engine, precision), (m.Directory, m.Engine, m.Precision));
+    }
+
     [Fact]
     public void AnExistingDirectoryWithAnAtInItsNameIsTakenWhole()
     {
@@ -30,6 +42,8 @@ public class ComparedModelTests
 
     [Theory]
     [InlineData("chat/final@fp16", "unknown precision 'fp16'")]
+    [InlineData("chat/final@tensorrt-fp32", "unknown engine 'tensorrt'")]
+    [InlineData("chat/final@torch-int4", "int4 runs on the onnx engine only")]
     [InlineData("@int8", "no directory before '@'")]
     [InlineData(" ", "an empty model path")]
     public void RejectsWhatIsNotAModel(string spec, string message)

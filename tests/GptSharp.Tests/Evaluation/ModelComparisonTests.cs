@@ -73,6 +73,23 @@ public class ModelComparisonTests
     }
 
     [Fact]
+    public void AnEngineAskedForIsTheOneThatDecodes()
+    {
+        using var tmp = new Fixture.TempDir();
+        string dir = ComparisonModels.Create(tmp["m"]);
+        File.WriteAllText(tmp["d.jsonl"], ComparisonModels.Dialogues);
+        var data = ComparisonData.Load(tmp["d.jsonl"], Quick with { Limit = 1 });
+        var torch = ModelComparison.Measure(ComparedModel.Parse(dir + "@torch-fp32"), data, Quick);
+        var onnx = ModelComparison.Measure(ComparedModel.Parse(dir + "@onnx-fp32"), data, Quick);
+        Assert.Equal(("torch", "onnxruntime"), (torch.Engine, onnx.Engine));
+        Assert.Equal(("fp32", "fp32"), (torch.Precision, onnx.Precision));
+        // The same weights on either engine: the same loss (the onnx engine keeps TorchSharp's forward pass for losses)
+        // and the same greedy replies (its logits are TorchSharp's within 1e-4).
+        Assert.Equal(torch.Loss!.Value, onnx.Loss!.Value, 1e-6);
+        Assert.Equal(torch.F1, onnx.F1);
+    }
+
+    [Fact]
     public void ModelsMustShareTheFirstModelsTokenizer()
     {
         using var tmp = new Fixture.TempDir();
