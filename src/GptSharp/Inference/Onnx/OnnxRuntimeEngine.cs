@@ -30,7 +30,8 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
 
     readonly RowDecoder? _rows;
     readonly Lock _rowsInUse = new();
-    /// <summary>bf16: the model in bfloat16 for single-sequence prompts (see <see cref="Prefill"/>); its weights are the row kernels' too.</summary>
+    /// <summary>bf16, int8 and int4: the engine's weights in a bfloat16 model for single-sequence prompts (see
+    /// <see cref="Prefill"/>); in bf16 its weights are the row kernels' too.</summary>
     readonly Gpt? _prompts;
     readonly int _threads;
 
@@ -84,8 +85,9 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <paramref name="profilePrefix"/> turns on ONNX Runtime's profiler (per-node times, written by <see cref="EndProfiling"/>).
     /// <paramref name="rowKernels"/>: single-sequence decoding steps on <see cref="RowDecoder"/> where it applies (see
     /// <see cref="UsesRowKernels"/>); off, every step runs in ONNX Runtime. <paramref name="rowKernelBits"/>: their vector
-    /// width, 512 or 256 (default: the widest this CPU runs). <paramref name="bf16Prompts"/>: in bf16, a single sequence's
-    /// prompt runs on a bfloat16 copy of the model in TorchSharp (see <see cref="Prefill"/>); off, in ONNX Runtime.
+    /// width, 512 or 256 (default: the widest this CPU runs). <paramref name="bf16Prompts"/>: in bf16, int8 and int4, a
+    /// single sequence's prompt runs on a bfloat16 copy of the engine's weights in TorchSharp (see <see cref="Prefill"/>);
+    /// off, in ONNX Runtime. fp32 prompts always run in ONNX Runtime, in float32.
     /// </summary>
     public static OnnxRuntimeEngine Create(Gpt model, OnnxPrecision precision = OnnxPrecision.Float32, int? threads = null, string? profilePrefix = null,
                                            bool rowKernels = true, int? rowKernelBits = null, bool bf16Prompts = true)
@@ -124,7 +126,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             }
             var session = new InferenceSession(path, options);
             // The profiler times ONNX Runtime's nodes: a profiled engine runs every step there.
-            var prompts = precision == OnnxPrecision.BFloat16 && bf16Prompts && profilePrefix is null ? BFloat16Copy(model) : null;
+            var prompts = precision != OnnxPrecision.Float32 && bf16Prompts && profilePrefix is null ? BFloat16Copy(model, precision) : null;
             try
             {
                 var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits, prompts) : null;
@@ -161,31 +163,35 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         _prompts?.Dispose();
     }
 
-    /// <summary>Whether bf16 prompts of single sequences run in TorchSharp (see <see cref="Prefill"/>).</summary>
+    /// <summary>Whether single sequences' prompts run in TorchSharp's bf16 (see <see cref="Prefill"/>).</summary>
     public bool PrefillsInTorch => _prompts is not null;
 
-    /// <summary><paramref name="model"/>'s weights in a bfloat16 module, for inference.</summary>
-    static Gpt BFloat16Copy(Gpt model)
+    /// <summary>The engine's weights in <paramref name="precision"/> (int8 and int4: the graph's block-quantised values,
+    /// whether or not <paramref name="model"/> holds them yet) as a bfloat16 module, for inference.</summary>
+    static Gpt BFloat16Copy(Gpt model, OnnxPrecision precision)
     {
         var copy = new Gpt(model.Config);
         try
         {
+            using (no_grad())
+            {
+                var from = model.state_dict();
+                foreach (var (name, t) in copy.state_dict()) t.copy_(from[name]);
+            }
+            if (precision is OnnxPrecision.Int8 or OnnxPrecision.Int4) BlockQuantization.RoundTrip(copy, precision == OnnxPrecision.Int8 ? 8 : 4);
             copy.to(ScalarType.BFloat16);
             copy.eval();
-            using var _ = no_grad();
-            var from = model.state_dict();
-            foreach (var (name, t) in copy.state_dict()) t.copy_(from[name]);
             return copy;
         }
         catch { copy.Dispose(); throw; }
     }
 
     /// <summary>
-    /// bf16 only: one sequence's <paramref name="fresh"/> new tokens after its <paramref name="past"/> cached positions,
-    /// on <see cref="_prompts"/> in TorchSharp, whose bf16 GEMMs (oneDNN) run a prompt about twice as fast as ONNX
-    /// Runtime's fp32 ones on the same values (ONNX Runtime has no bf16 MatMul on the CPU). Activations are bf16 here,
-    /// as on the torch engine's bf16; the past comes from the slot's buffers and the new keys and values go back to them
-    /// as float32, where the row kernels and ONNX Runtime read them.
+    /// bf16, int8 and int4: one sequence's <paramref name="fresh"/> new tokens after its <paramref name="past"/> cached
+    /// positions, on <see cref="_prompts"/> in TorchSharp, whose bf16 GEMMs (oneDNN) run a prompt about twice as fast as
+    /// ONNX Runtime's fp32 ones (it has no bf16 MatMul on the CPU) and faster than its int8 <c>MatMulNBits</c>.
+    /// Activations are bf16 here, as on the torch engine's bf16 and int8; the past comes from the slot's buffers and the
+    /// new keys and values go back to them as float32, where the row kernels and ONNX Runtime read them.
     /// </summary>
     unsafe void Prefill(OnnxKvBuffers kv, int slot, ReadOnlySpan<long> ids, int fresh, int past, Tensor logits, int logitsRow)
     {
