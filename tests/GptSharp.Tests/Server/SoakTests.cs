@@ -22,9 +22,10 @@ namespace GptSharp.Tests.Server;
 public class SoakTests(ServerModels models)
 {
     const int Requests = 120, Concurrency = 16, ValidTokens = 6;
-    // Far more passes than the valid traffic needs (90 requests of 7 positions, even one at a time): a disconnected
-    // sequence left decoding to its end would show in the decoder's pass count.
-    const int DisconnectTokens = 3000;
+    // Far more passes than the valid traffic needs (90 requests of 7 positions, even one at a time) and than the twelve
+    // disconnects keep the decoder stepping while each is noticed (under a loaded CI machine those added up to 3,158
+    // passes once): a disconnected sequence left decoding to its end would show in the decoder's pass count.
+    const int DisconnectTokens = 12_000, Context = 16_384;
 
     enum Kind { Valid, Malformed, Disconnect, Oversized }
 
@@ -34,8 +35,8 @@ public class SoakTests(ServerModels models)
     public async Task ServerSurvivesMixedTrafficAndFreesEverything()
     {
         using var tmp = new Fixture.TempDir();
-        string dir = BiasedModel.SaveChatModel(tmp["soak"], ServerModels.Gpt2.Encode(" la").Single(), context: 4096);
-        await using var app = GptServer.Build(models.Options() with { Models = [new(dir, "soak")], Port = 0, MaxTokensLimit = 4096 });
+        string dir = BiasedModel.SaveChatModel(tmp["soak"], ServerModels.Gpt2.Encode(" la").Single(), context: Context);
+        await using var app = GptServer.Build(models.Options() with { Models = [new(dir, "soak")], Port = 0, MaxTokensLimit = Context });
         await app.StartAsync();
         var registry = app.Services.GetRequiredService<ModelRegistry>();
         await registry.Ready.WaitAsync(TimeSpan.FromSeconds(60));
