@@ -33,11 +33,13 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <summary>bf16, int8 and int4: the engine's weights in a bfloat16 model for single-sequence prompts (see
     /// <see cref="Prefill"/>); in bf16 its weights are the row kernels' too.</summary>
     readonly Gpt? _prompts;
-    readonly int _threads;
+    readonly int _threads, _torchPromptTokens;
+    readonly long _parameters;
 
     OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, RowDecoder? rows, Gpt? prompts, int threads)
     {
         (_session, _rows, _prompts, _threads) = (session, rows, prompts, threads);
+        (_torchPromptTokens, _parameters) = (precision == OnnxPrecision.BFloat16 ? 32 : 128, prompts?.ParameterCount ?? 0);
         (_layers, _heads, _headSize, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, config.BlockSize);
         var layers = Enumerable.Range(0, _layers);
         _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, FusedGptOnnxGraph.SeqLensK, FusedGptOnnxGraph.TotalSequenceLength,
@@ -163,7 +165,17 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         _prompts?.Dispose();
     }
 
-    /// <summary>Whether single sequences' prompts run in TorchSharp's bf16 (see <see cref="Prefill"/>).</summary>
+    /// <summary>
+    /// Where a prompt gains from TorchSharp (measured on GPT-2 124M, 2 threads): oneDNN's bf16 GEMMs cost ~25 ms a call
+    /// however short the prompt (they reorder the weights), so ONNX Runtime keeps prompts shorter than 32 tokens in bf16
+    /// (its fp32 GEMMs: 29 against 33 ms at 16 tokens, 49 against 41 at 32) and than 128 in int8 and int4
+    /// (<c>MatMulNBits</c>: 53 against 55 ms at 64, 207 against 168 at 256), and prompts of small models, whose fixed
+    /// costs dominate (quickstart's 1 M parameters: 2.3 against 2.5 ms at 127 tokens): at least this many tokens ×
+    /// parameters (GPT-2 124M × 32).
+    /// </summary>
+    const long MinTorchPromptWork = 4_000_000_000;
+
+    /// <summary>Whether long prompts of single sequences run in TorchSharp's bf16 (see <see cref="Prefill"/>).</summary>
     public bool PrefillsInTorch => _prompts is not null;
 
     /// <summary>The engine's weights in <paramref name="precision"/> (int8 and int4: the graph's block-quantised values,
@@ -284,7 +296,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         int count = pasts.Length;
         // One sequence, one token: a pass over every weight for one row, which the row kernels stream faster than
         // ONNX Runtime's single-row products. Another thread decoding on this engine at the same moment uses ONNX Runtime.
-        if (_prompts is not null && count == 1 && fresh > 1)
+        if (_prompts is not null && count == 1 && fresh >= _torchPromptTokens && fresh * _parameters >= MinTorchPromptWork)
         {
             Prefill(kv, first, ids, fresh, pasts[0], logits, logitsRow);
             return;
