@@ -39,7 +39,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, RowDecoder? rows, Gpt? prompts, int threads)
     {
         (_session, _rows, _prompts, _threads) = (session, rows, prompts, threads);
-        (_torchPromptTokens, _parameters) = (precision == OnnxPrecision.BFloat16 ? 32 : 128, prompts?.ParameterCount ?? 0);
+        (_torchPromptTokens, _parameters) = (TorchPromptTokens(precision), prompts?.ParameterCount ?? 0);
         (_layers, _heads, _headSize, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, config.BlockSize);
         var layers = Enumerable.Range(0, _layers);
         _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, FusedGptOnnxGraph.SeqLensK, FusedGptOnnxGraph.TotalSequenceLength,
@@ -128,7 +128,10 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             }
             var session = new InferenceSession(path, options);
             // The profiler times ONNX Runtime's nodes: a profiled engine runs every step there.
-            var prompts = precision != OnnxPrecision.Float32 && bf16Prompts && profilePrefix is null ? BFloat16Copy(model, precision) : null;
+            // A model whose longest prompt could not gain from TorchSharp gets no copy.
+            bool torchPrompts = precision != OnnxPrecision.Float32 && bf16Prompts && profilePrefix is null &&
+                                model.Config.BlockSize >= TorchPromptTokens(precision) && model.ParameterCount * model.Config.BlockSize >= MinTorchPromptWork;
+            var prompts = torchPrompts ? BFloat16Copy(model, precision) : null;
             try
             {
                 var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits, prompts) : null;
@@ -175,7 +178,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// </summary>
     const long MinTorchPromptWork = 4_000_000_000;
 
-    /// <summary>Whether long prompts of single sequences run in TorchSharp's bf16 (see <see cref="Prefill"/>).</summary>
+    /// <summary>The shortest prompt that goes to TorchSharp in <paramref name="precision"/> (see <see cref="MinTorchPromptWork"/>).</summary>
+    static int TorchPromptTokens(OnnxPrecision precision) => precision == OnnxPrecision.BFloat16 ? 32 : 128;
+
+    /// <summary>Whether long prompts of single sequences run in TorchSharp's bf16 (see <see cref="Prefill"/>): bf16, int8
+    /// and int4 on a model large enough to gain.</summary>
     public bool PrefillsInTorch => _prompts is not null;
 
     /// <summary>The engine's weights in <paramref name="precision"/> (int8 and int4: the graph's block-quantised values,
@@ -294,13 +301,14 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     unsafe void Run(OnnxKvBuffers kv, int first, ReadOnlySpan<long> ids, int fresh, ReadOnlySpan<int> pasts, Tensor logits, int logitsRow)
     {
         int count = pasts.Length;
-        // One sequence, one token: a pass over every weight for one row, which the row kernels stream faster than
-        // ONNX Runtime's single-row products. Another thread decoding on this engine at the same moment uses ONNX Runtime.
+        // One sequence's long prompt: TorchSharp's bf16 GEMMs (see MinTorchPromptWork).
         if (_prompts is not null && count == 1 && fresh >= _torchPromptTokens && fresh * _parameters >= MinTorchPromptWork)
         {
             Prefill(kv, first, ids, fresh, pasts[0], logits, logitsRow);
             return;
         }
+        // One sequence, one token: a pass over every weight for one row, which the row kernels stream faster than
+        // ONNX Runtime's single-row products. Another thread decoding on this engine at the same moment uses ONNX Runtime.
         if (_rows is not null && count == 1 && fresh == 1 && _rowsInUse.TryEnter())
         {
             try

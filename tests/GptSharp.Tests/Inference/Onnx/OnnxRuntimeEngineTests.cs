@@ -102,6 +102,9 @@ public class OnnxRuntimeEngineTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(torchPrompts.PrefillsInTorch);
         Assert.False(ort.PrefillsInTorch);
         Assert.False(fp32.PrefillsInTorch);
+        using (var tiny = Tiny())
+        using (var small = OnnxRuntimeEngine.Create(tiny, precision))
+            Assert.False(small.PrefillsInTorch); // no prompt of so small a model gains from TorchSharp: no copy
         using var _ = no_grad();
         static long[] Tokens(int count, int seed) => [.. Enumerable.Range(0, count).Select(i => (long)((i * 37 + seed) % 50257))];
 
