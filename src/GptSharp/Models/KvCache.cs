@@ -29,8 +29,8 @@ public sealed class KvCache : IDisposable
             throw new GptSharpException($"the KV cache holds {Capacity} positions; {Length} used, {t} more asked");
         if (_keys[layer] is null)
         {
-            _keys[layer] = zeros([k.shape[0], k.shape[1], Capacity, k.shape[3]], k.dtype, k.device).DetachFromDisposeScope();
-            _values[layer] = zeros([v.shape[0], v.shape[1], Capacity, v.shape[3]], v.dtype, v.device).DetachFromDisposeScope();
+            _keys[layer] = Storage(k);
+            _values[layer] = Storage(v);
         }
         var keys = _keys[layer]!;
         var values = _values[layer]!;
@@ -48,8 +48,8 @@ public sealed class KvCache : IDisposable
         if (Length != 0 || keys.shape[2] > Capacity) throw new InvalidOperationException("preload an empty cache, within its capacity");
         _keys[layer]?.Dispose();
         _values[layer]?.Dispose();
-        _keys[layer] = zeros([keys.shape[0], keys.shape[1], Capacity, keys.shape[3]], keys.dtype, keys.device).DetachFromDisposeScope();
-        _values[layer] = zeros([values.shape[0], values.shape[1], Capacity, values.shape[3]], values.dtype, values.device).DetachFromDisposeScope();
+        _keys[layer] = Storage(keys);
+        _values[layer] = Storage(values);
         using (no_grad())
         {
             _keys[layer]!.narrow(2, 0, keys.shape[2]).copy_(keys);
@@ -58,6 +58,10 @@ public sealed class KvCache : IDisposable
     }
 
     internal void Advance(int positions) => Length += positions;
+
+    /// <summary>Room for <see cref="Capacity"/> positions of <paramref name="like"/>'s [B, H, ·, D], outliving any dispose scope.</summary>
+    Tensor Storage(Tensor like) =>
+        zeros([like.shape[0], like.shape[1], Capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
 
     /// <summary>Layer <paramref name="layer"/>'s storage ([B, H, capacity, D]), or null before its first append.</summary>
     internal (Tensor Keys, Tensor Values)? Stored(int layer) => _keys[layer] is { } k ? (k, _values[layer]!) : null;

@@ -14,20 +14,14 @@ public static unsafe class OpenMpThreads
     static readonly delegate* unmanaged<int, void> SetNumThreads = Find();
 
     /// <summary>Runs the caller's libtorch operators on its own thread until disposed; a no-op where libgomp is not loaded.</summary>
-    public static Scope SingleThreaded()
-    {
-        if (SetNumThreads == null) return default;
-        int before = TorchSharp.torch.get_num_threads(); // also gives this thread libtorch's lazy per-thread setup first
-        SetNumThreads(1);
-        return new Scope(before);
-    }
+    public static Scope SingleThreaded() => Team(1);
 
     /// <summary>Runs the caller's libtorch operators on <paramref name="threads"/> threads until disposed (inside a
     /// <see cref="SingleThreaded"/> scope: libtorch work that is the whole step, such as a prompt); a no-op where libgomp is not loaded.</summary>
     public static Scope Team(int threads)
     {
         if (SetNumThreads == null) return default;
-        int before = TorchSharp.torch.get_num_threads();
+        int before = TorchSharp.torch.get_num_threads(); // also gives this thread libtorch's lazy per-thread setup first
         SetNumThreads(Math.Max(1, threads));
         return new Scope(before);
     }

@@ -33,13 +33,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// <summary>bf16, int8 and int4: the engine's weights in a bfloat16 model for single-sequence prompts (see
     /// <see cref="Prefill"/>); in bf16 its weights are the row kernels' too.</summary>
     readonly Gpt? _prompts;
-    readonly int _threads, _torchPromptTokens;
-    readonly long _parameters;
+    readonly int _threads;
 
     OnnxRuntimeEngine(InferenceSession session, GptConfig config, OnnxPrecision precision, RowDecoder? rows, Gpt? prompts, int threads)
     {
         (_session, _rows, _prompts, _threads) = (session, rows, prompts, threads);
-        (_torchPromptTokens, _parameters) = (TorchPromptTokens(precision), prompts?.ParameterCount ?? 0);
         (_layers, _heads, _headSize, _vocab, _context) = (config.NLayer, config.NHead, config.HeadSize, config.VocabSize, config.BlockSize);
         var layers = Enumerable.Range(0, _layers);
         _inputNames = [GptOnnxGraph.InputIds, GptOnnxGraph.PositionIds, FusedGptOnnxGraph.SeqLensK, FusedGptOnnxGraph.TotalSequenceLength,
@@ -75,7 +73,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     public static OnnxRuntimeEngine Attach(Gpt model, OnnxPrecision precision, string? profilePrefix = null, bool rowKernels = true)
     {
         if (precision == OnnxPrecision.BFloat16) RoundToBFloat16(model);
-        else if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, precision == OnnxPrecision.Int8 ? 8 : 4);
+        else if (precision != OnnxPrecision.Float32) BlockQuantization.RoundTrip(model, BitsOf(precision));
         var engine = Create(model, precision, profilePrefix: profilePrefix, rowKernels: rowKernels);
         model.Engine = engine;
         return engine;
@@ -130,11 +128,12 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             // The profiler times ONNX Runtime's nodes: a profiled engine runs every step there.
             // A model whose longest prompt could not gain from TorchSharp gets no copy.
             bool torchPrompts = precision != OnnxPrecision.Float32 && bf16Prompts && profilePrefix is null &&
-                                model.Config.BlockSize >= TorchPromptTokens(precision) && model.ParameterCount * model.Config.BlockSize >= MinTorchPromptWork;
+                                GainsInTorch(precision, model.ParameterCount, model.Config.BlockSize);
             var prompts = torchPrompts ? BFloat16Copy(model, precision) : null;
             try
             {
-                var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits, prompts) : null;
+                var rows = rowKernels && profilePrefix is null ? RowDecoder.TryCreate(model, BitsOf(precision), options.IntraOpNumThreads, rowKernelBits,
+                                                                                            precision == OnnxPrecision.BFloat16 ? prompts : null) : null;
                 return new OnnxRuntimeEngine(session, model.Config, precision, rows, prompts, options.IntraOpNumThreads);
             }
             catch { prompts?.Dispose(); session.Dispose(); throw; }
@@ -178,8 +177,10 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     /// </summary>
     const long MinTorchPromptWork = 4_000_000_000;
 
-    /// <summary>The shortest prompt that goes to TorchSharp in <paramref name="precision"/> (see <see cref="MinTorchPromptWork"/>).</summary>
-    static int TorchPromptTokens(OnnxPrecision precision) => precision == OnnxPrecision.BFloat16 ? 32 : 128;
+    /// <summary>Whether a prompt of <paramref name="tokens"/> on a model of <paramref name="parameters"/> runs faster in
+    /// TorchSharp than in ONNX Runtime at <paramref name="precision"/> (see <see cref="MinTorchPromptWork"/>).</summary>
+    static bool GainsInTorch(OnnxPrecision precision, long parameters, int tokens) =>
+        tokens >= (precision == OnnxPrecision.BFloat16 ? 32 : 128) && tokens * parameters >= MinTorchPromptWork;
 
     /// <summary>Whether long prompts of single sequences run in TorchSharp's bf16 (see <see cref="Prefill"/>): bf16, int8
     /// and int4 on a model large enough to gain.</summary>
@@ -197,7 +198,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
                 var from = model.state_dict();
                 foreach (var (name, t) in copy.state_dict()) t.copy_(from[name]);
             }
-            if (precision is OnnxPrecision.Int8 or OnnxPrecision.Int4) BlockQuantization.RoundTrip(copy, precision == OnnxPrecision.Int8 ? 8 : 4);
+            if (precision is OnnxPrecision.Int8 or OnnxPrecision.Int4) BlockQuantization.RoundTrip(copy, BitsOf(precision));
             copy.to(ScalarType.BFloat16);
             copy.eval();
             return copy;
@@ -302,7 +303,7 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
     {
         int count = pasts.Length;
         // One sequence's long prompt: TorchSharp's bf16 GEMMs (see MinTorchPromptWork).
-        if (_prompts is not null && count == 1 && fresh >= _torchPromptTokens && fresh * _parameters >= MinTorchPromptWork)
+        if (_prompts is not null && count == 1 && GainsInTorch(Precision, _prompts.ParameterCount, fresh))
         {
             Prefill(kv, first, ids, fresh, pasts[0], logits, logitsRow);
             return;
