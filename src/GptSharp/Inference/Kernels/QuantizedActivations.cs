@@ -9,7 +9,7 @@ namespace GptSharp.Inference.Kernels;
 /// A row of activations quantised for <see cref="MatVec"/>'s integer products, as llama.cpp's q8_0 and
 /// <c>MatMulNBits</c>' accuracy level 4 do: per block of 32, scale = max|x| / 127 and levels round(x / scale), laid out in
 /// <see cref="PackedWeights"/>' order (as 16-bit values for 8-bit weights, bytes for 4-bit ones, with
-/// <see cref="Offsets"/>: per block, 8 × its scale × its levels' sum, what 4-bit levels stored with +8 add).
+/// <see cref="LevelSums"/>: per block, 8 × its levels' sum, what 4-bit levels stored with +8 add, before the scales).
 /// </summary>
 sealed unsafe class QuantizedActivations : IDisposable
 {
@@ -18,13 +18,13 @@ sealed unsafe class QuantizedActivations : IDisposable
     public QuantizedActivations(int capacity)
     {
         if (capacity % (2 * PackedWeights.Block) != 0) throw new ArgumentException($"a multiple of {2 * PackedWeights.Block}", nameof(capacity));
-        long scales = capacity / PackedWeights.Block * sizeof(float), int16 = capacity * 2L, int8 = capacity, offsets = scales;
-        _memory = NativeMemory.AlignedAlloc((nuint)(scales + int16 + int8 + offsets + 4 * 64), 64);
+        long scales = capacity / PackedWeights.Block * sizeof(float), int16 = capacity * 2L, int8 = capacity, sums = scales;
+        _memory = NativeMemory.AlignedAlloc((nuint)(scales + int16 + int8 + sums + 4 * 64), 64);
         byte* p = (byte*)_memory;
         Scales = (float*)p;
         Int16 = (short*)(p += Align(scales));
         Int8 = (sbyte*)(p += Align(int16));
-        Offsets = (float*)(p + Align(int8));
+        LevelSums = (float*)(p + Align(int8));
         Capacity = capacity;
     }
 
@@ -34,7 +34,7 @@ sealed unsafe class QuantizedActivations : IDisposable
     public float* Scales { get; }
     public short* Int16 { get; }
     public sbyte* Int8 { get; }
-    public float* Offsets { get; }
+    public float* LevelSums { get; }
 
     /// <summary>Quantises x[0..k) for weights of <paramref name="bits"/> (8 or 4); <paramref name="wide"/>: with AVX-512
     /// instructions (the 512-bit kernels' machines), else element by element, to the same levels.</summary>
@@ -80,7 +80,7 @@ sealed unsafe class QuantizedActivations : IDisposable
             }
             if (bits == 4)
                 for (int half = 0; half < 2; half++)
-                    Offsets[b + half] = 8f * Scales[b + half] * Vector512.Sum(Vector512.Load(levels + half * block));
+                    LevelSums[b + half] = 8f * Vector512.Sum(Vector512.Load(levels + half * block));
         }
     }
 
@@ -101,7 +101,7 @@ sealed unsafe class QuantizedActivations : IDisposable
                 float inverse = max > 0 ? 127f / max : 0f;
                 int sum = 0;
                 for (int i = 0; i < block; i++) sum += levels[half * block + i] = (short)MathF.Round(from[i] * inverse);
-                if (bits == 4) Offsets[b + half] = 8f * Scales[b + half] * sum;
+                if (bits == 4) LevelSums[b + half] = 8f * sum;
             }
             for (int P = 0; P < 2 * block; P++)
                 if (bits == 8) Int16[b * block + P] = levels[order[P]];

@@ -293,13 +293,13 @@ public sealed unsafe class RowDecoder : IDisposable
                 {
                     var sum = Vector512<float>.Zero;
                     for (int i = 0; i < d; i += 16) sum += Vector512.Load(q + i) * Vector512.Load(k + i);
-                    scores[t] = Vector512.Sum(sum) * scale;
+                    scores[t] = MatVec.Sum(sum) * scale;
                 }
                 else
                 {
                     var sum = Vector256<float>.Zero;
                     for (int i = 0; i < d; i += 8) sum += Vector256.Load(q + i) * Vector256.Load(k + i);
-                    scores[t] = Vector256.Sum(sum) * scale;
+                    scores[t] = MatVec.Sum(sum) * scale;
                 }
             }
             var s = new Span<float>(scores, length);
