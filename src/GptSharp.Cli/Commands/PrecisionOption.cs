@@ -21,7 +21,8 @@ static class PrecisionOption
     public static Option<string> CreateEngine() => new("--engine")
     {
         Description = "What decodes: torch (TorchSharp, any device), onnx (ONNX Runtime running the model's graph on the CPU: no " +
-                      "per-operation dispatch, so faster at batch 1; fp32, bf16, int8 or int4) or auto (onnx for int4, else torch).",
+                      "per-operation dispatch, so faster at batch 1; fp32, bf16, int8 or int4) or auto (onnx for fp32 on the CPU and for int4; " +
+                      "torch for bf16, int8, a GPU and models the onnx engine cannot run).",
         DefaultValueFactory = _ => "auto",
     };
 

@@ -29,7 +29,7 @@ static class ServeCommand
         var apiKey = new Option<string[]>("--api-key") { Description = "Require this bearer key (repeatable); /health stays open.", DefaultValueFactory = _ => [] };
         var apiKeysFile = new Option<string?>("--api-keys-file") { Description = "Require one of the keys in this file (one a line, # comments)." };
         var precision = new Option<string?>("--precision") { Description = "auto (int8 or int4 for a directory made by `quantize`, else fp32), fp32, bf16, int8 or int4 (on the onnx engine)." };
-        var engine = new Option<string?>("--engine") { Description = "What decodes: torch (TorchSharp, any device), onnx (ONNX Runtime on the CPU, continuous batching included; fp32, bf16, int8 or int4) or auto (onnx for int4, else torch; the default)." };
+        var engine = new Option<string?>("--engine") { Description = "What decodes: torch (TorchSharp, any device), onnx (ONNX Runtime on the CPU, continuous batching included; fp32, bf16, int8 or int4) or auto (the default: onnx for fp32 on the CPU and for int4; torch for bf16, int8, a GPU and models the onnx engine cannot run)." };
         var device = new Option<string?>("--device") { Description = $"cpu, cuda, cuda:N or auto (default {defaults.Device})." };
         var maxBatch = new Option<int?>("--max-batch") { Description = $"Sequences a model decodes together (default {defaults.MaxBatch}): one forward pass per step for all of them (continuous batching)." };
         var maxQueue = new Option<int?>("--max-queue") { Description = $"Requests that may wait per model; more get 429 with Retry-After (default {defaults.MaxQueue})." };

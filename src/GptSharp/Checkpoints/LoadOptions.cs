@@ -20,7 +20,8 @@ public sealed record LoadOptions
     /// <summary>
     /// What decodes: <see cref="DecodingEngineKind.OnnxRuntime"/> builds the model's ONNX graph in the precision asked
     /// (auto: int8 for an int8 directory, else fp32) and sets it as <see cref="Gpt.Engine"/>; the TorchSharp model is
-    /// kept in fp32 beside it for losses and beam search. Auto: onnx for int4, else torch.
+    /// kept in fp32 beside it for losses and beam search. Auto: the onnx engine for fp32 on the CPU and for int4, else
+    /// torch (see <see cref="DecodingEngineKind.Auto"/>); training loads its models with <see cref="DecodingEngineKind.Torch"/>.
     /// </summary>
     public DecodingEngineKind Engine { get; init; } = DecodingEngineKind.Auto;
 }

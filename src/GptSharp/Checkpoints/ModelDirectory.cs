@@ -86,8 +86,11 @@ public sealed class ModelDirectory : IDisposable
         var template = HasChatTemplate(dir) && HasRoleTokens(tokenizer) ? new ChatTemplate(tokenizer) : null;
         // A 4-bit directory runs in 4 bits unless asked otherwise, as an int8 one runs in int8.
         var asked = options.Precision == InferencePrecision.Auto && Int4Checkpoint.Exists(dir) ? InferencePrecision.Int4 : options.Precision;
-        var engine = DecodingEngineNames.Resolve(options.Engine, asked);
-        if (engine == DecodingEngineKind.OnnxRuntime && options.Device is { } device && device.type != TorchSharp.DeviceType.CPU)
+        if (asked == InferencePrecision.Auto && Int8Checkpoint.Exists(dir) && !File.Exists(Path.Combine(dir, HfCheckpoint.WeightsFile)))
+            asked = InferencePrecision.Int8;
+        bool onCpu = options.Device is null || options.Device.type == TorchSharp.DeviceType.CPU;
+        var engine = DecodingEngineNames.Resolve(options.Engine, asked, onnxRuns: onCpu && config.HeadSize % 8 == 0);
+        if (engine == DecodingEngineKind.OnnxRuntime && !onCpu)
             throw new GptSharpException("the onnx engine runs on the CPU; on a GPU use the torch engine (--engine torch)");
         var model = HfCheckpoint.Load(dir, options.Device, engine == DecodingEngineKind.OnnxRuntime ? InferencePrecision.Float32 : options.Precision);
         if (engine == DecodingEngineKind.OnnxRuntime)
@@ -97,7 +100,6 @@ public sealed class ModelDirectory : IDisposable
                 InferencePrecision.BFloat16 => OnnxPrecision.BFloat16,
                 InferencePrecision.Int8 => OnnxPrecision.Int8,
                 InferencePrecision.Int4 => OnnxPrecision.Int4,
-                InferencePrecision.Auto when Int8Checkpoint.Exists(dir) && !File.Exists(Path.Combine(dir, HfCheckpoint.WeightsFile)) => OnnxPrecision.Int8,
                 _ => OnnxPrecision.Float32,
             };
             try { OnnxRuntimeEngine.Attach(model, precision); }

@@ -28,7 +28,7 @@ public static class WeightQuantization
         if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputDir)) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir)))
             throw new GptSharpException($"--output must differ from --model ({outputDir})");
         OutputDirectory.Check(outputDir, overwrite, "--overwrite", [inputDir]);
-        using var model = ModelDirectory.Load(inputDir, new LoadOptions { Precision = InferencePrecision.Float32 });
+        using var model = ModelDirectory.Load(inputDir, new LoadOptions { Precision = InferencePrecision.Float32, Engine = DecodingEngineKind.Torch });
         ct.ThrowIfCancellationRequested();
         string source = new[] { HfCheckpoint.WeightsFile, Int8Checkpoint.WeightsFile, Int4Checkpoint.WeightsFile }
             .First(f => File.Exists(Path.Combine(inputDir, f)));

@@ -121,7 +121,7 @@ public static class Distiller
             : EpochSizedSource.BatchesPerEpoch(text!.Train.Tokens, b, blockSize)); // warmup_steps against the length, before any work
 
         var device = Devices.Parse(options.Device);
-        var teacherDir = ModelDirectory.Load(inputs.TeacherDir, new LoadOptions { Device = device, Precision = InferencePrecision.Float32 });
+        var teacherDir = ModelDirectory.Load(inputs.TeacherDir, new LoadOptions { Device = device, Precision = InferencePrecision.Float32, Engine = DecodingEngineKind.Torch });
         var teacher = teacherDir.Model;
         Gpt? student = null;
         try

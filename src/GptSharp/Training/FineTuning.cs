@@ -90,7 +90,7 @@ public static class FineTuning
         string valName = inputs.ValFile ?? valMemory;
 
         var device = Devices.Parse(options.Device);
-        var loaded = ModelDirectory.Load(inputs.ModelDir, new LoadOptions { Device = device, Precision = InferencePrecision.Float32 });
+        var loaded = ModelDirectory.Load(inputs.ModelDir, new LoadOptions { Device = device, Precision = InferencePrecision.Float32, Engine = DecodingEngineKind.Torch });
         var model = loaded.Model;
         try
         {

@@ -2,6 +2,7 @@ using GptSharp.Models;
 using GptSharp.Tokenization;
 using GptSharp.Checkpoints;
 using GptSharp.Inference;
+using GptSharp.Inference.Onnx;
 using GptSharp.Models.Quantized;
 using static TorchSharp.torch;
 
@@ -147,6 +148,34 @@ public class ModelDirectoryTests
         using var asFloat = ModelDirectory.Load(tmp["int8"], new LoadOptions { Precision = InferencePrecision.Float32 });
         Assert.False(Int8WeightOnly.IsQuantized(asFloat.Model));
         Assert.Contains(asFloat.Model.modules(), m => m is TorchSharp.Modules.Linear);
+    }
+
+    [Fact]
+    public void AutoDecodesFp32OnTheOnnxEngineOnTheCpuAndKeepsTorchForBf16Int8AndModelsItCannotRun()
+    {
+        using var tmp = new Fixture.TempDir();
+        using (var model = ChatSized()) new ModelDirectory(model, BpeTokenizer.Gpt2()).Save(tmp["m"]);
+        using (var fp32 = ModelDirectory.Load(tmp["m"]))
+            Assert.Equal(OnnxPrecision.Float32, Assert.IsType<OnnxRuntimeEngine>(fp32.Model.Engine).Precision);
+        using (var torch = ModelDirectory.Load(tmp["m"], new LoadOptions { Engine = DecodingEngineKind.Torch }))
+            Assert.Null(torch.Model.Engine);
+        foreach (var precision in new[] { InferencePrecision.BFloat16, InferencePrecision.Int8 })
+        {
+            using var loaded = ModelDirectory.Load(tmp["m"], new LoadOptions { Precision = precision });
+            Assert.Null(loaded.Model.Engine);
+        }
+        // A head size of 6 (n_embd 12, 2 heads) is not the onnx engine's: auto runs it on torch, onnx on request says why.
+        using (var odd = Gpt.Create(new GptConfig { VocabSize = BpeTokenizer.Gpt2().VocabSize, BlockSize = 16, NLayer = 1, NHead = 2, NEmbd = 12 }))
+            new ModelDirectory(odd, BpeTokenizer.Gpt2()).Save(tmp["odd"]);
+        using (var odd = ModelDirectory.Load(tmp["odd"]))
+            Assert.Null(odd.Model.Engine);
+        var e = Assert.Throws<GptSharpException>(() => ModelDirectory.Load(tmp["odd"], new LoadOptions { Engine = DecodingEngineKind.OnnxRuntime }));
+        Assert.Contains("head size", e.Message);
+
+        Assert.Equal(DecodingEngineKind.OnnxRuntime, DecodingEngineNames.Resolve(DecodingEngineKind.Auto, InferencePrecision.Float32));
+        Assert.Equal(DecodingEngineKind.Torch, DecodingEngineNames.Resolve(DecodingEngineKind.Auto, InferencePrecision.Float32, onnxRuns: false));
+        Assert.Equal(DecodingEngineKind.OnnxRuntime, DecodingEngineNames.Resolve(DecodingEngineKind.Auto, InferencePrecision.Int4, onnxRuns: false));
+        Assert.Equal(DecodingEngineKind.Torch, DecodingEngineNames.Resolve(DecodingEngineKind.Auto, InferencePrecision.Int8));
     }
 
     [Fact]

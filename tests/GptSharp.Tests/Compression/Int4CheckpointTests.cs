@@ -62,9 +62,11 @@ public class Int4CheckpointTests(ITestOutputHelper log)
         Assert.Equal(fromFloat.CreateGenerator().Generate(prompt, greedy), fromInt4.CreateGenerator().Generate(prompt, greedy));
         Assert.Equal(7, GenerationConfigFile.Read(tmp["int4"]).MaxNewTokens);
 
-        // fp32 on request: the dequantised weights on the torch engine.
+        // fp32 on request: the dequantised weights, on the onnx engine in fp32 (auto's engine for fp32 on the CPU), or on torch.
         using var asFloat = ModelDirectory.Load(tmp["int4"], new LoadOptions { Precision = InferencePrecision.Float32 });
-        Assert.Null(asFloat.Model.Engine);
+        Assert.Equal(OnnxPrecision.Float32, Assert.IsType<OnnxRuntimeEngine>(asFloat.Model.Engine).Precision);
+        using var onTorch = ModelDirectory.Load(tmp["int4"], new LoadOptions { Precision = InferencePrecision.Float32, Engine = DecodingEngineKind.Torch });
+        Assert.Null(onTorch.Model.Engine);
 
         // Perplexity moves, but not far, on a random model whose perplexity is about its vocabulary size.
         using var fp32 = ModelDirectory.Load(tmp["fp32"]);

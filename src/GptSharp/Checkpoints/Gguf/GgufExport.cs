@@ -30,7 +30,7 @@ public static partial class GgufExport
     {
         if (!Directory.Exists(modelDir)) throw new GptSharpException($"{modelDir}: model directory not found");
         CheckOutput(output, overwrite, modelDir);
-        using var model = ModelDirectory.Load(modelDir, new LoadOptions { Precision = InferencePrecision.Float32 });
+        using var model = ModelDirectory.Load(modelDir, new LoadOptions { Precision = InferencePrecision.Float32, Engine = DecodingEngineKind.Torch });
         ct.ThrowIfCancellationRequested();
         var config = model.Model.Config;
 

@@ -25,7 +25,7 @@ public static class OnnxExport
         RequireExportable(precision);
         if (!Directory.Exists(modelDir)) throw new GptSharpException($"{modelDir}: model directory not found");
         OutputDirectory.Check(outputDir, overwrite, overwriteFlag, [modelDir]);
-        using var model = ModelDirectory.Load(modelDir, new LoadOptions { Precision = InferencePrecision.Float32 });
+        using var model = ModelDirectory.Load(modelDir, new LoadOptions { Precision = InferencePrecision.Float32, Engine = DecodingEngineKind.Torch });
         return Export(model, outputDir, precision);
     }
 

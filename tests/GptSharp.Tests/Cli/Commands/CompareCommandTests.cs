@@ -23,7 +23,7 @@ public class CompareCommandTests
         foreach (var row in new[] { "parameters", "weights on disk", "peak RSS", "loss", "perplexity", "exact match", "token F1", "BLEU",
                      "decode tokens/s (batch 1)", "decode tokens/s (batch 8)", "time to first token" })
             Assert.Contains(row, output);
-        Assert.Contains($"{model} (fp32)", output);
+        Assert.Contains($"{model} (fp32, onnxruntime)", output); // auto: the onnx engine for fp32 on the CPU
         Assert.Contains($"{int8} (int8)", output);
         Assert.Contains($"{model}@int8 (int8)", output);
         Assert.Contains("×1.00", output);
