@@ -5,7 +5,7 @@ sealed record ServeBenchOptions
 {
     public const string Usage =
         "usage: GptSharp.ServeBench [--url http://HOST:PORT --model-id ID [--server-pid PID]] [--precision fp32|int8 (default fp32)]\n" +
-        "                           [--engine torch|onnx|auto (what the in-process server decodes with, default auto: torch)]\n" +
+        "                           [--engine torch|onnx|auto (what the in-process server decodes with, default auto: onnx for fp32, torch for int8)]\n" +
         "                           [--levels 1,4,8,16,32] [--rounds N (requests per level = N x concurrency, default 2)]\n" +
         "                           [--prompt-tokens 256] [--max-tokens 64] [--max-batch 8] [--filter none|default (default none)]\n" +
         "                           [--temperature T (default 0: greedy; above 0 the requests sample, the model's top-k applying)]\n" +
