@@ -48,6 +48,11 @@ sealed class KernelWorkers : IDisposable
             for (int c = 0; c < chunks; c++) job(c);
             return;
         }
+        // Close the finished job's ticket before its fields change. A worker that read it after the last chunk was claimed
+        // would otherwise compare that index with the next job's chunk count: past a smaller job (attention's chunk per
+        // head before a product's 16), it could claim a chunk beyond the end, run it with either job's delegate, and count
+        // it done for the next job, which would then return before its last chunk finished.
+        Interlocked.Exchange(ref _ticket, ((long)_generation << 32) | int.MaxValue);
         _job = job;
         _chunks = chunks;
         _failure = null;

@@ -27,6 +27,32 @@ public class KernelWorkersTests
     }
 
     [Fact]
+    public void AJobWithMoreChunksThanTheOneBeforeRunsEachOnceAndOnlyItsOwn()
+    {
+        // RowDecoder alternates attention (a chunk per head) with products (16 chunks). A worker preempted between
+        // reading the finished job's ticket and its chunk count could claim a chunk past its end once the next, larger
+        // job's count was written (Run now closes the ticket first): a delegate run out of its range, and a chunk counted
+        // done for the next job, which then returned early. The window is a few instructions, so this stress (more
+        // threads than cores, preempted anywhere) guards the contract rather than reproducing that interleaving on demand.
+        using var workers = new KernelWorkers(4 * Environment.ProcessorCount);
+        int outOfRange = 0;
+        for (int job = 0; job < 50_000; job++)
+        {
+            int chunks = job % 2 == 0 ? 2 : 16;
+            var runs = new int[chunks];
+            workers.Run(chunks, chunk =>
+            {
+                if (chunk >= chunks) { Interlocked.Increment(ref outOfRange); return; }
+                Thread.SpinWait(20); // long enough that the workers claim chunks too
+                Interlocked.Increment(ref runs[chunk]);
+            });
+            for (int c = 0; c < chunks; c++)
+                Assert.True(Volatile.Read(ref runs[c]) == 1, $"job {job}: chunk {c} of {chunks} ran {runs[c]} times by the time Run returned");
+        }
+        Assert.Equal(0, outOfRange);
+    }
+
+    [Fact]
     public void AStalledWorkerDelaysAJobByNoMoreThanTheChunkItHolds()
     {
         using var workers = new KernelWorkers(2);
