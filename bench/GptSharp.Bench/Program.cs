@@ -7,6 +7,8 @@ using GptSharp.Bench;
 using GptSharp.Native;
 using TorchSharp;
 
+// Decoding, as `gptsharp generate` does: tensors on 2 MiB pages (a const: GptSharp is not touched yet).
+if (args.Contains("--decode")) AppContext.SetSwitch(TorchRuntime.HugePageTensorsSwitch, true);
 BenchOptions options;
 try { options = BenchOptions.Parse(args); }
 catch (GptSharpException e) { Console.Error.WriteLine(e.Message); return 2; }
@@ -72,6 +74,7 @@ var doc = new JsonObject
         ["allocator"] = Allocator.Current,
         ["mkl"] = TorchRuntime.Report.GetValueOrDefault("mkl"),
         ["libstdc++"] = TorchRuntime.Report.GetValueOrDefault("libstdc++"),
+        ["huge_pages"] = TorchRuntime.Report.GetValueOrDefault("huge pages"),
         ["threads"] = torch.get_num_threads(),
     },
     ["gemm_gflops_2048"] = options.Gemm ? gemm : null,

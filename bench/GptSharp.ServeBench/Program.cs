@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using GptSharp;
 using GptSharp.ServeBench;
 
+// A server only decodes: tensors on 2 MiB pages, as under `gptsharp serve` (a const: GptSharp is not touched yet).
+AppContext.SetSwitch(GptSharp.Native.TorchRuntime.HugePageTensorsSwitch, true);
 ServeBenchOptions o;
 try { o = ServeBenchOptions.Parse(args); }
 catch (GptSharpException e) { Console.Error.WriteLine(e.Message); return 2; }

@@ -7,6 +7,8 @@
 # 2. ROUNDS times (default 2), alternating: llama-bench tg128 (mmap on and off) and pp256 (2 threads) on each GGUF, then
 #    GptSharp.Bench --decode --profile on PRECISIONS (default fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4), then
 #    llama-batched-bench (1 and 8 sequences of 128 new tokens after a 1-token prompt, as GptSharp's batch 8).
+#    Around them, bench/decode/bandwidth.c measures the memory bandwidth (each round: before llama.cpp, before and after
+#    GptSharp.Bench), for the fp32 floor of that round: the machine's bandwidth moves by half within minutes.
 # 3. summary.py pairs them (fp32 and onnx-fp32 with f32, bf16 with f16, int8 and onnx-int8 with q8_0, onnx-int4 with q4_0)
 #    and writes summary.json and summary.md with the ratios (best round of each side).
 set -euo pipefail
@@ -28,7 +30,15 @@ CLI=src/GptSharp.Cli/bin/Release/net10.0/GptSharp.Cli.dll
 for type in f32 f16 q8_0 q4_0; do
   [ -f "$OUT/gpt2-$type.gguf" ] || dotnet "$CLI" export --model "$OUT/model" --format gguf --type "$type" --output "$OUT/gpt2-$type.gguf" >&2
 done
+PROBE=""
+if command -v gcc > /dev/null; then
+  PROBE=$(mktemp -d)/bandwidth
+  gcc -O3 -ffast-math -march=native -fopenmp bench/decode/bandwidth.c -o "$PROBE" || PROBE=""
+fi
+[ -n "$PROBE" ] || echo "gcc with OpenMP not found: no bandwidth probe, so no fp32 floor in the summary" >&2
+probe() { [ -z "$PROBE" ] || OMP_NUM_THREADS=2 "$PROBE" 497 20 > "$OUT/bandwidth-$1.json"; }
 for round in $(seq 1 "$ROUNDS"); do
+  probe "$round-start"
   for type in f32 f16 q8_0 q4_0; do
     echo "[$(date -u +%T)] round $round: llama-bench $type" >&2
     "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 0 -n 128 -r "$REPS" -o json > "$OUT/llama-tg-$type-$round.json"
@@ -37,7 +47,9 @@ for round in $(seq 1 "$ROUNDS"); do
     "$LLAMA_BIN/llama-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -p 256 -n 0 -r "$REPS" -o json > "$OUT/llama-pp-$type-$round.json"
   done
   echo "[$(date -u +%T)] round $round: GptSharp.Bench --decode --precision $PRECISIONS" >&2
+  probe "$round-before-gptsharp"
   dotnet "$BENCH" --decode --profile --precision "$PRECISIONS" --steps "$REPS" --json-out "$OUT/gptsharp-$round.json" > /dev/null
+  probe "$round-after-gptsharp"
   for type in f32 f16 q8_0 q4_0; do
     echo "[$(date -u +%T)] round $round: llama-batched-bench $type" >&2
     "$LLAMA_BIN/llama-batched-bench" -m "$OUT/gpt2-$type.gguf" -t 2 -tb 2 -c 2048 -b 2048 -ub 512 -npp 1 -ntg 128 -npl 1,8 \

@@ -9,6 +9,9 @@ public static class CliApp
 {
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces and native runtime details.", Recursive = true };
 
+    /// <summary>The commands that load a model to decode with it and train nothing.</summary>
+    public static bool OnlyDecodes(string[] args) => args is ["generate" or "chat" or "serve" or "eval" or "compare", ..];
+
     /// <summary>The command lines that never load libtorch: the tuner's ask, tell and report, which only talk to a study's storage.</summary>
     public static bool NeedsNoTorch(string[] args) => args is ["tune", "ask" or "tell" or "report", ..] && !args.Contains("--verbose");
 

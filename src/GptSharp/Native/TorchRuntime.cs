@@ -27,6 +27,13 @@ public static class TorchRuntime
     /// </summary>
     public const string DeferSwitch = "GptSharp.Native.TorchRuntime.Deferred";
 
+    /// <summary>
+    /// An <see cref="AppContext"/> switch a program that only decodes (generate, chat, a server) sets before it first
+    /// uses GptSharp: libtorch's tensors of 2 MiB and more then go on 2 MiB pages, as the onnx engine's own buffers do
+    /// (see <c>HugePages</c>). Left off where a process trains.
+    /// </summary>
+    public const string HugePageTensorsSwitch = "GptSharp.Native.TorchRuntime.HugePageTensors";
+
 #pragma warning disable CA2255 // a library module initializer is the point: it must run before TorchSharp loads
     [ModuleInitializer]
     internal static void OnLoad()
@@ -43,6 +50,7 @@ public static class TorchRuntime
             _done = true;
             var report = new Dictionary<string, string>();
             Allocator.Tune();
+            report["huge pages"] = HugePages.EnableForTorch(AppContext.TryGetSwitch(HugePageTensorsSwitch, out bool tensors) && tensors); // before libtorch's first allocation reads it
             report["allocator"] = Allocator.Detail.Length == 0 ? Allocator.Current : $"{Allocator.Current} ({Allocator.Detail})";
             if (OperatingSystem.IsLinux() && NativeDirectory() is { } dir)
             {

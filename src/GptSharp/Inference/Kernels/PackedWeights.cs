@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using GptSharp.Models.Quantized;
+using GptSharp.Native;
 using static TorchSharp.torch;
 
 namespace GptSharp.Inference.Kernels;
@@ -59,7 +60,7 @@ sealed unsafe class PackedWeights : IDisposable
         using (packed)
         using (scales)
         {
-            var result = new PackedWeights((byte*)NativeMemory.AlignedAlloc((nuint)(rows * RowBytes(k, bits)), 64), rows, k, bits);
+            var result = new PackedWeights((byte*)HugePages.Allocate((nuint)(rows * RowBytes(k, bits))), rows, k, bits);
             fixed (byte* levels = packed.bytes)
             fixed (byte* s = scales.bytes)
                 Pack(levels, (float*)s, result.Data, rows, k, bits);
@@ -96,13 +97,13 @@ sealed unsafe class PackedWeights : IDisposable
     public void Dispose()
     {
         if (Data == null) return;
-        NativeMemory.AlignedFree(Data);
+        HugePages.Free(Data);
         Data = null;
         GC.SuppressFinalize(this);
     }
 
     ~PackedWeights()
     {
-        if (Data != null) NativeMemory.AlignedFree(Data);
+        if (Data != null) HugePages.Free(Data);
     }
 }

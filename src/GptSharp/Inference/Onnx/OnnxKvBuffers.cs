@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GptSharp.Native;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -32,7 +33,7 @@ sealed unsafe class OnnxKvBuffers : IDisposable
     float* Allocate(int capacity)
     {
         nuint bytes = (nuint)((long)Slots * _heads * capacity * _headSize * sizeof(float));
-        var p = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        var p = (float*)HugePages.Allocate(bytes);
         NativeMemory.Clear(p, bytes);
         return p;
     }
@@ -56,7 +57,7 @@ sealed unsafe class OnnxKvBuffers : IDisposable
                     Buffer.MemoryCopy(old + Offset(slot, h, 0, Capacity), next + Offset(slot, h, 0, grown),
                                       (long)length * _headSize * sizeof(float), (long)length * _headSize * sizeof(float));
             }
-            NativeMemory.AlignedFree(old);
+            HugePages.Free(old);
             _buffers[i] = next;
         }
         Capacity = grown;
@@ -140,13 +141,13 @@ sealed unsafe class OnnxKvBuffers : IDisposable
         if (_disposed) return;
         _disposed = true;
         DisposeViews();
-        foreach (var b in _buffers) NativeMemory.AlignedFree(b);
+        foreach (var b in _buffers) HugePages.Free(b);
         GC.SuppressFinalize(this);
     }
 
     ~OnnxKvBuffers()
     {
         if (_disposed) return;
-        foreach (var b in _buffers) NativeMemory.AlignedFree(b);
+        foreach (var b in _buffers) HugePages.Free(b);
     }
 }
