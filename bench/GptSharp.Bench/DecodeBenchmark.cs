@@ -30,6 +30,10 @@ static class DecodeBenchmark
         public double[] Continuous8Seconds { get; init; } = [];
         public double[] SecondTurnCachedSeconds { get; init; } = [];
         public double[] SecondTurnUncachedSeconds { get; init; } = [];
+        /// <summary>fp32 only: bandwidth probes (GB/s) each followed at once by a tg128 run (seconds for 128 tokens).</summary>
+        public (double ProbeGbPerS, double DecodeSeconds)[] FloorPairs { get; init; } = [];
+        /// <summary>The bytes an fp32 token streams: every weight but the position table, of which it reads one row.</summary>
+        public long StreamedBytes { get; init; }
     }
 
     static GptConfig Config => GptPresets.Get("gpt2") with { VocabSize = 50257 };
@@ -67,6 +71,23 @@ static class DecodeBenchmark
             int n = generator.Generate(prompt[..1], decode).Length;
             tokens.Add(clock.Elapsed.TotalSeconds / n * NewTokens);
             log($"decode {precision} rep {i + 1}/{reps}: pp{PromptTokens} {PromptTokens / prefill[^1]:F0} tokens/s, tg{NewTokens} {NewTokens / tokens[^1]:F1} tokens/s");
+        }
+        // fp32's floor: the bandwidth probed right before each of a few more tg128 runs, since it moves for minutes at a time.
+        var floor = new List<(double, double)>();
+        long streamed = (model.ParameterCount - (long)config.BlockSize * config.NEmbd) * sizeof(float);
+        if (precision is "fp32" or "onnx-fp32" or "ort-fp32")
+        {
+            using var bandwidth = new BandwidthProbe(streamed, TorchSharp.torch.get_num_threads());
+            for (int i = 0; i < reps; i++)
+            {
+                double gb = bandwidth.Measure();
+                var clock = Stopwatch.StartNew();
+                int n = generator.Generate(prompt[..1], decode).Length;
+                double seconds = clock.Elapsed.TotalSeconds / n * NewTokens;
+                floor.Add((gb, seconds));
+                double floorTokens = gb * 1e9 / streamed;
+                log($"decode {precision} floor pair {i + 1}/{reps}: probe {gb:F1} GB/s = floor {floorTokens:F1} tokens/s; tg{NewTokens} {NewTokens / seconds:F1} tokens/s ({NewTokens / seconds / floorTokens:P0})");
+            }
         }
         // Aggregate decoding of 8 sequences at once (one batch, one cache).
         var batch = new List<double>();
@@ -131,7 +152,7 @@ static class DecodeBenchmark
         int made = thinGenerator.Generate([1], decode).Length;
         double overhead = probe.Elapsed.TotalSeconds / made;
         log($"decode {precision}: per-token overhead {overhead * 1000:F2} ms (12 layers, width 96)");
-        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss) { Continuous8Seconds = [.. continuous], SecondTurnCachedSeconds = [.. cached], SecondTurnUncachedSeconds = [.. uncached] };
+        return new Result(precision, model.ParameterCount, [.. prefill], [.. tokens], [.. batch], overhead, peak, rss) { Continuous8Seconds = [.. continuous], SecondTurnCachedSeconds = [.. cached], SecondTurnUncachedSeconds = [.. uncached], FloorPairs = [.. floor], StreamedBytes = streamed };
     }
 
     /// <summary>As loading a model directory for the CLI's inference commands sets a model up (<see cref="PrecisionSetup"/>):

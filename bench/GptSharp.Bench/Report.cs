@@ -89,6 +89,16 @@ static class Report
             ["second_turn_ttft_ms_cache_reused"] = r.SecondTurnCachedSeconds.Length == 0 ? null : Math.Round(1000 * Median([.. r.SecondTurnCachedSeconds.Order()]), 1),
             ["second_turn_ttft_ms_no_cache"] = r.SecondTurnUncachedSeconds.Length == 0 ? null : Math.Round(1000 * Median([.. r.SecondTurnUncachedSeconds.Order()]), 1),
             ["per_token_overhead_ms"] = Math.Round(r.OverheadSeconds * 1000, 2),
+            ["fp32_floor_pairs"] = r.FloorPairs.Length == 0 ? null : new JsonArray([.. r.FloorPairs.Select(f =>
+            {
+                double floor = f.ProbeGbPerS * 1e9 / r.StreamedBytes, tokens = DecodeBenchmark.NewTokens / f.DecodeSeconds;
+                return (JsonNode)new JsonObject
+                {
+                    ["probe_gb_per_s"] = Math.Round(f.ProbeGbPerS, 1), ["floor_tokens_per_s"] = Math.Round(floor, 1),
+                    ["tg128_tokens_per_s"] = Math.Round(tokens, 1), ["of_floor"] = Math.Round(tokens / floor, 3),
+                };
+            })]),
+            ["fp32_streamed_bytes"] = r.FloorPairs.Length == 0 ? null : r.StreamedBytes,
             ["peak_rss_mib"] = r.PeakRssMiB is { } p ? Math.Round(p) : null,
             ["rss_after_mib"] = r.RssMiB is { } m ? Math.Round(m) : null,
             ["peer"] = new JsonObject

@@ -8,7 +8,8 @@
 #    GptSharp.Bench --decode --profile on PRECISIONS (default fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4), then
 #    llama-batched-bench (1 and 8 sequences of 128 new tokens after a 1-token prompt, as GptSharp's batch 8).
 #    Around them, bench/decode/bandwidth.c measures the memory bandwidth (each round: before llama.cpp, before and after
-#    GptSharp.Bench), for the fp32 floor of that round: the machine's bandwidth moves by half within minutes.
+#    GptSharp.Bench; GptSharp.Bench probes it too, before each of its extra fp32 runs): the fp32 floor is the run's best
+#    bandwidth over the bytes a token streams, since the machine's bandwidth swings by half within seconds.
 # 3. summary.py pairs them (fp32 and onnx-fp32 with f32, bf16 with f16, int8 and onnx-int8 with q8_0, onnx-int4 with q4_0)
 #    and writes summary.json and summary.md with the ratios (best round of each side).
 set -euo pipefail
