@@ -67,6 +67,8 @@ probes = [load(p)["gb_per_s"] for p in sorted(glob.glob(os.path.join(out, "bandw
 for path in sorted(glob.glob(os.path.join(out, "gptsharp-*.json"))):
     for case in load(path)["cases"]:
         probes += [pair["probe_gb_per_s"] for pair in case.get("fp32_floor_pairs") or []]
+pairs = [pair for path in sorted(glob.glob(os.path.join(out, "gptsharp-*.json"))) for case in load(path)["cases"]
+         if case["key"] == "onnx-fp32" for pair in case.get("fp32_floor_pairs") or []]
 fp32_floor = None
 if probes and "onnx-fp32" in ours:
     floor = max(probes) * 1e9 / STREAMED_FP32_BYTES
@@ -75,7 +77,7 @@ if probes and "onnx-fp32" in ours:
                   "onnx_fp32_tg128_best": ours["onnx-fp32"]["tg128_tokens_per_s_best"],
                   "onnx_fp32_of_floor": round(ours["onnx-fp32"]["tg128_tokens_per_s_best"] / floor, 3),
                   "llama_f32_tg128_best": round(llama_f32, 1) if llama_f32 else None,
-                  "llama_f32_of_floor": round(llama_f32 / floor, 3) if llama_f32 else None}
+                  "llama_f32_of_floor": round(llama_f32 / floor, 3) if llama_f32 else None, "pairs": pairs}
 
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump({"machine": machine, "rows": rows, "fp32_floor": fp32_floor}, f, indent=2)
@@ -100,3 +102,9 @@ if fp32_floor:
           f"({min(f['probes_gb_per_s'])}–{f['best_gb_per_s']} GB/s) gives {f['floor_tokens_per_s']} tokens/s; onnx-fp32's best tg128 "
           f"{f['onnx_fp32_tg128_best']} is {f['onnx_fp32_of_floor']:.0%} of it"
           + (f", llama.cpp f32's best {f['llama_f32_tg128_best']} {f['llama_f32_of_floor']:.0%}." if f["llama_f32_tg128_best"] else "."))
+    if f["pairs"]:
+        print("\nEach probe in GptSharp.Bench's process followed at once by a tg128 run (onnx-fp32): the floor of that moment.\n")
+        print("| probe GB/s | floor tokens/s | tg128 | of the floor |")
+        print("|---|---|---|---|")
+        for pair in f["pairs"]:
+            print(f"| {pair['probe_gb_per_s']} | {pair['floor_tokens_per_s']} | {pair['tg128_tokens_per_s']} | {pair['of_floor']:.0%} |")
