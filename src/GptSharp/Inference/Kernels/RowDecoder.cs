@@ -226,8 +226,8 @@ public sealed unsafe class RowDecoder : IDisposable
         }
     }
 
-    /// <summary>Chunks a product's rows are claimed in: enough that a descheduled worker delays it by little, few enough
-    /// that each is a long sequential read (GPT-2's 768 rows: 48 a chunk).</summary>
+    /// <summary>Chunks a product's rows are claimed in: enough that a descheduled worker delays it by little (each thread
+    /// takes its own run of them front to back, so their number costs no sequential reading; GPT-2's 768 rows: 48 a chunk).</summary>
     const int ChunksPerProduct = 16;
 
     void MatVecPart(int part)

@@ -77,6 +77,28 @@ public class KernelWorkersTests
     }
 
     [Fact]
+    public void EachThreadRunsItsOwnRangeFrontToBackThenTakesTheRestOfTheOthersFromTheirBacks()
+    {
+        using var workers = new KernelWorkers(2);
+        int caller = Environment.CurrentManagedThreadId, stalled = -1;
+        using var release = new ManualResetEventSlim();
+        var byCaller = new List<int>();
+        workers.Run(16, chunk =>
+        {
+            if (Environment.CurrentManagedThreadId == caller)
+            {
+                // The worker is given time to take its first chunk, and holds it until the caller has run the rest.
+                if (chunk == 0) SpinWait.SpinUntil(() => Volatile.Read(ref stalled) >= 0, TimeSpan.FromSeconds(5));
+                lock (byCaller) byCaller.Add(chunk);
+                if (byCaller.Count == 15) release.Set();
+            }
+            else if (Interlocked.CompareExchange(ref stalled, chunk, -1) == -1) release.Wait(TimeSpan.FromSeconds(10));
+        });
+        Assert.Equal(8, stalled); // the front of the worker's range, chunks 8–15
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 15, 14, 13, 12, 11, 10, 9], byCaller);
+    }
+
+    [Fact]
     public void WorkersWakeAfterSleepingAndAFailingChunkIsReportedAfterTheOthersFinish()
     {
         using var workers = new KernelWorkers(2);
