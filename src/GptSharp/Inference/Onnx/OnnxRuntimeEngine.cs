@@ -100,20 +100,28 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         // deleted as soon as the session holds them. It is named as AtomicFile names its temporaries, so the scratch of
         // a process killed while loading (hundreds of MB for GPT-2) is removed by the next load.
         string scratch = Path.Combine(Path.GetTempPath(), ScratchDirectory);
-        AtomicFile.DeleteStaleTemporaries(scratch);
         string dir = $"{scratch}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        Directory.CreateDirectory(dir);
+        try
+        {
+            AtomicFile.DeleteStaleTemporaries(scratch);
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw ScratchFailed(e); }
         try
         {
             string path = Path.Combine(dir, ScratchModel);
-            using (no_grad())
-            using (var data = new FileStream(Path.Combine(dir, ScratchData), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            try
             {
-                var onnx = FusedGptOnnxGraph.Build(model, new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData), precision);
-                using var file = File.Create(path);
-                using var w = new Google.Protobuf.CodedOutputStream(file, leaveOpen: true);
-                onnx.WriteTo(w);
+                using (no_grad())
+                using (var data = new FileStream(Path.Combine(dir, ScratchData), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+                {
+                    var onnx = FusedGptOnnxGraph.Build(model, new OnnxGraphBuilder("gptsharp_gpt2", data, ScratchData), precision);
+                    using var file = File.Create(path);
+                    using var w = new Google.Protobuf.CodedOutputStream(file, leaveOpen: true);
+                    onnx.WriteTo(w);
+                }
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw ScratchFailed(e); }
             using var options = new SessionOptions
             {
                 IntraOpNumThreads = threads ?? get_num_threads(), InterOpNumThreads = 1,
@@ -147,6 +155,12 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    /// <summary>The error when the graph cannot be written where ONNX Runtime loads it from (a full or read-only temporary folder).</summary>
+    static GptSharpException ScratchFailed(Exception e) =>
+        new($"the onnx engine writes the model's graph (about the size of its weights) to a scratch folder under " +
+            $"{Path.GetTempPath()} while it loads, and could not: {e.Message.TrimEnd('.')}. Free space there, or set TMPDIR " +
+            "to a writable folder with room, or decode with --engine torch", e);
 
     public IDecodingState Start(int rows) =>
         rows > 0 ? new State(this, rows) : throw new ArgumentOutOfRangeException(nameof(rows), "at least one row");

@@ -17,6 +17,22 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public void TheOnnxEngineSaysWhyWhenItCannotWriteItsGraphToTheTemporaryFolderAndLeavesNothingThere()
+    {
+        using var dir = ModelDir();
+        using var tmp = new Fixture.TempDir();
+        File.WriteAllText(tmp["file"], "a file where the temporary folder should be");
+        using var cli = new CliProcess(new Dictionary<string, string?> { ["TMPDIR"] = tmp["file"] + "/sub" },
+            "generate", "--model", dir.Root, "--engine", "onnx", "--prompt", "Hello", "--max-new-tokens", "2");
+        Assert.Equal(1, cli.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("the onnx engine writes the model's graph", cli.Err);
+        Assert.Contains("set TMPDIR", cli.Err);
+        Assert.Contains("--engine torch", cli.Err);
+        Assert.DoesNotContain("   at ", cli.Err); // no stack trace
+        Assert.Equal(["file"], Directory.GetFileSystemEntries(tmp.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task GreedyPrintsThePromptAndTheReferenceContinuation()
     {
         using var dir = ModelDir();
