@@ -62,7 +62,11 @@ sealed partial class CliProcess : IDisposable
         while (sw.Elapsed < timeout)
         {
             if (Out.Contains(text, StringComparison.Ordinal)) return true;
-            if (_process.HasExited) return Out.Contains(text, StringComparison.Ordinal);
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // drains the output, so that a failing test shows what the process last said
+                return Out.Contains(text, StringComparison.Ordinal);
+            }
             Thread.Sleep(50);
         }
         return false;

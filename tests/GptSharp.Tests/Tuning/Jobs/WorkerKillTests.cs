@@ -49,7 +49,8 @@ public abstract class WorkerKillTests
         using (var worker = new CliProcess(new Dictionary<string, string?>(), "tune", "--config", config))
         {
             // A trial's first evaluation is printed: the worker is mid-trial.
-            Assert.True(worker.WaitForOutput("step 10/40", TimeSpan.FromSeconds(120)), worker.Out + worker.Err);
+            bool midTrial = worker.WaitForOutput("step 10/40", TimeSpan.FromSeconds(120));
+            Assert.True(midTrial, $"{worker.Out}{worker.Err}(exit code {worker.WaitForExit(TimeSpan.Zero)?.ToString() ?? "none: still running"})");
             worker.Signal(9);
             Assert.NotNull(worker.WaitForExit(TimeSpan.FromSeconds(20)));
         }
