@@ -4,8 +4,11 @@
 # llama.cpp is built as ../shared/bench/llamacpp.md says (LLAMA_BIN: its build/bin, default ~/.cache/llamacpp/llama.cpp/build/bin).
 # 1. The decoding benchmark's GPT-2 124M (random weights, seed 1337) is saved as a model directory and exported to GGUF
 #    (f32, f16, q8_0, q4_0) with `gptsharp export`: llama.cpp runs the very weights GptSharp does.
-# 2. ROUNDS times (default 2), alternating: llama-bench tg128 (mmap on and off) and pp256 (2 threads) on each GGUF, then
-#    GptSharp.Bench --decode --profile on PRECISIONS (default fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4), then
+# 2. ROUNDS times (default 3: our machines' bandwidth swings between two states for minutes, and each side keeps its best
+#    round, so more rounds give both a fair draw), alternating: llama-bench tg128 (mmap on and off) and pp256 (2 threads)
+#    on each GGUF, then GptSharp.Bench --decode --profile on PRECISIONS (default onnx-fp32,onnx-bf16,onnx-int8,onnx-int4:
+#    each precision on the onnx engine; fp32, bf16, int8 for the torch engine, ort-* for the onnx engine without its row
+#    kernels), then
 #    llama-batched-bench (1 and 8 sequences of 128 new tokens after a 1-token prompt, as GptSharp's batch 8).
 #    Around them, bench/decode/bandwidth.c measures the memory bandwidth (each round: before llama.cpp, before and after
 #    GptSharp.Bench; GptSharp.Bench probes it too, before each of its extra fp32 runs): the fp32 floor is the run's best
@@ -17,8 +20,8 @@ cd "$(dirname "$0")/../.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 OUT=${1:-bench/results/$(date -u +%Y-%m-%d)-decode-vs-llamacpp}
 LLAMA_BIN=${LLAMA_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/llamacpp/llama.cpp/build/bin}
-ROUNDS=${ROUNDS:-2} REPS=${REPS:-3}
-PRECISIONS=${PRECISIONS:-fp32,bf16,int8,onnx-fp32,onnx-int8,onnx-int4}
+ROUNDS=${ROUNDS:-3} REPS=${REPS:-3}
+PRECISIONS=${PRECISIONS:-onnx-fp32,onnx-bf16,onnx-int8,onnx-int4}
 for tool in llama-bench llama-batched-bench; do
   [ -x "$LLAMA_BIN/$tool" ] || { echo "$LLAMA_BIN/$tool not found: build llama.cpp as ../shared/bench/llamacpp.md says, or set LLAMA_BIN" >&2; exit 2; }
 done
