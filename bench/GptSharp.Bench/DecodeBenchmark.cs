@@ -59,6 +59,13 @@ static class DecodeBenchmark
         // Warm up both shapes: a first prompt and a first decoding run pay for allocator growth and kernel selection.
         generator.Generate(prompt, prefillOnly);
         generator.Generate(prompt[..1], decode with { MaxNewTokens = 32 });
+        // tg128 as llama-bench runs it: from a one-token context; the first (prefill) step is one position too.
+        double Tg128Seconds()
+        {
+            var clock = Stopwatch.StartNew();
+            int n = generator.Generate(prompt[..1], decode).Length;
+            return clock.Elapsed.TotalSeconds / n * NewTokens;
+        }
         var prefill = new List<double>();
         var tokens = new List<double>();
         for (int i = 0; i < reps; i++)
@@ -66,10 +73,7 @@ static class DecodeBenchmark
             var clock = Stopwatch.StartNew();
             generator.Generate(prompt, prefillOnly);
             prefill.Add(clock.Elapsed.TotalSeconds);
-            // tg128 as llama-bench runs it: from a one-token context; the first (prefill) step is one position too.
-            clock.Restart();
-            int n = generator.Generate(prompt[..1], decode).Length;
-            tokens.Add(clock.Elapsed.TotalSeconds / n * NewTokens);
+            tokens.Add(Tg128Seconds());
             log($"decode {precision} rep {i + 1}/{reps}: pp{PromptTokens} {PromptTokens / prefill[^1]:F0} tokens/s, tg{NewTokens} {NewTokens / tokens[^1]:F1} tokens/s");
         }
         // fp32's floor: the bandwidth probed right before each of a few more tg128 runs, since it moves for minutes at a time.
@@ -80,10 +84,7 @@ static class DecodeBenchmark
             using var bandwidth = new BandwidthProbe(streamed, TorchSharp.torch.get_num_threads());
             for (int i = 0; i < reps; i++)
             {
-                double gb = bandwidth.Measure();
-                var clock = Stopwatch.StartNew();
-                int n = generator.Generate(prompt[..1], decode).Length;
-                double seconds = clock.Elapsed.TotalSeconds / n * NewTokens;
+                double gb = bandwidth.Measure(), seconds = Tg128Seconds();
                 floor.Add((gb, seconds));
                 double floorTokens = gb * 1e9 / streamed;
                 log($"decode {precision} floor pair {i + 1}/{reps}: probe {gb:F1} GB/s = floor {floorTokens:F1} tokens/s; tg{NewTokens} {NewTokens / seconds:F1} tokens/s ({NewTokens / seconds / floorTokens:P0})");

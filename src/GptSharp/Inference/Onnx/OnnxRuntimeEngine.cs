@@ -103,15 +103,11 @@ public sealed class OnnxRuntimeEngine : IDecodingEngine
         string dir = $"{scratch}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {
-            AtomicFile.DeleteStaleTemporaries(scratch);
-            Directory.CreateDirectory(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw ScratchFailed(e); }
-        try
-        {
             string path = Path.Combine(dir, ScratchModel);
             try
             {
+                AtomicFile.DeleteStaleTemporaries(scratch);
+                Directory.CreateDirectory(dir);
                 using (no_grad())
                 using (var data = new FileStream(Path.Combine(dir, ScratchData), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
                 {
